@@ -1,0 +1,3 @@
+from chipcalc.cli import main
+
+main()

@@ -1,0 +1,101 @@
+"""The catalog: every source, chip, system, model and assumption, looked up by id."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chipcalc.errors import Problem, SpecError, UsageError
+from chipcalc.figure import Figure
+from chipcalc.loader import (
+    FigureParser, Raw, builtin_specs_dir, parse_assumptions, parse_chip, parse_model,
+    parse_sources, parse_system, read_folder, user_specs_dirs,
+)
+from chipcalc.records import Chip, Model, Source, System
+
+
+@dataclass
+class Catalog:
+    sources: dict[str, Source] = field(default_factory=dict)
+    chips: dict[str, Chip] = field(default_factory=dict)
+    systems: dict[str, System] = field(default_factory=dict)
+    models: dict[str, Model] = field(default_factory=dict)
+    assumptions: dict[str, Figure] = field(default_factory=dict)
+    raw_claims: dict[str, Any] = field(default_factory=dict)
+    folders: tuple[Path, ...] = ()
+
+    def _find(self, kind: str, table: dict[str, Any], name: str) -> Any:
+        key = name.strip().lower()
+        if key in table:
+            return table[key]
+        aliases = {k.replace("-", ""): k for k in table}
+        if key.replace("-", "").replace("_", "").replace(" ", "") in aliases:
+            return table[aliases[key.replace("-", "").replace("_", "").replace(" ", "")]]
+        close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.4)
+        hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(table))}"
+        raise UsageError(f"unknown {kind} '{name}'{hint}")
+
+    def chip(self, name: str) -> Chip:
+        return self._find("chip", self.chips, name)
+
+    def system(self, name: str) -> System:
+        return self._find("system", self.systems, name)
+
+    def model(self, name: str) -> Model:
+        return self._find("model", self.models, name)
+
+    def assumption(self, name: str) -> Figure:
+        return self._find("assumption", self.assumptions, name)
+
+    def target(self, name: str) -> Chip | System:
+        """A chip or a system by id (systems first: a system and a chip never share an id)."""
+        key = name.strip().lower()
+        if key in self.systems:
+            return self.systems[key]
+        if key in self.chips:
+            return self.chips[key]
+        try:
+            return self.chip(name)
+        except UsageError:
+            pass
+        close = difflib.get_close_matches(key, list(self.chips) + list(self.systems), n=3, cutoff=0.4)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise UsageError(f"unknown chip or system '{name}'{hint}")
+
+
+def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catalog, list[Problem]]:
+    """Load the built-in catalog plus user folders; return the catalog and every problem found."""
+    problems: list[Problem] = []
+    raw = Raw()
+    roots = ([builtin_specs_dir()] if builtin else []) + list(folders or [])
+    for root in roots:
+        read_folder(Path(root), raw, problems)
+    sources = parse_sources(raw, problems)
+    fp = FigureParser(sources, problems)
+    chips = {cid: c for cid, rf in raw.chips.items() if (c := parse_chip(rf, fp)) is not None}
+    failed_chips = set(raw.chips) - set(chips)
+    systems = {}
+    for sid, rf in raw.systems.items():
+        if rf.data.get("chip") in failed_chips:
+            problems.append(Problem(rf.path, "chip", f"chip '{rf.data['chip']}' has errors (see above)"))
+            continue
+        s = parse_system(rf, fp, chips)
+        if s is not None:
+            systems[sid] = s
+    models = {mid: m for mid, rf in raw.models.items() if (m := parse_model(rf, fp)) is not None}
+    assumptions = parse_assumptions(raw, fp)
+    clash = set(chips) & set(systems)
+    for cid in sorted(clash):
+        problems.append(Problem(systems[cid].file, "id", f"'{cid}' is both a chip and a system id; rename one"))
+    cat = Catalog(sources, chips, systems, models, assumptions, dict(raw.claims), tuple(Path(r) for r in roots))
+    return cat, problems
+
+
+def load_checked(specs: list[Path] | None = None) -> Catalog:
+    """The catalog for a command: built-ins plus ``--specs``/``CHIPCALC_SPECS``; raises on any problem."""
+    cat, problems = load(user_specs_dirs(specs))
+    if problems:
+        raise SpecError(problems)
+    return cat

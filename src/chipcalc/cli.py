@@ -1,0 +1,214 @@
+"""The command-line interface: parse arguments, call one calculation, render, print or write.
+
+No arithmetic here. Heavy imports (pint, numpy, tabulate) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+
+app = typer.Typer(
+    help="Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+FORMAT_HELP = "Output format: plain, github (markdown), grid, rst, latex, html, csv, json. Default: from --output's suffix, else plain."
+SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
+FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
+OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing.", show_default=False)
+ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.")
+RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"chipcalc: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], None]) -> None:
+    """Run a command body; turn the project's errors into one line on stderr and an exit code."""
+    from chipcalc.errors import ChipcalcError
+
+    try:
+        fn()
+    except ChipcalcError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+def _catalog(specs: Optional[List[Path]]):
+    from chipcalc.catalog import load_checked
+
+    return load_checked(specs)
+
+
+def _format(fmt: Optional[str], output: Optional[Path]) -> str:
+    from chipcalc.errors import UsageError
+    from chipcalc.render import ALL_FORMATS, SUFFIX_FORMATS
+
+    if fmt is None:
+        if output is not None:
+            return SUFFIX_FORMATS.get(output.suffix.lower(), "plain")
+        return "plain"
+    f = fmt.lower()
+    if f not in ALL_FORMATS:
+        raise UsageError(f"unknown format '{fmt}'; use one of {', '.join(ALL_FORMATS)}")
+    return f
+
+
+def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalog, ranges: bool = False) -> None:
+    from chipcalc.render import render
+
+    f = _format(fmt, output)
+    text = render(tables, f, catalog, ranges=ranges)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from chipcalc.export import write_atomic
+
+    write_atomic(output, text, force=force)
+    rows = sum(len(t.rows) for t in tables)
+    typer.echo(f"wrote {output} ({f}, {len(tables)} table{'s' if len(tables) != 1 else ''}, {rows} rows)", err=True)
+
+
+@app.command("list")
+def list_cmd(
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """List the chips, systems, models and sources in the catalog."""
+
+    def body() -> None:
+        from chipcalc.reports import list_tables
+
+        cat = _catalog(specs)
+        emit(list_tables(cat), fmt, output, force, cat)
+
+    guarded(body)
+
+
+@app.command("chip")
+def chip_cmd(
+    name: str = typer.Argument(..., help="Chip id, e.g. ascend-910c (see `chipcalc list`)."),
+    per: str = typer.Option("package", "--per", help="Level of the figures: package or die."),
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """Spec sheet of one chip: every figure with its range, alternatives, and source or assumption."""
+
+    def body() -> None:
+        from chipcalc.errors import UsageError
+        from chipcalc.reports import chip_table
+
+        if per not in ("package", "die"):
+            raise UsageError(f"--per must be 'package' or 'die', not '{per}'")
+        cat = _catalog(specs)
+        chip = cat.chip(name)
+        if per == "die" and chip.get("dies") is None:
+            raise UsageError(f"{chip.id} has no 'dies' figure in {chip.file}; per-die figures cannot be derived")
+        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True)
+
+    guarded(body)
+
+
+@app.command("compare")
+def compare_cmd(
+    names: List[str] = typer.Argument(..., help="Two or more chip ids."),
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+    ranges: bool = RangesOpt,
+) -> None:
+    """Compare chips side by side, per chip (with the ratio when there are two)."""
+
+    def body() -> None:
+        from chipcalc.errors import UsageError
+        from chipcalc.reports import compare_table
+
+        if len(names) < 2:
+            raise UsageError("compare needs at least two chips, e.g. `chipcalc compare ascend-910c h20`")
+        cat = _catalog(specs)
+        chips = [cat.chip(n) for n in names]
+        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges)
+
+    guarded(body)
+
+
+@app.command("cluster")
+def cluster_cmd(
+    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (see `chipcalc list`)."),
+    vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+    ranges: bool = RangesOpt,
+) -> None:
+    """Per-chip vs whole-system figures: compute, memory, network, power, efficiency; ratios with --vs."""
+
+    def body() -> None:
+        from chipcalc.reports import cluster_tables
+
+        cat = _catalog(specs)
+        a = cat.system(name)
+        b = cat.system(vs) if vs else None
+        emit(cluster_tables(a, b), fmt, output, force, cat, ranges=ranges)
+
+    guarded(body)
+
+
+@app.command("validate")
+def validate_cmd(
+    folders: Optional[List[Path]] = typer.Argument(None, help="Spec folders to check with the built-ins (default: built-ins and CHIPCALC_SPECS)."),
+    no_builtin: bool = typer.Option(False, "--no-builtin", help="Check the given folders alone, without the built-in catalog."),
+) -> None:
+    """Check the catalog (and your own spec folders): report every problem at once."""
+
+    def body() -> None:
+        from chipcalc.catalog import load
+        from chipcalc.loader import user_specs_dirs
+
+        dirs = list(folders) if folders else user_specs_dirs(None)
+        cat, problems = load(dirs, builtin=not no_builtin)
+        from chipcalc.hygiene import hygiene_problems
+
+        problems = problems + hygiene_problems(cat)
+        n_fig = sum(len(c.figures) for c in cat.chips.values())
+        where = ", ".join(str(f) for f in cat.folders)
+        if problems:
+            for p in problems:
+                typer.echo(str(p), err=True)
+            _fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {where}", 1)
+        typer.echo(
+            f"ok: {len(cat.sources)} sources, {len(cat.chips)} chips ({n_fig} figures), {len(cat.systems)} systems, "
+            f"{len(cat.models)} models, {len(cat.assumptions)} assumptions in {where}"
+        )
+
+    guarded(body)
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected exception is a bug, reported in one line."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line (CHIPCALC_DEBUG=1 shows the traceback)
+        if os.environ.get("CHIPCALC_DEBUG"):
+            raise
+        typer.echo(f"chipcalc: internal error: {type(exc).__name__}: {exc} (a bug; rerun with CHIPCALC_DEBUG=1 and report it)", err=True)
+        sys.exit(3)

@@ -1,0 +1,228 @@
+"""Figures: a quantity plus where it came from.
+
+A :class:`Figure` is a pint quantity (scalar or numpy array) with its :class:`Provenance`
+(the sources it rests on and the assumptions it depends on) and an optional low/high range.
+Arithmetic on figures combines provenance and propagates ranges with interval arithmetic, so a
+total or a ratio knows what it depends on and is never shown more certain than its weakest input.
+This module knows nothing about chips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from chipcalc.errors import ChipcalcError
+
+
+@dataclass(frozen=True, order=True)
+class SourceRef:
+    """A citation: a bibliography id plus the page, table or short quote."""
+
+    id: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Assumption:
+    """A named assumption: ``name`` says what it is about, ``text`` why this value."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sources: frozenset[SourceRef] = frozenset()
+    assumptions: frozenset[Assumption] = frozenset()
+
+    def __or__(self, other: "Provenance") -> "Provenance":
+        return Provenance(self.sources | other.sources, self.assumptions | other.assumptions)
+
+    @property
+    def assumed(self) -> bool:
+        """True when anything this rests on is an assumption."""
+        return bool(self.assumptions)
+
+    @property
+    def status(self) -> str:
+        return "assumed" if self.assumptions else "sourced"
+
+    @staticmethod
+    def source(id: str, detail: str = "") -> "Provenance":
+        return Provenance(sources=frozenset({SourceRef(id, detail)}))
+
+    @staticmethod
+    def assume(name: str, text: str) -> "Provenance":
+        return Provenance(assumptions=frozenset({Assumption(name, text)}))
+
+    @staticmethod
+    def union(items: Iterable["Provenance"]) -> "Provenance":
+        out = Provenance()
+        for p in items:
+            out = out | p
+        return out
+
+
+class ProvenanceError(ChipcalcError):
+    pass
+
+
+def _is_quantity(x: Any) -> bool:
+    return hasattr(x, "units") and hasattr(x, "magnitude")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A quantity with provenance and an optional range ``[low, high]``.
+
+    ``alternatives`` keeps the other values a spec lists (each a Figure with its own source),
+    so that disagreeing sources stay visible. ``label`` names what the figure is
+    (``"ascend-910c.bf16_dense"``); ``note`` says how it was derived, when it was.
+    """
+
+    q: Any
+    prov: Provenance
+    low: Any = None
+    high: Any = None
+    label: str = ""
+    note: str = ""
+    alternatives: tuple["Figure", ...] = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.prov.sources and not self.prov.assumptions:
+            raise ProvenanceError(f"figure {self.label or self.q} has neither a source nor an assumption")
+
+    # -- views ---------------------------------------------------------------------------
+    @property
+    def assumed(self) -> bool:
+        return self.prov.assumed
+
+    @property
+    def status(self) -> str:
+        return self.prov.status
+
+    @property
+    def lo(self) -> Any:
+        return self.q if self.low is None else self.low
+
+    @property
+    def hi(self) -> Any:
+        return self.q if self.high is None else self.high
+
+    @property
+    def has_range(self) -> bool:
+        if self.low is None and self.high is None:
+            return False
+        import numpy as np
+
+        lo, hi, q = (self._mag(x) for x in (self.lo, self.hi, self.q))
+        return bool(np.any(lo != q) or np.any(hi != q))
+
+    def _mag(self, x: Any) -> Any:
+        return x.m_as(self.q.units)
+
+    def to(self, unit: str) -> "Figure":
+        return replace(
+            self,
+            q=self.q.to(unit),
+            low=None if self.low is None else self.low.to(unit),
+            high=None if self.high is None else self.high.to(unit),
+        )
+
+    def m(self, unit: str) -> Any:
+        """Magnitude of the nominal value in ``unit`` (ratios are reduced)."""
+        return self.q.m_as(unit)
+
+    def bounds(self, unit: str) -> tuple[Any, Any, Any]:
+        """(nominal, low, high) magnitudes in ``unit``."""
+        return self.q.m_as(unit), self.lo.m_as(unit), self.hi.m_as(unit)
+
+    def relabel(self, label: str, note: str | None = None) -> "Figure":
+        return replace(self, label=label, note=self.note if note is None else note)
+
+    def with_prov(self, extra: Provenance) -> "Figure":
+        return replace(self, prov=self.prov | extra)
+
+    # -- arithmetic ----------------------------------------------------------------------
+    def _combine(self, other: Any, op: str) -> "Figure":
+        import numpy as np
+
+        if isinstance(other, Figure):
+            oq, olo, ohi, oprov = other.q, other.lo, other.hi, other.prov
+            ranged = self.low is not None or self.high is not None or other.low is not None or other.high is not None
+        else:  # an exact number (a count from code, e.g. 2 for "bidirectional")
+            oq = olo = ohi = other
+            oprov = Provenance()
+            ranged = self.low is not None or self.high is not None
+        a = (self.q, self.lo, self.hi)
+        b = (oq, olo, ohi)
+        fn = _OPS[op]
+        q = fn(a[0], b[0])
+        if not ranged:
+            return Figure(q, self.prov | oprov)
+        if op in ("+",):
+            lo, hi = fn(a[1], b[1]), fn(a[2], b[2])
+        elif op == "-":
+            lo, hi = fn(a[1], b[2]), fn(a[2], b[1])
+        else:
+            if op == "/" and _spans_zero(b[1], b[2]):
+                raise ChipcalcError(f"cannot divide by a range that includes zero ({b[1]} to {b[2]})")
+            corners = [fn(x, y) for x in (a[1], a[2]) for y in (b[1], b[2])]
+            unit = q.units if _is_quantity(q) else None
+            mags = [c.m_as(unit) if unit is not None else c for c in corners]
+            lo_m = np.minimum.reduce(mags)
+            hi_m = np.maximum.reduce(mags)
+            if unit is not None:
+                lo, hi = lo_m * unit, hi_m * unit
+            else:
+                lo, hi = lo_m, hi_m
+        return Figure(q, self.prov | oprov, low=lo, high=hi)
+
+    def __add__(self, other: Any) -> "Figure":
+        return self._combine(other, "+")
+
+    def __sub__(self, other: Any) -> "Figure":
+        return self._combine(other, "-")
+
+    def __mul__(self, other: Any) -> "Figure":
+        return self._combine(other, "*")
+
+    def __truediv__(self, other: Any) -> "Figure":
+        return self._combine(other, "/")
+
+    def __rmul__(self, other: Any) -> "Figure":
+        return self._combine(other, "*")
+
+    def __rtruediv__(self, other: Any) -> "Figure":
+        inv = Figure(1 / self.q, self.prov, low=None if self.high is None else 1 / self.hi,
+                     high=None if self.low is None else 1 / self.lo)
+        return inv * other
+
+    def __radd__(self, other: Any) -> "Figure":
+        return self._combine(other, "+")
+
+
+def _spans_zero(lo: Any, hi: Any) -> bool:
+    import numpy as np
+
+    lo_m = lo.magnitude if _is_quantity(lo) else lo
+    hi_m = hi.magnitude if _is_quantity(hi) else hi
+    return bool(np.any((np.asarray(lo_m) <= 0) & (np.asarray(hi_m) >= 0)))
+
+
+_OPS = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+}
+
+
+def total(figures: Iterable[Figure]) -> Figure:
+    """Sum of figures (provenance and ranges combined)."""
+    it = iter(figures)
+    acc = next(it)
+    for f in it:
+        acc = acc + f
+    return acc

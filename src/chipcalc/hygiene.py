@@ -1,0 +1,29 @@
+"""Data hygiene checks over a loaded catalog (run by ``chipcalc validate``).
+
+The loader already checks units, dimensions, provenance and references; these are the
+cross-figure checks: dense <= sparse (done at load), per-die x dies = per-package, published
+system totals agree with chips x per-chip figures.
+"""
+
+from __future__ import annotations
+
+from chipcalc.errors import Problem
+
+
+def hygiene_problems(cat) -> list[Problem]:
+    from chipcalc import cluster
+
+    problems: list[Problem] = []
+    for s in cat.systems.values():
+        for key, rep in s.reported.items():
+            der = cluster.system_total(s, key)
+            if der is None:
+                continue
+            r = float((der.q / rep.q).m_as(""))
+            lo, hi = float((der.lo / rep.hi).m_as("")), float((der.hi / rep.lo).m_as(""))
+            # published totals are rounded and sometimes use another per-chip figure: only flag
+            # disagreements that no figure in either range explains.
+            if hi < 0.8 or lo > 1.25:
+                problems.append(Problem(s.file, f"reported.{key}",
+                                        f"published total {rep.q:~P} and chips x per-chip ({der.q:~P}) disagree by {r:.2f}x; check units or the chip figure"))
+    return problems

@@ -1,0 +1,101 @@
+"""The catalog schema in one place: which fields exist, what dimension each has, what it means.
+
+The loader, ``chipcalc validate`` and the docs read this module.
+"""
+
+from __future__ import annotations
+
+import re
+
+PRECISIONS = ("fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4")
+SPARSITY = ("dense", "sparse")
+SOURCE_KINDS = ("official", "paper", "analyst", "press")
+
+#: Non-compute chip figures: name -> (dimension, description, display unit)
+CHIP_FIGURES: dict[str, tuple[str, str, str]] = {
+    "dies": ("count", "compute dies per package", ""),
+    "hbm_capacity": ("information", "HBM capacity", "GB"),
+    "hbm_bandwidth": ("bandwidth", "HBM bandwidth", "TB/s"),
+    "scaleup_bandwidth": ("bandwidth", "scale-up bandwidth per chip, per direction", "GB/s"),
+    "scaleout_bandwidth": ("bandwidth", "scale-out bandwidth per chip, per direction", "GB/s"),
+    "die_to_die_bandwidth": ("bandwidth", "die-to-die bandwidth, per direction", "GB/s"),
+    "tdp": ("power", "chip power (TDP)", "W"),
+}
+
+_COMPUTE = re.compile(r"^(%s)_(%s)$" % ("|".join(PRECISIONS), "|".join(SPARSITY)))
+
+
+def compute_name(precision: str, sparsity: str = "dense") -> str:
+    return f"{precision}_{sparsity}"
+
+
+def parse_compute_name(name: str) -> tuple[str, str] | None:
+    m = _COMPUTE.match(name)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def compute_unit(precision: str) -> str:
+    """Integer precisions are quoted in OPS, floating-point ones in FLOPS."""
+    return "TOPS" if precision.startswith("int") else "TFLOPS"
+
+
+def chip_field(name: str) -> tuple[str, str, str] | None:
+    """(dimension, description, display unit) of a chip figure, or None if unknown."""
+    if name in CHIP_FIGURES:
+        return CHIP_FIGURES[name]
+    pc = parse_compute_name(name)
+    if pc:
+        p, s = pc
+        return ("compute", f"{p.upper()} {s} peak", compute_unit(p))
+    return None
+
+
+CHIP_META = {"id", "name", "vendor", "year", "notes", "kind"}
+
+#: System-level figures.
+SYSTEM_FIGURES: dict[str, tuple[str, str, str]] = {
+    "chips": ("count", "accelerators in the system", ""),
+    "power": ("power", "all-in system power", "kW"),
+}
+SYSTEM_META = {"id", "name", "vendor", "chip", "year", "notes", "tier", "part", "reported"}
+TIER_FIGURES = {
+    "size": ("count", "chips in one domain of this tier", ""),
+    "bandwidth": ("bandwidth", "bandwidth per chip, per direction", "GB/s"),
+    "latency": ("time", "one-way latency", "us"),
+}
+TIER_KINDS = ("scale-up", "scale-out")
+PART_FIGURES = {
+    "count": ("count", "number of units", ""),
+    "power": ("power", "power per unit", "W"),
+}
+
+#: Fields of a figure table.
+FIGURE_KEYS = {"value", "source", "assumption", "detail", "per", "direction", "low", "high", "alternatives"}
+
+#: Model-card figures: name -> (dimension, description). Counts unless stated.
+MODEL_FIGURES: dict[str, tuple[str, str]] = {
+    "params_total": ("count", "total parameters"),
+    "params_active": ("count", "parameters active per token"),
+    "layers": ("count", "transformer layers"),
+    "dense_layers": ("count", "layers with a dense FFN"),
+    "moe_layers": ("count", "layers with an MoE FFN"),
+    "hidden_size": ("count", "hidden size"),
+    "attention_heads": ("count", "attention (query) heads"),
+    "kv_heads": ("count", "key/value heads"),
+    "head_dim": ("count", "head dimension"),
+    "intermediate_size": ("count", "dense FFN intermediate size"),
+    "moe_intermediate_size": ("count", "expert FFN intermediate size"),
+    "vocab_size": ("count", "vocabulary size"),
+    "routed_experts": ("count", "routed experts per MoE layer"),
+    "shared_experts": ("count", "shared experts per MoE layer"),
+    "experts_per_token": ("count", "routed experts per token (top-k)"),
+    "q_lora_rank": ("count", "MLA query compression rank"),
+    "kv_lora_rank": ("count", "MLA KV compression rank"),
+    "qk_nope_head_dim": ("count", "MLA non-rotary head dim"),
+    "qk_rope_head_dim": ("count", "MLA rotary head dim"),
+    "v_head_dim": ("count", "MLA value head dim"),
+    "mtp_modules": ("count", "multi-token-prediction modules"),
+    "max_context": ("count", "maximum context length (tokens)"),
+    "kv_cache_per_token": ("information", "KV cache per token, as published"),
+}
+MODEL_META = {"id", "name", "vendor", "architecture", "attention", "notes", "year"}
