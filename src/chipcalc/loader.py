@@ -84,8 +84,7 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem]) -> None:
             continue
         for sid, entry in data.items():
             raw.sources[sid] = (shown, entry)
-    path = root / "assumptions.toml"
-    if path.is_file():
+    for path in sorted(root.glob("assumptions*.toml")):
         shown = display_path(path, root)
         data = _read_toml(path, shown, problems)
         for name, entry in (data or {}).items():
@@ -364,13 +363,13 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
         for key, (dim, _desc, _u) in schema.TIER_FIGURES.items():
             if key in t:
                 figs[key] = fp.figure(t[key], dim, file, f"{where}.{key}", f"{sid}.{kind}.{key}")
-            elif key != "latency":
+            elif key == "bandwidth" or (key == "size" and kind == "scale-up"):
                 fp.problem(file, f"{where}.{key}", "missing")
         extra = set(t) - set(schema.TIER_FIGURES) - {"name", "kind"}
         if extra:
             fp.problem(file, where, f"unknown key(s) {', '.join(sorted(extra))}")
-        if figs.get("size") is not None and figs.get("bandwidth") is not None:
-            tiers.append(Tier(str(t.get("name", kind)), kind, figs["size"], figs["bandwidth"], figs.get("latency")))
+        if figs.get("bandwidth") is not None and (figs.get("size") is not None or kind == "scale-out"):
+            tiers.append(Tier(str(t.get("name", kind)), kind, figs.get("size"), figs["bandwidth"], figs.get("latency")))
     parts = []
     raw_parts = d.get("part", [])
     if not isinstance(raw_parts, list):
@@ -405,7 +404,7 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
             reported[key] = f
     if count is not None:
         for t in tiers:
-            if t.size.q.m > count.q.m:
+            if t.size is not None and t.size.q.m > count.q.m:
                 fp.problem(file, "tier", f"tier '{t.name}' has {t.size.q.m:g} chips per domain, more than the system's {count.q.m:g}")
     if len(fp.problems) > n_before or chip is None or count is None:
         return None

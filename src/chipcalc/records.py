@@ -40,7 +40,7 @@ class Chip:
 class Tier:
     name: str
     kind: str  # scale-up | scale-out
-    size: Figure
+    size: Figure | None  # chips in one domain (optional for scale-out)
     bandwidth: Figure  # per chip, per direction
     latency: Figure | None = None
 

@@ -30,7 +30,7 @@ ASSUMED_MARK = "*"
 
 def cell_text(cell: Cell, unit: str, ranges: bool) -> str:
     if cell.fig is None:
-        return cell.text or "n/a"
+        return cell.text if cell.text or cell.blank else "n/a"
     unit = cell.unit if cell.unit is not None else unit
     n, lo, hi = bounds(cell.fig, unit)
     s = fmt_number(n) + ("×" if unit == "x" else "")

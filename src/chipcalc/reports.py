@@ -169,8 +169,8 @@ def system_table(systems: list[System]) -> Table:
             _row(t, f"{k}_total", label, _unit(k, "system"), [cluster.system_total(s, k) for s in systems])
     for kind in ("scale-up", "scale-out"):
         tiers = [s.tier(kind) for s in systems]
-        if any(tiers):
-            _row(t, f"{kind}_domain", f"{kind} domain size (chips)", "", [x.size if x else None for x in tiers])
+        if any(x is not None and x.size is not None for x in tiers):
+            _row(t, f"{kind}_domain", f"{kind} domain size (chips)", "", [x.size if x and x.size else None for x in tiers])
     pb = [cluster.power_breakdown(s) for s in systems]
     _row(t, "power_accelerators", "power: accelerators (chips x TDP)", "kW", [p.lines[0].total for p in pb])
     if any(p.bottom_up for p in pb):
@@ -196,9 +196,9 @@ def power_table(s: System) -> Table:
         t.add(ln.name, ln.name, "kW", [Cell(text=f"{ln.count.q.m:g}" + ("*" if ln.count.assumed else "")),
                                          Cell(text=_per_unit(ln.unit_power)), ln.total])
     if pb.bottom_up is not None:
-        t.add("bottom_up", "bottom-up sum", "kW", [Cell(text=""), Cell(text=""), pb.bottom_up])
+        t.add("bottom_up", "bottom-up sum", "kW", [Cell(blank=True), Cell(blank=True), pb.bottom_up])
     if pb.reported is not None:
-        t.add("reported", "all-in, as reported", "kW", [Cell(text=""), Cell(text=""), pb.reported])
+        t.add("reported", "all-in, as reported", "kW", [Cell(blank=True), Cell(blank=True), pb.reported])
     if pb.missing:
         t.notes.append("No power figure for: " + ", ".join(pb.missing) + " (not in the bottom-up sum).")
     if pb.reported is None:

@@ -17,6 +17,7 @@ class Cell:
     fig: Figure | None = None
     text: str = ""
     unit: str | None = None  # overrides the row's unit (ratio cells are dimensionless: "x")
+    blank: bool = False  # intentionally empty (not a missing figure, which shows as n/a)
 
     @property
     def empty(self) -> bool:

@@ -1,0 +1,121 @@
+"""Shared fixtures: the real catalog, and a small synthetic spec folder to break on purpose."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from chipcalc.catalog import load
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    cat, problems = load()
+    assert problems == [], problems
+    return cat
+
+
+SOURCES = """
+[src-a]
+title = "Test datasheet A"
+publisher = "Test vendor"
+url = "https://example.invalid/a"
+date = "2025-01-01"
+kind = "official"
+
+[src-b]
+title = "Test analysis B"
+publisher = "Test analyst"
+document = "analyst note B"
+date = "2025-02"
+kind = "analyst"
+"""
+
+CHIP = """
+id = "testchip"
+name = "Test Chip"
+vendor = "Test"
+
+[dies]
+value = "2"
+source = "src-a"
+
+[bf16_dense]
+value = "100 TFLOPS"
+source = "src-a"
+[[bf16_dense.alternatives]]
+value = "120 TFLOPS"
+source = "src-b"
+
+[bf16_sparse]
+value = "200 TFLOPS"
+source = "src-a"
+
+[hbm_capacity]
+value = "40 GB"
+per = "die"
+source = "src-a"
+
+[hbm_bandwidth]
+value = "2 TB/s"
+source = "src-a"
+
+[scaleup_bandwidth]
+value = "400 GB/s"
+direction = "bi"
+source = "src-a"
+
+[tdp]
+value = "500 W"
+assumption = "no official figure; a test assumption for the arithmetic"
+"""
+
+SYSTEM = """
+id = "testsys"
+name = "Test System"
+vendor = "Test"
+chip = "testchip"
+
+[chips]
+value = "10"
+source = "src-a"
+
+[power]
+value = "8 kW"
+source = "src-b"
+
+[[tier]]
+name = "test scale-up"
+kind = "scale-up"
+size = { value = "10", source = "src-a" }
+bandwidth = { value = "200 GB/s", source = "src-a" }
+
+[[part]]
+name = "CPU"
+count = { value = "5", source = "src-a" }
+power = { value = "200 W", assumption = "a typical server CPU, for the test" }
+"""
+
+
+def write_specs(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    return root
+
+
+@pytest.fixture
+def specdir(tmp_path):
+    """A valid synthetic spec folder (used without the built-ins)."""
+    return write_specs(tmp_path / "specs", {
+        "sources.toml": SOURCES,
+        "chips/testchip.toml": CHIP,
+        "systems/testsys.toml": SYSTEM,
+    })
+
+
+def load_only(root: Path):
+    return load([root], builtin=False)

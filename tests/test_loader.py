@@ -1,0 +1,109 @@
+"""The loader on a synthetic folder: what loads, and a file+field error for every kind of bad input."""
+
+import pytest
+
+from conftest import CHIP, SYSTEM, load_only, write_specs
+
+
+def test_synthetic_folder_loads(specdir):
+    cat, problems = load_only(specdir)
+    assert problems == []
+    chip = cat.chip("testchip")
+    # per = "die": 40 GB per die x 2 dies
+    assert chip.get("hbm_capacity").m("GB") == pytest.approx(80)
+    # direction = "bi": 400 GB/s bidirectional is 200 GB/s per direction
+    assert chip.get("scaleup_bandwidth").m("GB/s") == pytest.approx(200)
+    # alternatives make a range and stay visible
+    bf16 = chip.get("bf16_dense")
+    assert bf16.bounds("TFLOPS") == pytest.approx((100, 100, 120))
+    assert [a.m("TFLOPS") for a in bf16.alternatives] == [120]
+    assert {s.id for s in bf16.alternatives[0].prov.sources} == {"src-b"}
+    # an assumption is carried with its name
+    assert chip.get("tdp").assumed
+    assert [a.name for a in chip.get("tdp").prov.assumptions] == ["testchip.tdp"]
+    sys = cat.system("testsys")
+    assert sys.chip is chip and sys.chips.m("") == 10
+
+
+def _problems(specdir, rel, text):
+    (specdir / rel).write_text(text)
+    cat, problems = load_only(specdir)
+    return [str(p) for p in problems]
+
+
+def replace_in(text, old, new):
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("old,new,expect", [
+    ('value = "2 TB/s"', 'value = "148 TFLOPS"', "hbm_bandwidth: expected a bandwidth like '4.0 TB/s', got '148 TFLOPS'"),
+    ('value = "2 TB/s"', 'value = "2"', "hbm_bandwidth: expected a bandwidth like '4.0 TB/s', got '2' (missing unit)"),
+    ('value = "2 TB/s"', "value = 2.0", "hbm_bandwidth: '2.0' has no unit"),
+    ('value = "2 TB/s"', 'value = "2 Tb/s"', "hbm_bandwidth: unknown unit 'Tb'"),
+    ('value = "2 TB/s"', 'value = "-2 TB/s"', "hbm_bandwidth: '-2 TB/s' must be positive"),
+    ('value = "2 TB/s"', 'value = "nan TB/s"', "hbm_bandwidth: 'nan TB/s' is not a finite number"),
+    ('value = "2 TB/s"\nsource = "src-a"', 'value = "2 TB/s"', "hbm_bandwidth: has neither source nor assumption"),
+    ('value = "2 TB/s"\nsource = "src-a"', 'value = "2 TB/s"\nsource = "src-a"\nassumption = "also assumed, which is wrong"', "hbm_bandwidth: has both source and assumption"),
+    ('value = "2 TB/s"\nsource = "src-a"', 'value = "2 TB/s"\nsource = "src-zz"', "hbm_bandwidth.source: 'src-zz' is not in the bibliography"),
+    ('[bf16_sparse]\nvalue = "200 TFLOPS"', '[bf16_sparse]\nvalue = "50 TFLOPS"', "bf16_sparse: sparse peak 50 TFLOPS is below dense 100 TFLOPS"),
+    ('[tdp]', '[tdpp]', "tdpp: unknown chip figure; did you mean 'tdp'?"),
+    ('[dies]\nvalue = "2"', '[dies]\nvalue = "2.5"', "dies: '2.5' must be a whole number"),
+    ('value = "2 TB/s"\nsource = "src-a"', 'value = "2 TB/s"\nlow = "3 TB/s"\nsource = "src-a"', "hbm_bandwidth.low: low 3 TB/s is above the value 2 TB/s"),
+    ('id = "testchip"', 'id = "otherchip"', "id: 'otherchip' does not match the file name"),
+])
+def test_chip_errors_name_file_and_field(specdir, old, new, expect):
+    found = _problems(specdir, "chips/testchip.toml", replace_in(CHIP, old, new))
+    assert any(expect in p for p in found), found
+    assert all(p.startswith("specs/chips/testchip.toml") or "testsys" in p for p in found), found
+
+
+def test_malformed_toml(specdir):
+    found = _problems(specdir, "chips/testchip.toml", CHIP + "\n[broken\n")
+    assert len(found) >= 1 and "chips/testchip.toml: malformed TOML" in found[0]
+
+
+@pytest.mark.parametrize("old,new,expect", [
+    ('chip = "testchip"', 'chip = "testchp"', "chip: 'testchp' is not a chip in the catalog; did you mean 'testchip'?"),
+    ('[chips]\nvalue = "10"', '[chips]\nvalue = "0"', "chips: '0' must be positive"),
+    ('[chips]\nvalue = "10"', '[chips]\nvalue = "-3"', "chips: '-3' must be positive"),
+    ('size = { value = "10"', 'size = { value = "20"', "has 20 chips per domain, more than the system's 10"),
+    ('kind = "scale-up"', 'kind = "scaleup"', "tier[0].kind: 'scaleup' is not one of scale-up, scale-out"),
+    ('value = "8 kW"', 'value = "8 kWh"', "power: expected a power like '400 W', got '8 kWh'"),
+])
+def test_system_errors(specdir, old, new, expect):
+    found = _problems(specdir, "systems/testsys.toml", replace_in(SYSTEM, old, new))
+    assert any(expect in p for p in found), found
+
+
+def test_source_missing_fields(specdir):
+    (specdir / "sources.toml").write_text('[src-a]\ntitle = "x"\nkind = "blog"\n[src-b]\ntitle="y"\npublisher="p"\nurl="u"\ndate="2024"\nkind="blog"\n')
+    cat, problems = load_only(specdir)
+    text = [str(p) for p in problems]
+    assert any("sources.toml: src-a: missing publisher, date, url (or document)" in p for p in text), text
+    assert any("src-b.kind: 'blog' is not one of official, paper, analyst, press" in p for p in text), text
+
+
+def test_every_problem_is_reported_at_once(specdir):
+    bad = replace_in(replace_in(CHIP, 'value = "2 TB/s"', 'value = "2 W"'), 'value = "500 W"', 'value = "500 GB"')
+    found = _problems(specdir, "chips/testchip.toml", bad)
+    assert any("hbm_bandwidth" in p for p in found) and any("tdp" in p for p in found)
+
+
+def test_user_folder_overrides_builtin(tmp_path, catalog):
+    from chipcalc.catalog import load
+
+    h20 = (tmp_path / "mine" / "chips")
+    h20.mkdir(parents=True)
+    (h20 / "h20.toml").write_text(
+        'id = "h20"\nname = "H20 (my measurement)"\nvendor = "NVIDIA"\n'
+        '[hbm_bandwidth]\nvalue = "3.6 TB/s"\nassumption = "measured with a stream benchmark on our own box"\n')
+    (h20 / "my-chip.toml").write_text(
+        'id = "my-chip"\nname = "Mine"\nvendor = "Me"\n'
+        '[bf16_dense]\nvalue = "1 PFLOPS"\nassumption = "a hypothetical chip for a what-if"\n')
+    cat, problems = load([tmp_path / "mine"])
+    assert problems == []
+    assert cat.chip("h20").name == "H20 (my measurement)"
+    assert cat.chip("h20").get("hbm_bandwidth").assumed
+    assert cat.chip("my-chip").get("bf16_dense").m("TFLOPS") == 1000
+    assert len(cat.chips) == len(catalog.chips) + 1

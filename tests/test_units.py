@@ -1,0 +1,61 @@
+import math
+
+import pytest
+
+from chipcalc.errors import UnitError
+from chipcalc.units import Q, check_dimension, parse
+
+
+def test_decimal_and_binary_prefixes_differ():
+    assert parse("1 TB").m_as("B") == 1e12
+    assert parse("1 TiB").m_as("B") == 2**40
+    # the 910B's 1.6 TiB/s is 1.759 TB/s, not 1.6
+    assert parse("1.6 TiB/s").m_as("TB/s") == pytest.approx(1.759218604, rel=1e-9)
+
+
+def test_bytes_are_a_dimension_not_a_number():
+    bw = parse("1 GB/s")
+    assert check_dimension(bw, "bandwidth")
+    assert not check_dimension(bw, "compute")
+    with pytest.raises(Exception):
+        bw.to("1/s")  # would be 8e9 Hz in pint's default registry
+
+
+def test_bits_and_bytes():
+    assert parse("400 Gbit/s").m_as("GB/s") == pytest.approx(50)
+    assert parse("2800 Gbit/s").m_as("GB/s") == pytest.approx(350)
+
+
+def test_gb_is_not_accepted_as_gigabit():
+    with pytest.raises(UnitError, match="Gbit"):
+        parse("400 Gb/s")
+
+
+def test_compute_units():
+    assert parse("1 PFLOPS").m_as("TFLOPS") == pytest.approx(1000)
+    assert parse("1504 TOPS").m_as("TFLOPS") == pytest.approx(1504)
+    # ratios reduce properly
+    assert float(parse("1 PFLOPS") / parse("1 TFLOPS")) == pytest.approx(1000)
+
+
+def test_tokens_power_time():
+    assert parse("1943 token/s").m_as("token/s") == 1943
+    assert parse("559 kW").m_as("W") == 559_000
+    assert parse("49.4 ms").m_as("s") == pytest.approx(0.0494)
+    assert parse("2.788e6 h").m_as("s") == pytest.approx(2.788e6 * 3600)
+
+
+def test_counts_and_commas():
+    assert parse("384").m_as("") == 384
+    assert parse("1,943 token/s").m_as("token/s") == 1943
+    assert parse(384).m_as("") == 384
+
+
+@pytest.mark.parametrize("bad", ["", "foo", "12 TB/s/", "3 furlongs"])
+def test_garbage_is_a_unit_error(bad):
+    with pytest.raises(UnitError):
+        parse(bad)
+
+
+def test_one_registry():
+    assert Q(1, "W")._REGISTRY is parse("1 W")._REGISTRY
