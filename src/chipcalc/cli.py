@@ -199,6 +199,22 @@ def validate_cmd(
     guarded(body)
 
 
+# Command groups that live in their own modules register themselves on `app` when imported.
+# Each is small and imports its heavy dependencies inside its commands.
+def _register_commands() -> None:
+    import importlib
+
+    for mod in ("cli_latency", "cli_train", "cli_claims", "cli_ranges", "cli_plot"):
+        try:
+            importlib.import_module(f"chipcalc.{mod}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"chipcalc.{mod}":
+                raise
+
+
+_register_commands()
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is a bug, reported in one line."""
     try:
