@@ -33,7 +33,9 @@ class Catalog:
         aliases = {k.replace("-", ""): k for k in table}
         if key.replace("-", "").replace("_", "").replace(" ", "") in aliases:
             return table[aliases[key.replace("-", "").replace("_", "").replace(" ", "")]]
-        close = difflib.get_close_matches(key, list(table), n=3, cutoff=0.4)
+        close = [k for k in sorted(table) if k.startswith(key)][:3]
+        close += [k for k in difflib.get_close_matches(key, list(table), n=3, cutoff=0.4) if k not in close]
+        close = close[:3]
         hint = f"; did you mean {' or '.join(close)}?" if close else f"; known: {', '.join(sorted(table))}"
         raise UsageError(f"unknown {kind} '{name}'{hint}")
 

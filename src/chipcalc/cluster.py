@@ -36,9 +36,23 @@ def ridge_point(chip: Chip, precision: str = "bf16") -> Figure | None:
     return (peak / bw).to("FLOP/B").relabel(f"{chip.id}.ridge_{precision}")
 
 
+_TIER_OF = {"scaleup_bandwidth": "scale-up", "scaleout_bandwidth": "scale-out"}
+
+
+def per_chip(system: System, name: str) -> Figure | None:
+    """A per-chip figure as this system has it: link bandwidths come from the system's tiers
+    (a system's NICs and fabric are its own), everything else from the chip."""
+    kind = _TIER_OF.get(name)
+    if kind is not None:
+        tier = system.tier(kind)
+        if tier is not None:
+            return tier.bandwidth
+    return system.chip.get(name)
+
+
 def system_total(system: System, name: str) -> Figure | None:
     """chips x the per-chip figure, for an additive figure or a compute figure."""
-    fig = system.chip.get(name)
+    fig = per_chip(system, name)
     if fig is None:
         return None
     return (fig * system.chips).relabel(f"{system.id}.{name}_total", f"{system.chips.q.m:g} x {system.chip.id}.{name}")

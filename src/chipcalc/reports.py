@@ -141,8 +141,9 @@ def per_chip_table(systems: list[System]) -> Table:
         n = schema.compute_name(p)
         _row(t, n, _label(n), _unit(n), [s.chip.get(n) for s in systems])
     for k in ("hbm_capacity", "hbm_bandwidth", "scaleup_bandwidth", "scaleout_bandwidth", "tdp"):
-        if any(s.chip.get(k) for s in systems):
-            _row(t, k, _label(k), _unit(k), [s.chip.get(k) for s in systems])
+        figs = [cluster.per_chip(s, k) for s in systems]
+        if any(figs):
+            _row(t, k, _label(k), _unit(k), figs)
     share = [cluster.allin_power_per_chip(s) for s in systems]
     if any(share):
         _row(t, "power_per_chip", "all-in system power per chip", "W", share)
@@ -164,7 +165,7 @@ def system_table(systems: list[System]) -> Table:
         n = schema.compute_name(p)
         _row(t, f"{n}_total", _label(n), _unit(n, "system"), [cluster.system_total(s, n) for s in systems])
     for k in cluster.ADDITIVE:
-        if any(s.chip.get(k) for s in systems):
+        if any(cluster.per_chip(s, k) for s in systems):
             label = _label(k).replace("per chip, ", "aggregate, ")
             _row(t, f"{k}_total", label, _unit(k, "system"), [cluster.system_total(s, k) for s in systems])
     for kind in ("scale-up", "scale-out"):
