@@ -26,6 +26,7 @@ ALL_FORMATS = tuple(sorted(set(TEXT_FORMATS) | set(MACHINE_FORMATS)))
 SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".md": "github", ".tex": "latex", ".html": "html", ".htm": "html", ".txt": "plain", ".rst": "rst"}
 
 ASSUMED_MARK = "*"
+RANGE_MARK = "†"
 
 
 def cell_text(cell: Cell, unit: str, ranges: bool) -> str:
@@ -36,8 +37,8 @@ def cell_text(cell: Cell, unit: str, ranges: bool) -> str:
     s = fmt_number(n) + ("×" if unit == "x" else "")
     if cell.fig.assumed:
         s += ASSUMED_MARK
-    if ranges and cell.fig.has_range:
-        s += f" [{fmt_number(lo)}–{fmt_number(hi)}]"
+    if cell.fig.has_range:
+        s += f" [{fmt_number(lo)}–{fmt_number(hi)}]" if ranges else RANGE_MARK
     return s
 
 
@@ -65,10 +66,12 @@ def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[l
     return headers, body
 
 
-def footnotes(refs: Refs, catalog: Any, *, details: bool = False) -> list[str]:
+def footnotes(refs: Refs, catalog: Any, *, details: bool = False, ranged: bool = False) -> list[str]:
     lines = []
     if any(True for _ in refs.assumptions):
         lines.append(f"{ASSUMED_MARK} depends on at least one assumption (A#), not only on sources.")
+    if ranged:
+        lines.append(f"{RANGE_MARK} sources disagree or a range is stated; --ranges shows nominal [low–high].")
     for sid, n in refs.sources.items():
         src = catalog.sources.get(sid) if catalog is not None else None
         text = src.cite() if src is not None else sid
@@ -102,7 +105,8 @@ def render_text(tables: list[Table], fmt: str, catalog: Any, ranges: bool = Fals
         else:
             parts.append(f"{t.title}\n{grid}")
             parts.extend(n for n in t.notes)
-    notes = footnotes(refs, catalog, details=any(t.key.startswith("chip") for t in tables))
+    ranged = not ranges and any(c.fig is not None and c.fig.has_range for t in tables for r in t.rows for c in r.cells)
+    notes = footnotes(refs, catalog, details=any(t.key.startswith("chip") for t in tables), ranged=ranged)
     if tf == "html":
         parts.append("<ol class=\"footnotes\">" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ol>")
     elif tf.startswith("latex"):
