@@ -10,7 +10,10 @@ import sys
 from pathlib import Path
 from typing import Callable, List, Optional
 
-import typer
+# Plain-text help and errors: rich's boxes cost ~150 ms of start-up per call and add nothing here.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
 
 app = typer.Typer(
     help="Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption.",
