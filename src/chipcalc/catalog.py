@@ -25,6 +25,7 @@ class Catalog:
     assumptions: dict[str, Figure] = field(default_factory=dict)
     raw_claims: dict[str, Any] = field(default_factory=dict)
     folders: tuple[Path, ...] = ()
+    notes: list[str] = field(default_factory=list)  # shown under every table (e.g. --prefer)
 
     def _find(self, kind: str, table: dict[str, Any], name: str) -> Any:
         key = name.strip().lower()

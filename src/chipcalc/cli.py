@@ -29,6 +29,8 @@ FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=
 OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing.", show_default=False)
 ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.")
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
+SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
+PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the value from this kind of source: official, paper, analyst or press.", show_default=False)
 
 
 def _fail(message: str, code: int) -> None:
@@ -46,10 +48,20 @@ def guarded(fn: Callable[[], None]) -> None:
         _fail(str(exc), exc.exit_code)
 
 
-def _catalog(specs: Optional[List[Path]]):
+def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None):
+    """The catalog for a command: built-ins + user specs, then --prefer, then --set overrides."""
     from chipcalc.catalog import load_checked
 
-    return load_checked(specs)
+    cat = load_checked(specs)
+    if prefer:
+        from chipcalc.whatif import prefer as prefer_kind
+
+        cat = prefer_kind(cat, prefer)
+    if sets:
+        from chipcalc.whatif import apply_overrides
+
+        cat = apply_overrides(cat, list(sets))
+    return cat
 
 
 def _format(fmt: Optional[str], output: Optional[Path]) -> str:
@@ -103,6 +115,8 @@ def list_cmd(
 def chip_cmd(
     name: str = typer.Argument(..., help="Chip id, e.g. ascend-910c (see `chipcalc list`)."),
     per: str = typer.Option("package", "--per", help="Level of the figures: package or die."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -116,7 +130,7 @@ def chip_cmd(
 
         if per not in ("package", "die"):
             raise UsageError(f"--per must be 'package' or 'die', not '{per}'")
-        cat = _catalog(specs)
+        cat = _catalog(specs, sets, prefer)
         chip = cat.chip(name)
         if per == "die" and chip.get("dies") is None:
             raise UsageError(f"{chip.id} has no 'dies' figure in {chip.file}; per-die figures cannot be derived")
@@ -128,6 +142,8 @@ def chip_cmd(
 @app.command("compare")
 def compare_cmd(
     names: List[str] = typer.Argument(..., help="Two or more chip ids."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -142,7 +158,7 @@ def compare_cmd(
 
         if len(names) < 2:
             raise UsageError("compare needs at least two chips, e.g. `chipcalc compare ascend-910c h20`")
-        cat = _catalog(specs)
+        cat = _catalog(specs, sets, prefer)
         chips = [cat.chip(n) for n in names]
         emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges)
 
@@ -153,21 +169,48 @@ def compare_cmd(
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (see `chipcalc list`)."),
     vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
+    method: str = typer.Option("interval", "--method", help="How ranges propagate: interval (worst-case bounds) or montecarlo (percentiles)."),
+    samples: int = typer.Option(100_000, "--samples", help="Monte Carlo samples."),
+    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same answer)."),
 ) -> None:
     """Per-chip vs whole-system figures: compute, memory, network, power, efficiency; ratios with --vs."""
 
     def body() -> None:
+        from chipcalc.errors import UsageError
         from chipcalc.reports import cluster_tables
 
-        cat = _catalog(specs)
+        cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
         b = cat.system(vs) if vs else None
-        emit(cluster_tables(a, b), fmt, output, force, cat, ranges=ranges)
+        tables = cluster_tables(a, b)
+        if method not in ("interval", "montecarlo"):
+            raise UsageError(f"--method must be 'interval' or 'montecarlo', not '{method}'")
+        if method == "montecarlo":
+            from chipcalc import ranges as rg
+
+            ids = [a.id] + ([b.id] if b else [])
+            inputs = rg.uncertain_inputs(cat, ids)
+            sampled = rg.sample_catalog(cat, inputs, samples, seed)
+            mc = rg.montecarlo_tables(rg.cluster_metric_tables(cat, a.id, b.id if b else None),
+                                      rg.cluster_metric_tables(sampled, a.id, b.id if b else None))
+            tables = mc + tables[2:]
+            note = (f"Ranges: Monte Carlo, {samples:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
+                    f"its [low, high], independent; shown as [p{rg.PERCENTILES[0]:g}–p{rg.PERCENTILES[1]:g}] (first two tables).")
+            cat.notes.append(note)
+            ranges_on = True
+        else:
+            ranges_on = ranges
+            if ranges:
+                cat.notes.append("Ranges: interval arithmetic over every figure's [low, high] (worst case; exact for monotone "
+                                 "functions of independent inputs, conservative otherwise).")
+        emit(tables, fmt, output, force, cat, ranges=ranges_on)
 
     guarded(body)
 

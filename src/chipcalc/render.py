@@ -67,7 +67,7 @@ def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[l
 
 
 def footnotes(refs: Refs, catalog: Any, *, details: bool = False, ranged: bool = False) -> list[str]:
-    lines = []
+    lines = list(getattr(catalog, "notes", []) or [])
     if any(True for _ in refs.assumptions):
         lines.append(f"{ASSUMED_MARK} depends on at least one assumption (A#), not only on sources.")
     if ranged:
@@ -75,6 +75,8 @@ def footnotes(refs: Refs, catalog: Any, *, details: bool = False, ranged: bool =
     for sid, n in refs.sources.items():
         src = catalog.sources.get(sid) if catalog is not None else None
         text = src.cite() if src is not None else sid
+        if src is None and refs.details.get(sid):  # not in the bibliography, e.g. values typed on the command line
+            text = f"{sid}: {'; '.join(refs.details[sid])}"
         lines.append(f"S{n} [{sid}] {text}")
         if details and refs.details.get(sid):
             for d in refs.details[sid]:
