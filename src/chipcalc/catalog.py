@@ -81,7 +81,8 @@ def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catal
     failed_chips = set(raw.chips) - set(chips)
     systems = {}
     for sid, rf in raw.systems.items():
-        if rf.data.get("chip") in failed_chips:
+        chip_ref = rf.data.get("chip")
+        if isinstance(chip_ref, str) and chip_ref in failed_chips:
             problems.append(Problem(rf.path, "chip", f"chip '{rf.data['chip']}' has errors (see above)"))
             continue
         s = parse_system(rf, fp, chips)

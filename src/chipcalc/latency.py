@@ -246,8 +246,9 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
     chips = int(whole("--chips", chips, "chips"))
     tp = int(whole("--tp", tp, "ranks"))
     mtp = int(whole("--mtp", mtp, "tokens", minimum=0))
-    if hw.chips_total is not None and chips > hw.chips_total.m(""):
-        raise UsageError(f"--chips {chips} is more than the {hw.chips_total.m(''):g} chips of {hw.id}")
+    if hw.chips_total is not None and chips > hw.chips_total.m("") and hw.out is None:
+        raise UsageError(f"--chips {chips} is more than the {hw.chips_total.m(''):g} chips of {hw.id}, "
+                         "and it has no scale-out tier to join several")
     ranks = chips * hw.rpc
     unit = "dies" if hw.device == "die" else "chips"
     if ranks % tp:
@@ -271,17 +272,16 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
             raise UsageError(f"--ep {ep} needs {ep} {unit}; the deployment has {ranks}")
         if ranks % ep:
             raise UsageError(f"--ep {ep} does not divide the {ranks} {unit} of the deployment")
-        if ep <= E and E % ep:
-            raise UsageError(f"--ep {ep} does not divide the {E} routed experts of {model.id}")
     if mtp and model.get("mtp_modules") is None:
         raise UsageError(f"{model.id} has no multi-token-prediction module (mtp_modules); --mtp needs one")
     return Layout(chips, ranks, tp, ep, mtp)
 
 
 def experts_held(model: Model, lay: Layout) -> int:
-    """Routed experts per rank per layer; with EP above the expert count each rank holds one (replicas)."""
+    """Routed experts per rank per layer: E / EP rounded up (where EP does not divide E, some ranks
+    hold a redundant copy); with EP above the expert count each rank holds one (replicas)."""
     E = _count(model, "routed_experts")
-    return max(E // lay.ep, 1) if E else 0
+    return max(-(-E // lay.ep), 1) if E else 0
 
 
 def kv_shard(model: Model, tp: int) -> int:

@@ -335,7 +335,7 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
     for key in ("name", "vendor", "chip"):
         if not isinstance(d.get(key), str):
             fp.problem(file, key, f"missing; add {key} = \"...\"")
-    chip = chips.get(d.get("chip", ""))
+    chip = chips.get(d["chip"]) if isinstance(d.get("chip"), str) else None
     if isinstance(d.get("chip"), str) and chip is None:
         fp.problem(file, "chip", f"'{d['chip']}' is not a chip in the catalog{_closest(d['chip'], chips)}")
     for key in d:
