@@ -107,3 +107,32 @@ def test_user_folder_overrides_builtin(tmp_path, catalog):
     assert cat.chip("h20").get("hbm_bandwidth").assumed
     assert cat.chip("my-chip").get("bf16_dense").m("TFLOPS") == 1000
     assert len(cat.chips) == len(catalog.chips) + 1
+
+
+def test_hygiene_per_die_times_dies_must_equal_package(specdir):
+    from chipcalc.hygiene import hygiene_problems
+
+    bad = replace_in(CHIP, '[[bf16_dense.alternatives]]\nvalue = "120 TFLOPS"\nsource = "src-b"',
+                     '[[bf16_dense.alternatives]]\nvalue = "40 TFLOPS"\nper = "die"\nsource = "src-a"')
+    (specdir / "chips/testchip.toml").write_text(bad)
+    cat, problems = load_only(specdir)
+    assert problems == []
+    found = [str(p) for p in hygiene_problems(cat)]
+    assert any("bf16_dense: src-a gives 100 TFLOPS" in p and "per-die x dies must equal" in p for p in found), found
+    ok = replace_in(CHIP, '[[bf16_dense.alternatives]]\nvalue = "120 TFLOPS"\nsource = "src-b"',
+                    '[[bf16_dense.alternatives]]\nvalue = "50 TFLOPS"\nper = "die"\nsource = "src-a"')
+    (specdir / "chips/testchip.toml").write_text(ok)
+    cat, _ = load_only(specdir)
+    assert hygiene_problems(cat) == []
+
+
+def test_hygiene_published_total_disagreement(specdir):
+    from chipcalc.hygiene import hygiene_problems
+
+    sysx = SYSTEM + '\n[reported.hbm_capacity]\nvalue = "8 TB"\nsource = "src-b"\n'
+    (specdir / "systems/testsys.toml").write_text(sysx)
+    cat, problems = load_only(specdir)
+    assert problems == []
+    found = [str(p) for p in hygiene_problems(cat)]
+    # 10 chips x 80 GB = 0.8 TB against a published 8 TB: a unit slip, flagged
+    assert any("reported.hbm_capacity" in p and "disagree by 0.10x" in p for p in found), found

@@ -26,6 +26,8 @@ class Catalog:
     raw_claims: dict[str, Any] = field(default_factory=dict)
     folders: tuple[Path, ...] = ()
     notes: list[str] = field(default_factory=list)  # shown under every table (e.g. --prefer)
+    claims: dict[str, Any] = field(default_factory=dict)  # claims/*.toml parsed (chipcalc.claims)
+    volumes: dict[str, Any] = field(default_factory=dict)  # fleets*.toml (chipcalc.fleet)
 
     def _find(self, kind: str, table: dict[str, Any], name: str) -> Any:
         key = name.strip().lower()
@@ -94,6 +96,9 @@ def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catal
     for cid in sorted(clash):
         problems.append(Problem(systems[cid].file, "id", f"'{cid}' is both a chip and a system id; rename one"))
     cat = Catalog(sources, chips, systems, models, assumptions, dict(raw.claims), tuple(Path(r) for r in roots))
+    from chipcalc.claims import attach  # fleet volumes and claims refer to the records above
+
+    attach(cat, fp)
     return cat, problems
 
 

@@ -14,6 +14,16 @@ def hygiene_problems(cat) -> list[Problem]:
     from chipcalc import cluster
 
     problems: list[Problem] = []
+    for c in cat.chips.values():
+        for name, fig in c.figures.items():
+            ids = {r.id for r in fig.prov.sources}
+            for alt in fig.alternatives:
+                same = ids & {r.id for r in alt.prov.sources}
+                # one source stated both ways (per die and per package, or uni and bi): they must agree
+                if same and ("per die" in alt.note or "per die" in fig.note or "bidirectional" in alt.note) and \
+                        abs(float((alt.q / fig.q).m_as("")) - 1) > 0.02:
+                    problems.append(Problem(c.file, name, f"{sorted(same)[0]} gives {fig.q:~P} and, {alt.note}, {alt.q:~P}; "
+                                                          "per-die x dies must equal the per-package figure"))
     for s in cat.systems.values():
         for key, rep in s.reported.items():
             der = cluster.system_total(s, key)

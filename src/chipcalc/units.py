@@ -54,6 +54,15 @@ _HINTS = {
 }
 
 
+_NUMBER_UNIT = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%µμ/][A-Za-z0-9%µμ/*^ ]*)?$")
+
+
+@lru_cache(maxsize=512)
+def _unit(text: str) -> Any:
+    """A parsed unit, cached: most spec strings are "<number> <unit>" with a few dozen units."""
+    return registry().Unit(text)
+
+
 @lru_cache(maxsize=1)
 def registry() -> "pint.UnitRegistry":
     """Build (once per process) the registry from ``units.txt``, using pint's disk cache."""
@@ -93,6 +102,14 @@ def parse(text: Any) -> "pint.Quantity":
     if not s:
         raise UnitError("empty quantity")
     reg = registry()
+    m = _NUMBER_UNIT.match(s)
+    if m:  # fast path (~10x): a plain number and a unit
+        try:
+            num = m.group(1)
+            value = int(num) if num.lstrip("+-").isdigit() else float(num)
+            return reg.Quantity(value, _unit(m.group(2).strip()) if m.group(2) else "")
+        except Exception:
+            pass  # fall back to pint's full parser for its own error message
     try:
         q = reg.Quantity(s)
     except Exception as exc:  # pint raises many types for bad text

@@ -1,0 +1,189 @@
+"""The serving model: binding resource, memory fit, MTP, per-die normalisation, vectorisation, bad input."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc import latency as L
+from chipcalc import workload as w
+from chipcalc.cli import app
+from chipcalc.errors import UsageError
+
+
+@pytest.fixture(scope="module")
+def kn(catalog):
+    return L.knobs(catalog)
+
+
+def _h100_70b(catalog, kn, chips=2, tp=2):
+    m = catalog.model("llama-3.1-70b")
+    hw = L.hardware(catalog.target("h100-sxm"), "fp8", "package", kn)
+    return m, hw, L.layout(m, hw, chips, tp)
+
+
+def test_binding_switches_from_memory_to_compute(catalog, kn):
+    m, hw, lay = _h100_70b(catalog, kn)
+    d = L.decode(m, hw, lay, kn, [1, 8, 2048], 128)
+    assert list(d.step.bound) == ["memory", "memory", "compute"]
+    # more batch: more tokens per step per chip, longer steps
+    t = d.per_chip.m("token/s")
+    assert t[0] < t[1] < t[2]
+
+
+def test_memory_time_by_hand(catalog, kn):
+    m, hw, lay = _h100_70b(catalog, kn, chips=1, tp=1)
+    d = L.decode(m, hw, lay, kn, 1, 1000)
+    p = w.params(m)
+    weights = (p.total.m("") - p.embed_in.m("")) * 1  # FP8: 1 byte, input embedding not read
+    kv = 1000 * 327_680
+    bw = 3.35e12 * kn.mbu.m("")
+    assert d.step.memory.m("s") == pytest.approx((weights + kv) / bw, rel=1e-9)
+    assert d.step.comm is None  # one chip: no communication
+
+
+def test_largest_batch_that_fits_by_hand(catalog, kn):
+    m, hw, lay = _h100_70b(catalog, kn, chips=1, tp=1)
+    mem = L.memory(m, hw, lay, kn, 1, 1000, "bf16")
+    usable = 80e9 * kn.usable.m("")
+    weights = w.params(m).total.m("")  # FP8: 1 byte per parameter
+    per_seq = 1000 * 327_680
+    assert mem.weights.m("B") == pytest.approx(weights)
+    assert mem.max_batch.m("") == np.floor((usable - weights) / per_seq)
+    big = L.memory(m, hw, lay, kn, int(mem.max_batch.m("")) + 1, 1000, "bf16")
+    assert not big.fits.all()
+
+
+def test_does_not_fit_reports_zero_batch(catalog, kn):
+    m = catalog.model("llama-3.1-405b")
+    hw = L.hardware(catalog.target("h100-sxm"), "bf16", "package", kn)
+    mem = L.memory(m, hw, L.layout(m, hw, 1, 1), kn, 1, 1000, "bf16")
+    assert mem.max_batch.m("") == 0 and not mem.fits.all()
+
+
+def test_vectorised_equals_scalar(catalog, kn):
+    m = catalog.model("deepseek-r1")
+    hw = L.hardware(catalog.target("cloudmatrix384"), "int8", "die", kn)
+    lay = L.layout(m, hw, 160, 1, 320, 1)
+    batches = np.array([8, 24, 96])
+    vec = L.decode(m, hw, lay, kn, batches, 4224).tpot.m("ms")
+    for b, v in zip(batches, vec):
+        assert L.decode(m, hw, lay, kn, int(b), 4224).tpot.m("ms") == pytest.approx(v)
+
+
+def test_mtp_and_per_die(catalog, kn):
+    m = catalog.model("deepseek-r1")
+    hw = L.hardware(catalog.target("cloudmatrix384"), "int8", "die", kn)
+    lay = L.layout(m, hw, 160, 1, 320, 2)
+    d = L.decode(m, hw, lay, kn, 96, 4096)
+    a = kn.acceptance.m("")
+    assert d.accepted.m("") == pytest.approx(1 + a + a * a)
+    assert d.tpot.m("ms") == pytest.approx(d.step.time.m("ms") / (1 + a + a * a))
+    # a rank is a die: the package does twice a rank's work
+    assert d.per_chip.m("token/s") == pytest.approx(2 * d.per_rank.m("token/s"))
+    assert hw.peak.m("TOPS") == pytest.approx(752)
+    # results carry the provenance of the assumptions they rest on
+    names = {x.name for x in d.tpot.prov.assumptions}
+    assert {"mfu", "mbu", "mtp_acceptance", "layer_overhead"} <= names
+
+
+def test_tpot_search_meets_target(catalog, kn):
+    from chipcalc.figure import Figure, Provenance
+    from chipcalc.units import Q
+
+    m = catalog.model("deepseek-r1")
+    hw = L.hardware(catalog.target("cloudmatrix384"), "int8", "package", kn)
+    lay = L.layout(m, hw, 384, 1, 384, 0)
+    target = Figure(Q(50, "ms"), Provenance.assume("tpot target", "test"))
+    best, _ = L.largest_batch_for_tpot(m, hw, lay, kn, 4096, target)
+    assert best is not None
+    assert L.decode(m, hw, lay, kn, best, 4096).tpot.m("ms") <= 50
+    assert L.decode(m, hw, lay, kn, best + 1, 4096).tpot.m("ms") > 50
+
+
+@pytest.mark.parametrize("kwargs,msg", [
+    (dict(chips=0), "--chips must be at least 1"),
+    (dict(chips=2, tp=3), "--tp 3 does not divide"),
+    (dict(chips=8, tp=8, ep=8), "dense model"),
+])
+def test_layout_errors(catalog, kn, kwargs, msg):
+    m = catalog.model("llama-3.1-70b")
+    hw = L.hardware(catalog.target("h100-sxm"), "fp8", "package", kn)
+    with pytest.raises(UsageError, match=msg):
+        L.layout(m, hw, **kwargs)
+
+
+def test_missing_precision(catalog, kn):
+    with pytest.raises(UsageError, match="ascend-910c has no fp8 peak"):
+        L.hardware(catalog.target("ascend-910c"), "fp8", "package", kn)
+
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["cloudmatrix384", "deepseek-r1", "--batch", "0"], "--batch must be at least 1"),
+    (["cloudmatrix384", "deepseek-r1", "--batch", "-4"], "--batch must be at least 1"),
+    (["cloudmatrix384", "deepseek-r1", "--batch", "1.5"], "--batch must be a whole number"),
+    (["cloudmatrix384", "deepseek-r1", "--batch", "lots"], "--batch must be whole numbers"),
+    (["cloudmatrix384", "deepseek-r1", "--context", "0"], "--context must be at least 1"),
+    (["cloudmatrix384", "deepseek-r1", "--context", "2.5"], "--context must be a whole number"),
+    (["h20", "llama-3.1-70b", "--chips", "0"], "--chips must be at least 1"),
+    (["h20", "llama-3.1-70b", "--chips", "-8"], "--chips must be at least 1"),
+    (["h20", "llama-3.1-70b", "--chips", "2.5"], "--chips must be a whole number"),
+    (["h20", "llama-3.1-70b", "--chips", "6", "--tp", "6"], "does not divide the 64 attention heads"),
+    (["h20", "llama-3.1-70b", "--chips", "8", "--ep", "8"], "dense model"),
+    (["hgx-h20", "deepseek-r1", "--chips", "8", "--ep", "16"], "--ep 16 needs 16 chips"),
+    (["hgx-h20", "deepseek-r1", "--chips", "8", "--ep", "3"], "--ep 3 does not divide the 8 chips"),
+    (["ascend-910c", "llama-3.1-70b", "--precision", "fp8"], "ascend-910c has no fp8 peak"),
+    (["h20", "llama-3.1-70b", "--mtp", "1"], "no multi-token-prediction module"),
+    (["h20", "llama-3.1-70b", "--set", "mfux=0.5"], "unknown assumption 'mfux'"),
+    (["h20", "llama-3.1-70b", "--mfu", "1.5"], "must be a fraction"),
+    (["h20", "llama-3.1-70b", "--tpot", "50GB"], "--tpot needs a positive time"),
+    (["h20", "llama-3.1-7b"], "unknown model"),
+    (["deepseek-r1"], "name a target and a model"),
+])
+def test_bad_input_one_line_error(args, needle):
+    r = runner.invoke(app, ["latency", *args])
+    assert r.exit_code != 0, r.stdout
+    err = r.stderr.strip()
+    assert "\n" not in err and "Traceback" not in err
+    assert needle in err
+
+
+@pytest.mark.parametrize("args", [
+    ["model", "deepseek-r1"],
+    ["latency", "cloudmatrix384", "deepseek-r1", "--precision", "int8", "--batch", "96", "--context", "4096"],
+    ["latency", "h20", "llama-3.1-70b", "--chips", "8", "--tp", "8", "--precision", "fp8"],
+    ["latency", "cloudmatrix384", "deepseek-r1", "--tpot", "50ms"],
+    ["latency", "ascend-910c", "h20", "h100-sxm", "--model", "llama-3.1-70b", "--format", "json"],
+    ["latency", "cloudmatrix384", "deepseek-r1", "--precision", "int8", "--device", "die", "--chips", "160",
+     "--ep", "320", "--mtp", "1", "--batch", "8,24,96", "--set", "layer_overhead=30us", "--mbu", "0.7"],
+])
+def test_issue_commands_run(args):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.stderr
+
+
+def test_override_shows_as_assumption():
+    r = runner.invoke(app, ["latency", "h20", "llama-3.1-70b", "--precision", "fp8", "--set", "layer_overhead=30us"])
+    assert r.exit_code == 0, r.stderr
+    assert "set on the command line (--set layer_overhead=30us)" in r.stdout
+
+
+def test_json_has_every_target():
+    import json
+
+    r = runner.invoke(app, ["latency", "ascend-910c", "h20", "h100-sxm", "--model", "llama-3.1-70b", "--format", "json"])
+    data = json.loads(r.stdout)
+    decode = next(t for t in data["tables"] if t["key"] == "latency.decode")
+    tpot = next(row for row in decode["rows"] if row["key"] == "tpot")
+    assert set(tpot["cells"]) == {"ascend-910c", "h20", "h100-sxm"}
+    assert all(c["unit"] == "ms" and c["value"] > 0 for c in tpot["cells"].values())
+
+
+def test_help_does_not_import_pint():
+    code = "import sys; from chipcalc import cli; assert 'pint' not in sys.modules and 'numpy' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
