@@ -271,10 +271,11 @@ def attach(cat: Any, fp: Any) -> None:
 # -- verdicts ----------------------------------------------------------------------------------
 
 def _range_text(f: Figure) -> str:
+    from chipcalc.claims_report import unit_for
     from chipcalc.table import fmt_number
 
-    u = f"{f.q.units:~P}"
-    lo, hi = float(f.lo.m_as(f.q.units)), float(f.hi.m_as(f.q.units))
+    u = unit_for([f]) if not f.q.dimensionless else ""
+    lo, hi = float(f.lo.m_as(u)), float(f.hi.m_as(u))
     return f"{fmt_number(lo)}–{fmt_number(hi)}{' ' + u if u else ''}"
 
 
@@ -374,7 +375,7 @@ def adhoc(cat: Any, text: str, tolerance: float | None = None) -> Verdict:
     if isinstance(node, expr.Compare) and node.op == "==" and tolerance is None:
         raise expr.ExprError("'==' needs a tolerance: add --tolerance, e.g. --tolerance 5%")
     figs = figures_for(cat, node)
-    claim = Claim(id="ad-hoc", title=text, words=text, source="", kind="comparison", node=node,
+    claim = Claim(id="ad-hoc", title=text, words="", source="", kind="comparison", node=node,
                   tolerance=tolerance or 0.0)
     literal = Provenance.assume("ad-hoc claim", f"the numbers written in '{text}', given on the command line")
     o = judge.judge(node, figs, literal, claim.tolerance)

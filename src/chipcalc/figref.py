@@ -22,6 +22,15 @@ from chipcalc import schema
 from chipcalc.expr import ExprError
 from chipcalc.figure import Figure
 
+
+def _scaled(fig: Figure, factor: Figure, op: str) -> Figure:
+    """fig * factor (or / factor), keeping fig's alternatives scaled the same way, so a derived total
+    still shows which sources disagree."""
+    from dataclasses import replace
+
+    f = (lambda x: x * factor) if op == "*" else (lambda x: x / factor)
+    return replace(f(fig), alternatives=tuple(f(a) for a in fig.alternatives))
+
 _SYSTEM_EXTRA = ("chips", "power", "power_per_chip", "power_bottom_up")
 
 
@@ -110,7 +119,7 @@ def _chip(cat: Any, chip: Any, rest: str, name: str, pick: Callable[[Figure], Fi
         dies = chip.get("dies")
         if dies is None:
             raise ExprError(f"{name}: {chip.id} has no 'dies' figure ({chip.file}); per-die values cannot be derived")
-        fig = fig / dies
+        fig = _scaled(fig, dies, "/")
     return fig
 
 
@@ -133,7 +142,7 @@ def _system(cat: Any, system: Any, rest: str, name: str, pick: Callable[[Figure]
         return pick(bu)
     if rest == "power_per_chip":
         best = _system(cat, system, "power", name, pick)
-        return (best / system.chips).to("W")
+        return _scaled(best, system.chips, "/").to("W")
     if rest.startswith("reported."):
         key = rest.split(".", 1)[1]
         if key not in system.reported:
@@ -144,4 +153,4 @@ def _system(cat: Any, system: Any, rest: str, name: str, pick: Callable[[Figure]
     if fig is None:
         raise _unknown(cat, name, f" ({system.id}'s chip {system.chip.id} has no '{key}' figure)")
     fig = pick(fig)
-    return fig * system.chips if total else fig
+    return _scaled(fig, system.chips, "*") if total else fig

@@ -1,0 +1,201 @@
+"""Tables for `chipcalc check` (verdicts and the working of each claim) and `chipcalc fleet`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chipcalc import expr, fleet, schema
+from chipcalc.claims import Verdict
+from chipcalc.figure import Figure
+from chipcalc.table import Cell, Table, ratio_cell
+
+#: Display units per dimension, smallest first; a figure is shown in the largest one it reaches 1 in.
+LADDERS = {
+    "flops": ("GFLOPS", "TFLOPS", "PFLOPS", "EFLOPS", "ZFLOPS"),
+    "ops": ("GOPS", "TOPS", "POPS", "EOPS", "ZOPS"),
+    "flop": ("MFLOP", "GFLOP", "TFLOP", "PFLOP"),
+    "information": ("B", "kB", "MB", "GB", "TB", "PB", "EB"),
+    "bandwidth": ("GB/s", "TB/s", "PB/s", "EB/s"),
+    "power": ("W", "kW", "MW", "GW"),
+    "time": ("ns", "us", "ms", "s"),
+    "throughput": ("token/s",),
+}
+
+
+def _ladder(q: Any) -> tuple[str, ...] | None:
+    from chipcalc.units import Q, check_dimension
+
+    if check_dimension(q, "compute"):
+        return LADDERS["ops"] if "OPS" in f"{q.units:~P}" and "FLOPS" not in f"{q.units:~P}" else LADDERS["flops"]
+    if q.dimensionality == Q(1, "FLOP").dimensionality:
+        return LADDERS["flop"]
+    for dim in ("information", "bandwidth", "power", "time", "throughput"):
+        if check_dimension(q, dim):
+            return LADDERS[dim]
+    return None
+
+
+def unit_for(figs: list[Figure | None]) -> str:
+    """A display unit for a row of figures of one dimension ("" for counts, the figure's own unit
+    when no ladder fits)."""
+    present = [f for f in figs if f is not None]
+    if not present:
+        return ""
+    q = present[0].q
+    if q.dimensionless:
+        return ""
+    ladder = _ladder(q)
+    if ladder is None:
+        return f"{q.units:~P}"
+    from chipcalc.units import Q
+
+    biggest = max(abs(float(f.q.m_as(ladder[0]))) for f in present)
+    best = ladder[0]
+    for u in ladder:
+        if biggest / float(Q(1, u).m_as(ladder[0])) >= 1:
+            best = u
+    return best
+
+
+# -- check -------------------------------------------------------------------------------------
+
+def _measured_cell(v: Verdict) -> tuple[str, Cell]:
+    if v.measured is None:
+        return "", Cell()
+    if v.claim.kind == "bound":
+        return "%", Cell(fig=v.measured, unit="%")
+    if v.measured.q.dimensionless and v.outcome is not None and v.outcome.rhs is not None:
+        return "x", ratio_cell(v.measured)
+    unit = unit_for([v.measured])
+    return unit, Cell(fig=v.measured, unit=unit)
+
+
+def summary_table(verdicts: list[Verdict]) -> Table:
+    t = Table("Claims: verdicts", ["verdict", "measured", "claimed", "robustness"], key="check.summary")
+    for v in verdicts:
+        unit, cell = _measured_cell(v)
+        robust = v.robust_short if v.label != "unresolved" else v.reason
+        t.add(v.claim.id, v.claim.id, unit, [v.label, cell, v.claimed or "", robust])
+    t.notes.append("measured: left / right of the comparison (x), or for a throughput bound the largest share of a "
+                   "peak it needs (%). `chipcalc check ID` shows one claim with its full working.")
+    return t
+
+
+def _fig_row(t: Table, key: str, label: str, fig: Figure, unit: str | None = None) -> None:
+    u = unit if unit is not None else unit_for([fig])
+    detail = f"({fig.note})" if fig.note else ""
+    t.add(key, label, u, [Cell(fig=fig, unit=u if u else None)], detail=detail)
+
+
+def claim_table(v: Verdict, catalog: Any = None) -> Table:
+    """One claim: the figures it uses, the two sides, the ratio, and the verdict as notes."""
+    c = v.claim
+    t = Table(f"Claim {c.id}: {c.title}", ["value"], key=f"claim.{c.id}")
+    o = v.outcome
+    if v.label == "unresolved":
+        pass
+    elif c.kind == "bound" and v.bound is not None:
+        res = v.bound
+        for name, fig in res.working:
+            _fig_row(t, name, fig.label or name, fig)
+        for key, what, out in res.checks:
+            _fig_row(t, f"share.{key}", f"share of {what} needed", out.lhs, "%")
+        _fig_row(t, "model.tpot", "latency model: TPOT at this batch", res.model_tpot)
+        _fig_row(t, "model.throughput", "latency model: tokens/s per chip at this batch", res.model_throughput)
+    elif o is not None:
+        for ref, fig in o.inputs:
+            _fig_row(t, ref, ref, fig)
+        if isinstance(o.node, expr.Compare):
+            for side, fig, node in (("left", o.lhs, o.node.left), ("right", o.rhs, o.node.right)):
+                if not isinstance(node, expr.Ref):
+                    _fig_row(t, side, f"{side}: {expr.show(node)}", fig)
+            if o.measured is not None and not (isinstance(o.node.left, expr.Call) and o.node.left.fn == "ratio"):
+                _fig_row(t, "ratio", "left / right", o.measured, "x")
+        else:
+            _fig_row(t, "value", expr.show(o.node), o.lhs)
+    t.notes.extend(claim_notes(v, catalog))
+    return t
+
+
+def claim_notes(v: Verdict, catalog: Any = None) -> list[str]:
+    c = v.claim
+    notes = []
+    if c.words:
+        notes.append(f"Reported: \"{c.words}\"")
+    if c.source:
+        src = catalog.sources.get(c.source) if catalog is not None else None
+        notes.append(f"Reported in: [{c.source}] {src.cite() if src is not None else ''}".rstrip())
+    if c.seen_in:
+        notes.append(f"Seen in: {c.seen_in}")
+    if c.kind == "bound" and c.bound is not None:
+        b = c.bound
+        tp = f", TPOT <= {b.tpot.q:~P}" if b.tpot is not None else ""
+        notes.append(f"Asserts: {b.throughput.q:~P} per chip of {b.model} decode on {b.target}{tp}")
+        if v.bound is not None:
+            notes.append(f"Deployment (latency model): {v.bound.layout}; batch {v.bound.batch} sequences per chip")
+    elif c.node is not None:
+        notes.append(f"Asserts: {expr.show(c.node)}" + (f" (tolerance ±{c.tolerance:.0%})" if c.tolerance else ""))
+    if v.label == "unresolved":
+        notes.append(f"Verdict: UNRESOLVED: {v.reason}")
+    else:
+        notes.append(f"Verdict: {v.label.upper()}" + (f": {v.margin}" if v.margin else ""))
+        if v.robustness:
+            notes.append(f"Robustness: {v.robustness}")
+    if c.note:
+        notes.append(f"Note: {c.note}")
+    return notes
+
+
+def check_tables(verdicts: list[Verdict], catalog: Any, working: bool = True) -> list[Table]:
+    tables = [summary_table(verdicts)]
+    if working:
+        tables += [claim_table(v, catalog) for v in verdicts]
+    return tables
+
+
+# -- fleet -------------------------------------------------------------------------------------
+
+_ROW_LABEL = {"chips": "chips", "hbm_capacity": "HBM capacity", "hbm_bandwidth": "HBM bandwidth",
+              "tdp": "power: chips x TDP (accelerators only)"}
+
+
+def fleet_table(fleets: list[fleet.Fleet]) -> Table:
+    two = len(fleets) == 2
+    cols = [f.text for f in fleets] + ([f"{fleets[0].text} / {fleets[1].text}"] if two else [])
+    t = Table("Fleet totals: " + " vs ".join(f.label for f in fleets), cols, key="fleet")
+    for name in fleet.row_names(fleets):
+        figs = [fleet.fleet_total(f, name) for f in fleets]
+        pc = schema.parse_compute_name(name)
+        label = f"{pc[0].upper()} dense peak" if pc else _ROW_LABEL[name]
+        unit = unit_for(figs)
+        row: list[Any] = [Cell(fig=f, unit=unit or None) if f is not None else None for f in figs]
+        if two:
+            row.append(ratio_cell(_ratio(figs[0], figs[1])))
+        t.add(name, label, unit, row)
+        for f in fleets:
+            gone = fleet.missing(f, name)
+            if gone and name != "chips":
+                t.notes.append(f"{label} of {f.text}: n/a, {', '.join(gone)} has no {name} figure")
+    for f in fleets:
+        for i in f.items:
+            if i.volume is not None:
+                v = i.volume
+                t.notes.append(f"{v.id} ({v.name}) counts {v.counts}; priced as {i.chip.id}." + (f" {v.notes}" if v.notes else ""))
+    t.notes.append("Power is the accelerators' TDP only: hosts, network, cooling and conversion losses are not included.")
+    return t
+
+
+def _ratio(a: Figure | None, b: Figure | None) -> Figure | None:
+    from chipcalc.cluster import ratio
+
+    return ratio(a, b)
+
+
+def volumes_table(cat: Any) -> Table:
+    """The named volumes of specs/fleets*.toml: count (with range), chip, what it counts."""
+    t = Table("Named volumes (use as CHIP:VOLUME, or alone when a chip is given)", ["count", "chip", "counts"], key="fleet.volumes")
+    for v in cat.volumes.values():
+        t.add(v.id, v.id, "", [v.figure, v.chip or "(say which)", v.counts])
+        for alt in v.figure.alternatives:
+            t.add(f"{v.id}.alt", "  alternative", "", [alt, "", ""])
+    return t
