@@ -90,3 +90,33 @@ def test_cluster_totals_are_n_times_per_chip(catalog, n, sid):
         tot = cluster.system_total(s2, k)
         assert tot.m(str(per.q.units)) == pytest.approx(n * per.q.m, rel=1e-12)
         assert tot.assumed  # the count is an assumption here, so every total is marked
+
+
+LAT = settings(max_examples=300, derandomize=True, deadline=None, database=None,
+               suppress_health_check=list(HealthCheck))
+
+
+@LAT
+@given(st.floats(0.05, 1.0), st.sampled_from([("h20", "llama-3.1-70b", "fp8", 8, 8), ("h100-sxm", "llama-3.1-70b", "bf16", 8, 8),
+                                               ("cloudmatrix384", "deepseek-r1", "int8", None, None)]),
+       st.integers(1, 64), st.sampled_from([1024, 4096, 32768]), st.sampled_from(["hbm_bandwidth", "scaleup_bandwidth"]))
+def test_tpot_never_falls_when_bandwidth_falls(catalog, factor, case, batch, context, which):
+    import numpy as np
+
+    from chipcalc import latency as L
+
+    tid, mid, prec, chips, tp = case
+    kn = L.knobs(catalog)
+    rec = catalog.target(tid)
+    chip = rec.chip if hasattr(rec, "chip") else rec
+    model = catalog.model(mid)
+    hw = L.hardware(rec, prec, "package", kn)
+    lay = L.auto_layout(model, hw, kn, batch, context, "bf16", chips, tp, None, 0)
+    base = float(np.asarray(L.decode(model, hw, lay, kn, batch, context).tpot.q.m_as("ms")).ravel()[0])
+    slower = put(catalog, f"{chip.id}.{which}", chip.get(which) * factor)
+    if which == "scaleup_bandwidth" and hasattr(rec, "tier") and rec.tier("scale-up") is not None:
+        slower = put(slower, f"{rec.id}.scale-up.bandwidth", rec.tier("scale-up").bandwidth * factor)
+    rec2 = slower.target(tid)
+    hw2 = L.hardware(rec2, prec, "package", kn)
+    t2 = float(np.asarray(L.decode(model, hw2, lay, kn, batch, context).tpot.q.m_as("ms")).ravel()[0])
+    assert t2 >= base * (1 - 1e-12)

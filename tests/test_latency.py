@@ -139,7 +139,7 @@ runner = CliRunner()
     (["hgx-h20", "deepseek-r1", "--chips", "8", "--ep", "3"], "--ep 3 does not divide the 8 chips"),
     (["ascend-910c", "llama-3.1-70b", "--precision", "fp8"], "ascend-910c has no fp8 peak"),
     (["h20", "llama-3.1-70b", "--mtp", "1"], "no multi-token-prediction module"),
-    (["h20", "llama-3.1-70b", "--set", "mfux=0.5"], "unknown assumption 'mfux'"),
+    (["h20", "llama-3.1-70b", "--set", "mfux=0.5"], "unknown figure 'mfux'; did you mean mfu"),
     (["h20", "llama-3.1-70b", "--mfu", "1.5"], "must be a fraction"),
     (["h20", "llama-3.1-70b", "--tpot", "50GB"], "--tpot needs a positive time"),
     (["h20", "llama-3.1-7b"], "unknown model"),

@@ -51,6 +51,7 @@ class BoundSpec:
     device: str = "package"  # a rank is a package or a die
     chips: int | None = None  # chips of the deployment; default as the latency model chooses
     mtp: int = 0  # speculative tokens per step
+    tp: int | None = None  # tensor-parallel ranks; default the largest valid (the most favourable)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
                            note=f"implied: throughput x TPOT = {implied:.4g} sequences per chip, rounded")
     else:
         raise UsageError("a throughput claim needs a TPOT (--tpot) or a batch (--batch) to imply the batch per chip")
-    lay = latency.auto_layout(model, hw, kn, batch, context, spec.kv_precision, spec.chips, None, None, spec.mtp)
+    lay = _layout(model, hw, kn, spec, batch, context)
     d = latency.decode(model, hw, lay, kn, batch, context, spec.kv_precision)
     tokens_rank = batch / hw.rpc * lay.tokens_per_step
     attn = (workload.attention_flops_per_token(model, context, "decode") * tokens_rank).to("GFLOP")
@@ -123,7 +124,7 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     working.append(("claim.batch", batch_fig))
     if context_fig is not None:
         working.append(("context", context_fig.relabel("assumption.default_context")))
-    for name in ("step.accepted", "step.gemm_flops", "step.attention_flops", "step.bytes", "step.memory",
+    for name in (("step.accepted",) if spec.mtp else ()) + ("step.gemm_flops", "step.attention_flops", "step.bytes", "step.memory",
                  "rank.gemm_peak", "rank.bf16_peak", "rank.hbm_bandwidth", "rank.hbm_capacity"):
         working.append((name, leaves[name]))
     unit = "dies" if hw.device == "die" else "chips"
@@ -133,6 +134,27 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     return BoundResult(spec, tuple(checks), tuple(working), batch, context, desc,
                        d.tpot.relabel("latency model TPOT"), d.per_chip.relabel("latency model throughput per chip"),
                        fits)
+
+
+def _layout(model: Any, hw: Any, kn: Any, spec: BoundSpec, batch: int, context: int) -> Any:
+    """The deployment: chips as the latency model chooses them (or as stated); TP as stated, else the
+    largest that the model, the chips and the scale-up domain allow. Splitting weights over more
+    ranks only lowers the bytes each rank reads, so this is the layout most favourable to the claim:
+    a claim that is implausible here is implausible in every layout the model can express."""
+    from chipcalc import latency, workload
+
+    lay = latency.auto_layout(model, hw, kn, batch, context, spec.kv_precision, spec.chips, spec.tp, None, spec.mtp)
+    if spec.tp is not None or workload.is_moe(model):
+        return lay
+    t = 1
+    while t * 2 <= lay.ranks:
+        t *= 2
+    while t > lay.tp:
+        try:
+            return latency.layout(model, hw, lay.chips, t, None, spec.mtp)
+        except UsageError:
+            t //= 2
+    return lay
 
 
 def label(result: BoundResult) -> tuple[str, str]:

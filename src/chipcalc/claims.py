@@ -309,17 +309,34 @@ def robustness(o: judge.Outcome) -> tuple[str, str]:
     return "; ".join(longs), "; ".join(shorts)
 
 
+_SYMBOL = {"==": "≈", ">=": "≥", "<=": "≤", ">": ">", "<": "<"}
+
+
+def _is_ratio(node: Any) -> bool:
+    return isinstance(node, expr.Compare) and isinstance(node.left, expr.Call) and node.left.fn == "ratio"
+
+
+def _literal_right(node: Any) -> bool:
+    return isinstance(node, expr.Compare) and not expr.refs(node.right)
+
+
 def _claimed_text(o: judge.Outcome) -> str:
+    """What the claim asserts, in the units of the 'measured' column."""
     node = o.node
     if not isinstance(node, expr.Compare):
         return ""
-    rhs = expr.show(node.right)
-    if isinstance(node.left, expr.Call) and node.left.fn == "ratio":
-        rel = {v: k for k, v in RELATIONS.items()}[node.op]
-        return f"{rel} {rhs}" + (f" (±{o.tolerance:.0%})" if node.op == "==" else "")
-    if o.measured is not None and isinstance(node.right, (expr.Ref, expr.Bin, expr.Call, expr.Neg)):
-        return f"{node.op} 1x" + (f" (±{o.tolerance:.0%})" if node.op == "==" else "")
-    return f"{node.op} {rhs}" + (f" (±{o.tolerance:.0%})" if node.op == "==" else "")
+    tol = f" (±{o.tolerance:.0%})" if node.op == "==" and o.tolerance else ""
+    if _is_ratio(node) or _literal_right(node):
+        return f"{_SYMBOL[node.op]} {expr.show(node.right)}{tol}"
+    return f"left {_SYMBOL[node.op]} right{tol}"
+
+
+def _measured(o: judge.Outcome) -> Figure | None:
+    """The number to show against the claim: the ratio of a ratio claim, the left side when the right
+    is a plain number, else left / right."""
+    if _is_ratio(o.node) or _literal_right(o.node):
+        return o.lhs
+    return o.measured
 
 
 def _margin(o: judge.Outcome) -> str:
@@ -328,7 +345,7 @@ def _margin(o: judge.Outcome) -> str:
         return ""
     r = float(o.measured.q.m_as(""))
     lhs, rhs = expr.show(node.left), expr.show(node.right)
-    if isinstance(node.left, expr.Call) and node.left.fn == "ratio":
+    if _is_ratio(node):
         a, b = (expr.show(x) for x in node.left.args)
         got = float(o.lhs.q.m_as(""))
         want = float(o.rhs.q.m_as(""))
@@ -350,7 +367,7 @@ def verdict(cat: Any, claim: Claim) -> Verdict:
         assumed = sorted({a.name for _, f in o.inputs for a in f.prov.assumptions})
         label += f" (rests on assumption {', '.join(assumed)})" if assumed else " by sourced figures"
     long, short = robustness(o)
-    return Verdict(claim, label, _margin(o), long, short, o.measured, _claimed_text(o), o)
+    return Verdict(claim, label, _margin(o), long, short, _measured(o), _claimed_text(o), o)
 
 
 def _bound_verdict(cat: Any, claim: Claim, literal: Provenance | None = None) -> Verdict:
@@ -383,7 +400,7 @@ def adhoc(cat: Any, text: str, tolerance: float | None = None) -> Verdict:
         return Verdict(claim, "evaluated", "", "", "", o.lhs, "", o)
     label = "consistent" if o.holds else "contradicted"
     long, short = robustness(o)
-    return Verdict(claim, label, _margin(o), long, short, o.measured, _claimed_text(o), o)
+    return Verdict(claim, label, _margin(o), long, short, _measured(o), _claimed_text(o), o)
 
 
 def adhoc_bound(cat: Any, spec: Any) -> Verdict:

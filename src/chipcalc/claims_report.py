@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chipcalc import expr, fleet, schema
-from chipcalc.claims import Verdict
+from chipcalc.claims import Verdict, _is_ratio
 from chipcalc.figure import Figure
 from chipcalc.table import Cell, Table, ratio_cell
 
@@ -64,7 +64,8 @@ def _measured_cell(v: Verdict) -> tuple[str, Cell]:
         return "", Cell()
     if v.claim.kind == "bound":
         return "%", Cell(fig=v.measured, unit="%")
-    if v.measured.q.dimensionless and v.outcome is not None and v.outcome.rhs is not None:
+    o = v.outcome
+    if o is not None and (v.measured is o.measured or _is_ratio(o.node)):
         return "x", ratio_cell(v.measured)
     unit = unit_for([v.measured])
     return unit, Cell(fig=v.measured, unit=unit)
@@ -76,8 +77,9 @@ def summary_table(verdicts: list[Verdict]) -> Table:
         unit, cell = _measured_cell(v)
         robust = v.robust_short if v.label != "unresolved" else v.reason
         t.add(v.claim.id, v.claim.id, unit, [v.label, cell, v.claimed or "", robust])
-    t.notes.append("measured: left / right of the comparison (x), or for a throughput bound the largest share of a "
-                   "peak it needs (%). `chipcalc check ID` shows one claim with its full working.")
+    t.notes.append("measured: the ratio (x) of a ratio claim; the left side of a comparison with a number; left / right "
+                   "of a comparison of two figures; for a throughput bound the largest share of a peak it needs (%). "
+                   "`chipcalc check ID` shows one claim with its full working.")
     return t
 
 
@@ -105,11 +107,14 @@ def claim_table(v: Verdict, catalog: Any = None) -> Table:
     elif o is not None:
         for ref, fig in o.inputs:
             _fig_row(t, ref, ref, fig)
+            unit = unit_for([fig])
+            for alt in fig.alternatives:  # which source gives which value
+                _fig_row(t, f"{ref}.alt", "  alternative", alt, unit)
         if isinstance(o.node, expr.Compare):
             for side, fig, node in (("left", o.lhs, o.node.left), ("right", o.rhs, o.node.right)):
                 if not isinstance(node, expr.Ref):
                     _fig_row(t, side, f"{side}: {expr.show(node)}", fig)
-            if o.measured is not None and not (isinstance(o.node.left, expr.Call) and o.node.left.fn == "ratio"):
+            if o.measured is not None and v.measured is o.measured:
                 _fig_row(t, "ratio", "left / right", o.measured, "x")
         else:
             _fig_row(t, "value", expr.show(o.node), o.lhs)

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli import FormatOpt, ForceOpt, OutputOpt, RangesOpt, SpecsOpt, _catalog, app, emit, guarded
+from chipcalc.cli import FormatOpt, ForceOpt, OutputOpt, PreferOpt, RangesOpt, SpecsOpt, _catalog, app, emit, guarded
 
 
 @app.command("model")
@@ -72,7 +72,8 @@ def latency_cmd(
     prefill_tokens: Optional[str] = typer.Option(None, "--prefill-tokens", help="Prompt tokens per chip in one prefill step (default: one prompt per TP group)."),
     mfu: Optional[str] = typer.Option(None, "--mfu", help="Achievable fraction of peak compute (assumption mfu)."),
     mbu: Optional[str] = typer.Option(None, "--mbu", help="Achievable fraction of HBM bandwidth (assumption mbu)."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help="Override any assumption: --set layer_overhead=10us (repeatable)."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", help="Override an assumption (--set layer_overhead=10us) or any chip/system/model figure (--set h20.hbm_bandwidth=3.2TB/s); repeatable."),
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -93,19 +94,26 @@ def latency_cmd(
             if len(targets) < 2:
                 raise UsageError("name a target and a model, e.g. `chipcalc latency cloudmatrix384 deepseek-r1`")
             model_id = targets.pop()
-        cat = _catalog(specs)
-        model = cat.model(model_id)
-        recs = [cat.target(n) for n in targets]
+        cat = _catalog(specs, prefer=prefer)
         overrides = {}
         for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):
             if text is not None:
                 overrides[name] = L.override(cat, name, text, f"--{name.replace('_', '-')} {text}")
+        figure_sets = []
         for item in sets or []:
             if "=" not in item:
                 raise UsageError(f"--set needs name=value, got '{item}'")
             name, text = (s.strip() for s in item.split("=", 1))
-            cat.assumption(name)  # unknown names: did-you-mean
-            overrides[name] = L.override(cat, name, text, f"--set {item}")
+            if name in cat.assumptions:
+                overrides[name] = L.override(cat, name, text, f"--set {item}")
+            else:  # any chip, system or model figure (what-if), checked like a spec value
+                figure_sets.append(item)
+        if figure_sets:
+            from chipcalc.whatif import apply_overrides
+
+            cat = apply_overrides(cat, figure_sets)
+        model = cat.model(model_id)
+        recs = [cat.target(n) for n in targets]
         target_tpot = None
         if tpot is not None:
             q = parse(tpot)

@@ -51,3 +51,87 @@ def sensitivity_cmd(
         emit([t], fmt, output, force, cat)
 
     guarded(body)
+
+
+sweep_app = typer.Typer(help="Evaluate a model over a grid in one vectorised pass.", no_args_is_help=True)
+app.add_typer(sweep_app, name="sweep")
+
+#: Text formats show the grid as a pivot (TPOT, batch x context) up to this many cells.
+PIVOT_LIMIT = 600
+
+
+@sweep_app.command("latency")
+def sweep_latency_cmd(
+    target: str = typer.Argument(..., help="Chip or system id."),
+    model: str = typer.Argument(..., help="Model id."),
+    batch: str = typer.Option("1:256:x2", "--batch", help="Batch grid: START:STOP[:STEP|:xFACTOR] or a comma list (k = 1024)."),
+    context: str = typer.Option("1k:128k:x2", "--context", help="Context grid, same form (1k = 1024 tokens)."),
+    precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs precision."),
+    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
+    chips: Optional[int] = typer.Option(None, "--chips", help="Chips used (default as in `chipcalc latency`)."),
+    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor-parallel ranks."),
+    ep: Optional[int] = typer.Option(None, "--ep", help="Expert-parallel ranks."),
+    mtp: int = typer.Option(0, "--mtp", help="Speculative tokens per step."),
+    device: str = typer.Option("package", "--device", help="package or die."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """TPOT and tokens/s per chip over a batch x context grid (csv/json: one row per point)."""
+
+    def body() -> None:
+        from chipcalc import latency as L
+        from chipcalc import sweep as sw
+        from chipcalc.cli import _format
+        from chipcalc.errors import UsageError
+
+        cat = _catalog(specs, sets, prefer)
+        rec, mdl = cat.target(target), cat.model(model)
+        b, c = sw.grid(batch, "--batch"), sw.grid(context, "--context")
+        kn = L.knobs(cat)
+        f = _format(fmt, output)
+        res = sw.latency_sweep(cat, rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
+                               chips=chips, tp=tp, ep=ep, mtp=mtp, device=device)
+        if f == "csv":
+            text = sw.to_csv(res)
+        elif f == "json":
+            text = sw.to_json(res, cat)
+        else:
+            if len(b) * len(c) > PIVOT_LIMIT:
+                raise UsageError(f"{len(b) * len(c):,} points are too many for a {f} table; use --format csv or json")
+            emit([_pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
+            return
+        _write(text, output, force, f, len(res.batch))
+
+    guarded(body)
+
+
+def _pivot(res, b, c, tid: str, mid: str):
+    import numpy as np
+
+    from chipcalc.figure import Figure
+    from chipcalc.table import Cell, Table
+    from chipcalc.units import Q
+
+    t = Table(f"TPOT (ms) of {mid} on {tid}, {res.layout}: batch (rows) x context (columns)", [str(x) for x in c], key="sweep.tpot")
+    tp = np.asarray(res.tpot_ms).reshape(len(b), len(c))
+    fits = np.asarray(res.fits).reshape(len(b), len(c))
+    for i, bb in enumerate(b):
+        cells = [Cell(fig=Figure(Q(float(tp[i, j]), "ms"), res.prov)) if fits[i, j] else Cell(text="no fit")
+                 for j in range(len(c))]
+        t.add(f"batch {bb}", f"batch {bb}", "ms", cells)
+    t.notes.append("'no fit': weights + KV cache exceed usable HBM at that point.")
+    return t
+
+
+def _write(text: str, output, force: bool, f: str, n: int) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from chipcalc.export import write_atomic
+
+    write_atomic(output, text, force=force)
+    typer.echo(f"wrote {output} ({f}, {n:,} points)", err=True)

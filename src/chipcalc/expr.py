@@ -312,8 +312,9 @@ class _Parser:
 
         try:
             q = parse(f"{digits} {unit}".strip())
-        except UnitError:
-            raise self.error(f"unknown unit '{unit}'", start) from None
+        except UnitError as exc:
+            hint = str(exc).split(": ", 1)[1] if ": write" in str(exc) else ""
+            raise self.error(f"unknown unit '{unit}'" + (f" ({hint})" if hint else ""), start) from None
         return Num(q, text, t.col)
 
 

@@ -149,7 +149,9 @@ class Figure:
         import numpy as np
 
         if isinstance(other, Figure):
-            oq, olo, ohi, oprov = other.q, other.lo, other.hi, other.prov
+            oq, oprov = other.q, other.prov
+            olo = other.q if other.low is None else other.low
+            ohi = olo if other.low is None and other.high is None else (other.q if other.high is None else other.high)
             ranged = self.low is not None or self.high is not None or other.low is not None or other.high is not None
         else:  # an exact number (a count from code, e.g. 2 for "bidirectional")
             oq = olo = ohi = other
@@ -168,11 +170,15 @@ class Figure:
         else:
             if op == "/" and _spans_zero(b[1], b[2]):
                 raise ChipcalcError(f"cannot divide by a range that includes zero ({b[1]} to {b[2]})")
-            corners = [fn(x, y) for x in (a[1], a[2]) for y in (b[1], b[2])]
             unit = q.units if _is_quantity(q) else None
-            mags = [c.m_as(unit) if unit is not None else c for c in corners]
-            lo_m = np.minimum.reduce(mags)
-            hi_m = np.maximum.reduce(mags)
+            mag = (lambda c: c.m_as(unit)) if unit is not None else (lambda c: c)
+            if b[1] is b[2]:  # the other side is exact: two corners
+                c1, c2 = mag(fn(a[1], b[1])), mag(fn(a[2], b[1]))
+                lo_m, hi_m = np.minimum(c1, c2), np.maximum(c1, c2)
+            else:
+                c = [mag(fn(x, y)) for x in (a[1], a[2]) for y in (b[1], b[2])]
+                lo_m = np.minimum(np.minimum(c[0], c[1]), np.minimum(c[2], c[3]))
+                hi_m = np.maximum(np.maximum(c[0], c[1]), np.maximum(c[2], c[3]))
             if unit is not None:
                 lo, hi = lo_m * unit, hi_m * unit
             else:

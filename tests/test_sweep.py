@@ -1,0 +1,83 @@
+"""Issue 5: sweeps over a batch x context grid, evaluated in one vectorised pass."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc import latency as L
+from chipcalc.cli import app
+from chipcalc.sweep import grid
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("spec,expect", [
+    ("1:4", [1, 2, 3, 4]),
+    ("8:32", [8, 16, 24, 32]),  # step defaults to start
+    ("1:10:3", [1, 4, 7, 10]),
+    ("1k:8k:x2", [1024, 2048, 4096, 8192]),
+    ("1:256:x4", [1, 4, 16, 64, 256]),
+    ("8,24,96", [8, 24, 96]),
+])
+def test_grid_specs(spec, expect):
+    assert grid(spec, "--batch").tolist() == expect
+
+
+@pytest.mark.parametrize("spec,msg", [
+    ("1:0", "stop 0 is below start 1"),
+    ("0:8", "values must be positive"),
+    ("1:8:0", "step must be positive"),
+    ("1:8:x1", "geometric factor must be above 1"),
+    ("a:b", "is not a whole number"),
+    ("1.5:8", "is not a whole number"),
+    ("1:2:3:4", "write START:STOP"),
+])
+def test_bad_grid_specs(spec, msg):
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", spec])
+    assert r.exit_code == 2
+    assert msg in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_csv_matches_pointwise_latency(tmp_path, catalog):
+    out = tmp_path / "sweep.csv"
+    r = runner.invoke(app, ["sweep", "latency", "cloudmatrix384", "deepseek-r1", "-p", "int8",
+                            "--batch", "8:96:x2", "--context", "1k:4k:x2", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == 4 * 3
+    assert [int(x["batch"]) for x in rows[:3]] == [8, 8, 8]
+    assert [int(x["context"]) for x in rows[:3]] == [1024, 2048, 4096]
+    # each grid point equals a single-point evaluation of the same model
+    kn = L.knobs(catalog)
+    hw = L.hardware(catalog.system("cloudmatrix384"), "int8", "package", kn)
+    lay = L.auto_layout(catalog.model("deepseek-r1"), hw, kn, 8, 1024, "bf16", None, None, None, 0)
+    for row in rows:
+        d = L.decode(catalog.model("deepseek-r1"), hw, lay, kn, int(row["batch"]), int(row["context"]))
+        assert float(row["tpot_ms"]) == pytest.approx(float(np.asarray(d.tpot.q.m_as("ms")).ravel()[0]), rel=1e-12)
+        assert float(row["tokens_per_s_per_chip"]) == pytest.approx(int(row["batch"]) / float(row["tpot_ms"]) * 1000, rel=1e-9)
+    # TPOT grows with batch at a fixed context
+    tp = [float(x["tpot_ms"]) for x in rows if x["context"] == "4096"]
+    assert tp == sorted(tp)
+
+
+def test_sweep_json_carries_provenance():
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--chips", "8", "--tp", "8", "-p", "fp8",
+                            "--batch", "1:4", "--context", "1k", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["status"] == "assumed"
+    assert {"mfu", "mbu"} <= {a["name"] for a in data["assumptions"]}
+    assert len(data["rows"]) == 4 and data["units"]["tpot_ms"] == "ms"
+
+
+def test_sweep_text_pivot_and_limit():
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--chips", "8", "--tp", "8", "-p", "fp8",
+                            "--batch", "1,8", "--context", "1k,2k"])
+    assert r.exit_code == 0, r.stderr
+    assert "batch 8" in r.stdout and "2048" in r.stdout
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "1:1000", "--context", "1k"])
+    assert r.exit_code == 2 and "use --format csv or json" in r.stderr
