@@ -149,6 +149,24 @@ def test_bound_near_the_limit_is_labelled(catalog):
     assert 0.8 <= max(o.lhs.m("") for _, _, o in r.bound.checks) <= 1
 
 
+def test_overridden_chip_makes_a_claim_unresolved_not_a_load_error(tmp_path):
+    root = write_specs(tmp_path / "user", {"chips/h20.toml": """
+        id = "h20"
+        name = "H20 (memory only)"
+        vendor = "NVIDIA"
+        [hbm_bandwidth]
+        value = "3.6 TB/s"
+        assumption = "measured with a stream benchmark on our own box"
+    """})
+    cat, problems = load([root])
+    assert problems == []
+    r = claims.verdict(cat, cat.claims["h20-compute-lower-than-h100"])
+    assert r.label == "unresolved" and "h20 has no 'bf16_dense' figure" in r.reason
+    # the user's own (assumed) 3.6 TB/s still exceeds the H100's 3.35 TB/s
+    assert claims.verdict(cat, cat.claims["h20-reduced-memory-bandwidth"]).label == \
+        "contradicted (rests on assumption h20.hbm_bandwidth)"
+
+
 def test_bound_that_cannot_run_is_unresolved(tmp_path):
     root = write_specs(tmp_path / "user", {"claims/bad-precision.toml": """
         id = "bad-precision"
@@ -219,10 +237,12 @@ BAD_CLAIMS = {
 
 
 def test_claim_file_problems_name_file_and_field(tmp_path):
+    from chipcalc.hygiene import hygiene_problems
+
     root = write_specs(tmp_path / "user", BAD_CLAIMS)
-    _, problems = load([root])
-    text = "\n".join(str(p) for p in problems)
-    assert "claims/typo.toml: assert: unknown figure 'h20.hbm_bandwith'; did you mean h20.hbm_bandwidth?" in text
+    cat, problems = load([root])
+    text = "\n".join(str(p) for p in problems + hygiene_problems(cat))
+    assert "claims/typo.toml: assert: unknown figure 'h20.hbm_bandwith' at column 1; did you mean h20.hbm_bandwidth?" in text
     assert "claims/units.toml: assert: unit mismatch at column 19" in text
     assert "claims/nosource.toml: source: 'nowhere' is not in the bibliography" in text
     assert "claims/nosource.toml: tolerance: '==' and relation = \"about\" need a tolerance" in text
@@ -271,7 +291,7 @@ def test_check_adhoc_throughput_claim():
 
 
 @pytest.mark.parametrize("args, words", [
-    (["--claim", "h20.hbm_bandwith < h100-sxm.hbm_bandwidth"], "unknown figure 'h20.hbm_bandwith'; did you mean h20.hbm_bandwidth? (column 1)"),
+    (["--claim", "h20.hbm_bandwith < h100-sxm.hbm_bandwidth"], "unknown figure 'h20.hbm_bandwith' at column 1; did you mean h20.hbm_bandwidth?"),
     (["--claim", "h20.hbm_bandwidth < h100-sxm.bf16_dense"], "unit mismatch at column 19 ('<'): cannot compare h20.hbm_bandwidth (a bandwidth (TB/s))"),
     (["--claim", "h20.hbm_bandwidth <"], "expression ends too early at column 20"),
     (["--claim", "hello world"], "unknown name 'hello'"),

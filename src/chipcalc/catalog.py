@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -103,8 +104,30 @@ def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catal
 
 
 def load_checked(specs: list[Path] | None = None) -> Catalog:
-    """The catalog for a command: built-ins plus ``--specs``/``CHIPCALC_SPECS``; raises on any problem."""
-    cat, problems = load(user_specs_dirs(specs))
+    """The catalog for a command: built-ins plus ``--specs``/``CHIPCALC_SPECS``; raises on any problem.
+
+    Loaded once per process for the same folders and file times (records are immutable; commands
+    derive new catalogs with dataclasses.replace, never mutate this one).
+    """
+    dirs = user_specs_dirs(specs)
+    cat, problems = _load_cached(tuple(str(d) for d in dirs), _signature(dirs))
     if problems:
         raise SpecError(problems)
     return cat
+
+
+def _signature(dirs: list[Path]) -> tuple:
+    sig = []
+    for d in dirs:
+        root = Path(d)
+        if root.is_dir():
+            sig.extend((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.rglob("*.toml")))
+        else:
+            sig.append((str(root), None, None))
+    return tuple(sig)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(dirs: tuple[str, ...], signature: tuple) -> tuple[Catalog, tuple[Problem, ...]]:
+    cat, problems = load([Path(d) for d in dirs])
+    return cat, tuple(problems)

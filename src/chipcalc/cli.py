@@ -183,6 +183,8 @@ def cluster_cmd(
     """Per-chip vs whole-system figures: compute, memory, network, power, efficiency; ratios with --vs."""
 
     def body() -> None:
+        from dataclasses import replace
+
         from chipcalc.errors import UsageError
         from chipcalc.reports import cluster_tables
 
@@ -203,13 +205,13 @@ def cluster_cmd(
             tables = mc + tables[2:]
             note = (f"Ranges: Monte Carlo, {samples:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
                     f"its [low, high], independent; shown as [p{rg.PERCENTILES[0]:g}–p{rg.PERCENTILES[1]:g}] (first two tables).")
-            cat.notes.append(note)
+            cat = replace(cat, notes=[*cat.notes, note])
             ranges_on = True
         else:
             ranges_on = ranges
             if ranges:
-                cat.notes.append("Ranges: interval arithmetic over every figure's [low, high] (worst case; exact for monotone "
-                                 "functions of independent inputs, conservative otherwise).")
+                cat = replace(cat, notes=[*cat.notes, "Ranges: interval arithmetic over every figure's [low, high] (worst case; "
+                                          "exact for monotone functions of independent inputs, conservative otherwise)."])
         emit(tables, fmt, output, force, cat, ranges=ranges_on)
 
     guarded(body)

@@ -58,7 +58,14 @@ def names(cat: Any) -> list[str]:
 
 
 def _unknown(cat: Any, name: str, why: str = "") -> ExprError:
-    close = difflib.get_close_matches(name, names(cat), n=3, cutoff=0.6)
+    known = names(cat)
+    head = name.partition(".")[0].lower() + "."
+    same = [n for n in known if n.startswith(head)]  # a known chip or system: suggest its own figures
+    close = difflib.get_close_matches(name, same, n=3, cutoff=0.6) or difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+    if close:  # keep only the suggestions about as close as the best one
+        score = lambda c: difflib.SequenceMatcher(None, name, c).ratio()  # noqa: E731
+        best = score(close[0])
+        close = [c for c in close if score(c) >= best - 0.05]
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     if not close and "-" in name and "." in name:
         hint = "; write spaces around '-' when you mean a minus"
@@ -79,8 +86,21 @@ def select(fig: Figure, source: str, name: str) -> Figure:
     return Figure(f.q, f.prov, label=f"{name}@{source}", note=f.note)
 
 
-def resolve(cat: Any, ref: str) -> Figure:
-    """The figure a reference names. Raises :class:`ExprError` (a usage error) with a hint."""
+def resolve(cat: Any, ref: str, col: int | None = None) -> Figure:
+    """The figure a reference names. Raises :class:`ExprError` (a usage error) with a hint;
+    ``col`` (the reference's column in an expression) is named in the message."""
+    try:
+        return _resolve(cat, ref)
+    except ExprError as exc:
+        if not col:
+            raise
+        name = ref.partition("@")[0]
+        msg = str(exc)
+        msg = msg.replace(f"'{name}'", f"'{name}' at column {col}", 1) if f"'{name}'" in msg else f"{msg} (column {col})"
+        raise ExprError(msg) from None
+
+
+def _resolve(cat: Any, ref: str) -> Figure:
     name, _, source = ref.partition("@")
     pick: Callable[[Figure], Figure] = (lambda f: select(f, source, name)) if source else (lambda f: f)
     head, _, rest = name.partition(".")
@@ -112,8 +132,7 @@ def _chip(cat: Any, chip: Any, rest: str, name: str, pick: Callable[[Figure], Fi
     key, _, level = rest.partition(".")
     fig = chip.get(key)
     if fig is None or level not in ("", "per_die"):
-        known = "" if key in _chip_figure_names() else " (not a chip figure name)"
-        raise _unknown(cat, name, known or f" ({chip.id} has no '{rest}' figure)")
+        raise _unknown(cat, name, "" if key not in _chip_figure_names() else f" ({chip.id} has no '{rest}' figure)")
     fig = pick(fig)
     if level == "per_die":
         dies = chip.get("dies")

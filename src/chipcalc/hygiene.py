@@ -36,4 +36,7 @@ def hygiene_problems(cat) -> list[Problem]:
             if hi < 0.8 or lo > 1.25:
                 problems.append(Problem(s.file, f"reported.{key}",
                                         f"published total {rep.q:~P} and chips x per-chip ({der.q:~P}) disagree by {r:.2f}x; check units or the chip figure"))
+    from chipcalc.claims import reference_problems  # claims whose figures are unknown or whose units disagree
+
+    problems += reference_problems(cat)
     return problems

@@ -471,7 +471,14 @@ def builtin_specs_dir() -> Path:
 
 
 def user_specs_dirs(explicit: list[Path] | None) -> list[Path]:
+    from chipcalc.errors import UsageError
+
     if explicit:
-        return list(explicit)
-    env = os.environ.get("CHIPCALC_SPECS", "")
-    return [Path(p) for p in env.split(os.pathsep) if p]
+        dirs = list(explicit)
+    else:
+        env = os.environ.get("CHIPCALC_SPECS", "")
+        dirs = [Path(p) for p in env.split(os.pathsep) if p]
+    for d in dirs:
+        if "\x00" in str(d):
+            raise UsageError(f"spec folder {str(d)!r} is not a valid path (it contains a NUL byte)")
+    return dirs

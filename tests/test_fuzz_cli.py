@@ -1,0 +1,90 @@
+"""Issue 8: random argument vectors against every command (typer's test runner).
+
+Every run must end in exit code 0 (ok), 1 (data error) or 2 (usage error) with at most a one-line
+error on stderr, never an unexpected exception. Output files go to a temp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import typer.main
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from chipcalc.cli import app
+
+runner = CliRunner()
+CLICK = typer.main.get_command(app)
+
+
+def leaf_commands(group, prefix=()):
+    for name, cmd in sorted(group.commands.items()):
+        if hasattr(cmd, "commands"):
+            yield from leaf_commands(cmd, prefix + (name,))
+        else:
+            yield prefix + (name,), cmd
+
+
+COMMANDS = list(leaf_commands(CLICK))
+# plotting and reports write images and HTML (slow, covered by their own tests)
+FUZZED = [(path, cmd) for path, cmd in COMMANDS if path[0] not in ("plot", "report")]
+OUT = tempfile.mkdtemp(prefix="chipcalc-cli-fuzz-")
+
+IDS = ["ascend-910b", "ascend-910c", "h20", "h100-sxm", "h800", "h200", "b200", "gb200", "cloudmatrix384",
+       "gb200-nvl72", "hgx-h20", "dgx-h100", "h800-node", "deepseek-r1", "deepseek-v3", "llama-3.1-70b",
+       "llama-3.1-405b", "qwen3-235b-a22b", "cm384-decode-1943"]
+VALUES = st.one_of(
+    st.sampled_from(IDS),
+    st.sampled_from(["0", "-1", "1", "8", "96", "4096", "1.5", "1e9", "nan", "inf", "15T", "15X", "2.788M", "50ms",
+                     "600W", "600GB/s", "0.5", "1.2", "bf16", "fp8", "int8", "fp4", "die", "package", "analyst",
+                     "json", "csv", "github", "latex", "html", "xlsx", "1:256", "1:0", "1k:4k:x2", "a:b",
+                     "ascend-910c.tdp=600W", "mfu=0.3", "h20.hbm_bandwidth=3TB/s", "x=1", "=", "",
+                     "h20.hbm_bandwidth < h100-sxm.hbm_bandwidth", "h20.hbm_bandwidth < h100-sxm.bf16_dense",
+                     "ascend-910c:200000", "h20:1000000", "h20:-5", "pflops_per_kw", "🙂", "--", "-x"]),
+    # argv can never hold a NUL byte (the OS passes C strings), so the fuzzer does not send one
+    st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=12),
+)
+
+
+@st.composite
+def argv(draw):
+    path, cmd = draw(st.sampled_from(FUZZED))
+    opts = []
+    for p in cmd.params:
+        if getattr(p, "opts", None) and p.opts[0].startswith("-") and p.name not in ("output", "force", "help"):
+            opts.append(p)
+    args = list(path)
+    for _ in range(draw(st.integers(0, 3))):
+        args.append(draw(VALUES))
+    for _ in range(draw(st.integers(0, 3))):
+        if not opts:
+            break
+        p = draw(st.sampled_from(opts))
+        args.append(p.opts[0])
+        if not getattr(p, "is_flag", False):
+            args.append(draw(VALUES))
+    if draw(st.integers(0, 9)) == 0:
+        args += ["--output", os.path.join(OUT, draw(st.sampled_from(["a.csv", "a.json", "a.md", "a.txt", "dir/a.csv"])))]
+    return args
+
+
+@settings(max_examples=3000, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(argv())
+def test_random_argv_never_crashes(args):
+    r = runner.invoke(app, args)
+    assert r.exit_code in (0, 1, 2), (args, r.exit_code, r.exception, r.stderr[-500:])
+    if r.exception is not None:
+        assert isinstance(r.exception, SystemExit), (args, repr(r.exception))
+    if r.exit_code != 0:
+        assert "Traceback" not in r.stderr
+        errs = [ln for ln in r.stderr.splitlines() if ln.startswith("chipcalc: error:")]
+        assert len(errs) <= 1
+
+
+def test_every_command_is_fuzzed_or_has_its_own_tests():
+    names = {p[0] for p, _ in COMMANDS}
+    assert {"list", "chip", "compare", "cluster", "validate"} <= names
+    assert len(FUZZED) >= 5
