@@ -31,7 +31,7 @@ KIND_KEYS = {
     "comparison": {"assert", "tolerance"},
     "ratio": {"numerator", "denominator", "factor", "relation", "tolerance"},
     "bound": {"system", "model", "throughput", "tpot", "batch", "context", "precision", "kv_precision",
-              "device", "chips", "mtp"},
+              "device", "chips", "tp", "mtp"},
 }
 
 
@@ -215,13 +215,13 @@ def _bound_spec(cat: Any, d: dict[str, Any], problem: Any) -> Any:
             problem(key, str(exc))
             ok = False
             continue
-        if not check_dimension(q, dim) or float(q.magnitude) <= 0:
+        if not check_dimension(q, dim) or not 0 < float(q.magnitude) < float("inf"):
             problem(key, f"expected a positive value like '{example}', got {d[key]!r}")
             ok = False
             continue
         figs[key] = Figure(q, lit, label=f"claim.{key}")
     ints = {}
-    for key in ("batch", "context", "chips", "mtp"):
+    for key in ("batch", "context", "chips", "tp", "mtp"):
         v = d.get(key)
         if v is None:
             continue
@@ -243,7 +243,7 @@ def _bound_spec(cat: Any, d: dict[str, Any], problem: Any) -> Any:
         return None
     return bound.BoundSpec(target, model, figs["throughput"], figs.get("tpot"), ints.get("batch"), ints.get("context"),
                            d.get("precision", "bf16"), d.get("kv_precision", "bf16"), d.get("device", "package"),
-                           ints.get("chips"), ints.get("mtp", 0))
+                           ints.get("chips"), ints.get("mtp", 0), ints.get("tp"))
 
 
 def reference_problems(cat: Any) -> list[Problem]:
@@ -358,7 +358,7 @@ def _margin(o: judge.Outcome) -> str:
     r = float(o.measured.q.m_as(""))
     lhs, rhs = expr.show(node.left), expr.show(node.right)
     if _is_ratio(node):
-        a, b = (expr.show(x) for x in node.left.args)
+        a, b = (f"({expr.show(x)})" if isinstance(x, expr.Bin) else expr.show(x) for x in node.left.args)
         got = float(o.lhs.q.m_as(""))
         want = float(o.rhs.q.m_as(""))
         return f"{a} / {b} = {got:.4g}x against {want:.4g}x claimed ({(got / want - 1):+.1%})" if want else ""

@@ -28,6 +28,7 @@ def check_cmd(
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision of the throughput claim."),
     device: str = typer.Option("package", "--device", help="What one rank is: package or die."),
     chips: Optional[int] = typer.Option(None, "--chips", help="Chips of the deployment (default: as `chipcalc latency` chooses).", show_default=False),
+    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor-parallel ranks (default: the largest the model and scale-up domain allow).", show_default=False),
     mtp: int = typer.Option(0, "--mtp", help="Speculative (multi-token-prediction) tokens per step."),
     brief: bool = typer.Option(False, "--brief", help="Only the verdicts table, without each claim's working."),
     specs: Optional[List[Path]] = SpecsOpt,
@@ -54,6 +55,10 @@ def check_cmd(
             raise UsageError("give one of: a claim id, --claim EXPRESSION, or --system/--model/--decode-tokens-per-chip")
         if tolerance is not None and claim is None:
             raise UsageError("--tolerance applies to --claim only")
+        extra = [n for n, val in (("--batch", batch), ("--context", context), ("--chips", chips), ("--tp", tp))
+                 if val is not None] + (["--mtp"] if mtp else []) + (["--device"] if device != "package" else [])
+        if extra and not bound_opts:
+            raise UsageError(f"{', '.join(extra)} applies to a throughput claim (--system/--model/--decode-tokens-per-chip)")
         cat = _catalog(specs)
         if claim is not None:
             tol = _tolerance(tolerance)
@@ -61,7 +66,7 @@ def check_cmd(
             emit([claims_report.claim_table(v, cat)], fmt, output, force, cat, ranges=True)
             return
         if bound_opts:
-            spec = _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_precision, device, chips, mtp)
+            spec = _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_precision, device, chips, tp, mtp)
             v = claims.adhoc_bound(cat, spec)
             emit([claims_report.claim_table(v, cat)], fmt, output, force, cat, ranges=True)
             return
@@ -113,12 +118,12 @@ def _quantity(text: str, option: str, dim: str, example: str, default_unit: str 
         raise UsageError(f"{option}: {exc}") from None
     if q.dimensionless and default_unit:
         q = q.m * parse(f"1 {default_unit}")
-    if not check_dimension(q, dim) or float(q.magnitude) <= 0:
+    if not check_dimension(q, dim) or not 0 < float(q.magnitude) < float("inf"):
         raise UsageError(f"{option} must be a positive value like {example}, got '{text}'")
     return Figure(q, Provenance.assume("ad-hoc claim", f"{option} {text}, given on the command line"), label=option)
 
 
-def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_precision, device, chips, mtp):
+def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_precision, device, chips, tp, mtp):
     from chipcalc import schema
     from chipcalc.bound import BoundSpec
     from chipcalc.errors import UsageError
@@ -134,12 +139,13 @@ def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_preci
             raise UsageError(f"{opt} '{val}' is not one of {', '.join(schema.PRECISIONS)}")
     if device not in ("package", "die"):
         raise UsageError(f"--device must be 'package' or 'die', not '{device}'")
-    for opt, val, low in (("--batch", batch, 1), ("--context", context, 1), ("--chips", chips, 1), ("--mtp", mtp, 0)):
+    for opt, val, low in (("--batch", batch, 1), ("--context", context, 1), ("--chips", chips, 1), ("--tp", tp, 1), ("--mtp", mtp, 0)):
         if val is not None and val < low:
             raise UsageError(f"{opt} must be at least {low}, got {val}")
     thr = _quantity(tokens, "--decode-tokens-per-chip", "throughput", "1943 or '1943 token/s'", "token/s")
-    tp = None if tpot is None else _quantity(tpot, "--tpot", "time", "50ms")
-    return BoundSpec(system, model, thr, tp, batch, context, precision.lower(), kv_precision.lower(), device, chips, mtp)
+    tpot_fig = None if tpot is None else _quantity(tpot, "--tpot", "time", "50ms")
+    return BoundSpec(system, model, thr, tpot_fig, batch, context, precision.lower(), kv_precision.lower(), device,
+                     chips, mtp, tp)
 
 
 @app.command("fleet")

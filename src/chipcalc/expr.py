@@ -22,6 +22,7 @@ by the caller for each reference, so the same tree is evaluated at nominal value
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -315,6 +316,8 @@ class _Parser:
         except UnitError as exc:
             hint = str(exc).split(": ", 1)[1] if ": write" in str(exc) else ""
             raise self.error(f"unknown unit '{unit}'" + (f" ({hint})" if hint else ""), start) from None
+        if not math.isfinite(float(q.magnitude)):
+            raise self.error("number out of range", t)
         return Num(q, text, t.col)
 
 
