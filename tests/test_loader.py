@@ -136,3 +136,10 @@ def test_hygiene_published_total_disagreement(specdir):
     found = [str(p) for p in hygiene_problems(cat)]
     # 10 chips x 80 GB = 0.8 TB against a published 8 TB: a unit slip, flagged
     assert any("reported.hbm_capacity" in p and "disagree by 0.10x" in p for p in found), found
+
+
+def test_duplicate_source_id_in_one_folder(specdir):
+    (specdir / "sources-more.toml").write_text(
+        '[src-a]\ntitle = "dup"\npublisher = "p"\nurl = "https://example.invalid/x"\ndate = "2024"\nkind = "press"\n')
+    cat, problems = load_only(specdir)
+    assert any("src-a: also defined in" in str(p) for p in problems), problems

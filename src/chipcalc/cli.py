@@ -241,7 +241,8 @@ def validate_cmd(
             _fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {where}", 1)
         typer.echo(
             f"ok: {len(cat.sources)} sources, {len(cat.chips)} chips ({n_fig} figures), {len(cat.systems)} systems, "
-            f"{len(cat.models)} models, {len(cat.assumptions)} assumptions in {where}"
+            f"{len(cat.models)} models, {len(cat.assumptions)} assumptions, {len(cat.claims)} claims, "
+            f"{len(cat.volumes)} fleet volumes in {where}"
         )
 
     guarded(body)

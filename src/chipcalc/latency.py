@@ -15,7 +15,7 @@ To that sum it adds communication (TP all-reduce: two-shot, reduce-scatter then 
 the GEMM precision when it is 8-bit or less, combine at BF16) over the scale-up tier, and the
 scale-out tier for the share of peers outside one scale-up domain, each collective paying link
 latency per hop plus ``collective_overhead``; and ``layer_overhead`` per layer. Every efficiency and
-overhead is a named assumption read from the catalog (specs/assumptions-latency.toml).
+overhead is a named assumption read from the catalog (specs/assumptions.toml).
 
 Everything is vectorised with numpy: ``batch`` and ``context`` may be arrays that broadcast, so a
 range of batches is one call. Results are :class:`Figure` objects with the provenance of every input.
@@ -32,7 +32,7 @@ from chipcalc.errors import ChipcalcError, UsageError
 from chipcalc.figure import Figure, Provenance, total
 from chipcalc.records import Chip, Model, System
 
-#: Assumption names this model reads (specs/assumptions-latency.toml).
+#: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
          "layer_overhead", "hbm_usable", "mtp_acceptance")
 #: Precision of activations on the wire and of the attention math.

@@ -77,18 +77,17 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem]) -> None:
     if not root.is_dir():
         problems.append(Problem(str(root), "", "spec folder not found; pass an existing directory to --specs"))
         return
-    for path in sorted(root.glob("sources*.toml")):
-        shown = display_path(path, root)
-        data = _read_toml(path, shown, problems)
-        if data is None:
-            continue
-        for sid, entry in data.items():
-            raw.sources[sid] = (shown, entry)
-    for path in sorted(root.glob("assumptions*.toml")):
-        shown = display_path(path, root)
-        data = _read_toml(path, shown, problems)
-        for name, entry in (data or {}).items():
-            raw.assumptions[name] = (shown, entry)
+    for pattern, table in (("sources*.toml", raw.sources), ("assumptions*.toml", raw.assumptions)):
+        here: dict[str, str] = {}  # ids defined in this folder: a second definition is a mistake
+        for path in sorted(root.glob(pattern)):
+            shown = display_path(path, root)
+            data = _read_toml(path, shown, problems)
+            for key, entry in (data or {}).items():
+                if key in here:
+                    problems.append(Problem(shown, key, f"also defined in {here[key]}; keep one definition"))
+                    continue
+                here[key] = shown
+                table[key] = (shown, entry)
     for sub, target in (("chips", raw.chips), ("systems", raw.systems), ("models", raw.models), ("claims", raw.claims)):
         for path in sorted((root / sub).glob("*.toml")):
             shown = display_path(path, root)

@@ -1,7 +1,7 @@
 """Training: FLOPs, time, chip-hours, energy, gradient all-reduce and memory fit; implied MFU.
 
 Pure functions from catalog records to figures. Every efficiency or byte count is a named
-assumption read from ``specs/assumptions-train.toml`` through ``Catalog.assumption``; values the
+assumption read from ``specs/assumptions.toml`` through ``Catalog.assumption``; values the
 user types are figures whose provenance is the source ``input`` (the option, as typed).
 
 Formulas (stated in the output too):
