@@ -14,6 +14,13 @@ def hygiene_problems(cat) -> list[Problem]:
     from chipcalc import cluster
 
     problems: list[Problem] = []
+    from chipcalc.errors import SpecError
+    from chipcalc.validation import load_measurements
+
+    try:
+        load_measurements(cat)
+    except SpecError as exc:
+        problems.extend(exc.problems)
     for c in cat.chips.values():
         for name, fig in c.figures.items():
             ids = {r.id for r in fig.prov.sources}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from chipcalc import latency as L
-from chipcalc.errors import ChipcalcError, SpecError, Problem
+from chipcalc.errors import ChipcalcError, Problem, SpecError, UnitError
 from chipcalc.figure import Figure
 
 SETUP_KEYS = {"target", "model", "phase", "precision", "kv_precision", "device", "chips", "tp", "ep", "mtp",
@@ -57,9 +57,16 @@ def load_measurements(catalog: Any) -> list[Measurement]:
     for root in catalog.folders:
         for path in sorted(Path(root).glob("measurements*.toml")):
             shown = f"{Path(root).name}/{path.name}"
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
+            try:
+                with path.open("rb") as fh:
+                    data = tomllib.load(fh)
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
+                continue
             for mid, e in data.items():
+                if not isinstance(e, dict) or "tokens_per_chip" not in e:
+                    problems.append(Problem(shown, mid, "must be a table with source, tokens_per_chip and the set-up"))
+                    continue
                 unknown = set(e) - SETUP_KEYS - OTHER_KEYS
                 if unknown:
                     problems.append(Problem(shown, mid, f"unknown key(s) {', '.join(sorted(unknown))}"))
@@ -67,11 +74,15 @@ def load_measurements(catalog: Any) -> list[Measurement]:
                 if e.get("source") not in catalog.sources:
                     problems.append(Problem(shown, f"{mid}.source", f"'{e.get('source')}' is not in the bibliography"))
                     continue
-                tok = parse(e["tokens_per_chip"])
+                try:
+                    tok = parse(e["tokens_per_chip"])
+                    tpot = parse(e["tpot"]) if "tpot" in e else None
+                except UnitError as exc:
+                    problems.append(Problem(shown, mid, str(exc)))
+                    continue
                 if not check_dimension(tok, "throughput"):
                     problems.append(Problem(shown, f"{mid}.tokens_per_chip", "expected tokens per second like '1943 token/s'"))
                     continue
-                tpot = parse(e["tpot"]) if "tpot" in e else None
                 if tpot is not None and not check_dimension(tpot, "time"):
                     problems.append(Problem(shown, f"{mid}.tpot", "expected a time like '49.4 ms'"))
                     continue
