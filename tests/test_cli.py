@@ -160,3 +160,14 @@ def test_validate_builtin():
     r = run("validate")
     assert r.exit_code == 0, r.stderr
     assert r.stdout.startswith("ok:")
+
+
+def test_exports_are_readable_like_any_new_file(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "c.json"
+    assert run("cluster", "cloudmatrix384", "-o", str(out)).exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask

@@ -23,6 +23,9 @@ def write_atomic(path: Path, text: str | bytes, force: bool = False) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; an export is meant to be shared
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -35,6 +35,7 @@ COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e3
 #: Line styles per precision when a roofline shows more than one.
 PRECISION_WIDTHS = (2.2, 1.4, 1.0, 0.8)
 ASSUMED_LINE = (0, (5, 3))  # dashed
+POINT_MARKERS = ("D", "s", "^", "v", "P", "X")
 ASSUMED_HATCH = "///"
 DPI = 110
 
@@ -128,20 +129,31 @@ def _footnote_lines(prov: Provenance, notes: Sequence[str], marks: str, width: i
     return lines
 
 
-def _finish(fig: Any, title: str, prov: Provenance, notes: Sequence[str], marks: str) -> Chart:
-    """Add the title and the footnote of sources; reserve room for the footnote below the axes."""
+def _finish(fig: Any, title: str, prov: Provenance, notes: Sequence[str], marks: str,
+            legend: Sequence[Any] = ()) -> Chart:
+    """Add the title, an optional figure-wide legend and the footnote of sources.
+
+    The header (title, legend) and the footnote get room of their own, outside the rectangle the
+    layout engine arranges the axes in, so they never overlap the axes or each other."""
     width_in, height_in = fig.get_size_inches()
     fontsize = 7
     chars = int(width_in * 72 / (fontsize * 0.62))  # average glyph ~0.6 em, with a margin
     lines = _footnote_lines(prov, notes, marks, chars)
     line_h = fontsize * 1.35 / 72  # inches
     foot_h = (len(lines) + 0.8) * line_h
-    fig.set_size_inches(width_in, height_in + foot_h)
-    frac = foot_h / (height_in + foot_h)
-    fig.get_layout_engine().set(rect=(0, frac, 1, 1 - frac))
-    fig.text(0.01, frac - 0.4 * line_h / (height_in + foot_h), "\n".join(lines), fontsize=fontsize,
+    title_h = 11 * 1.9 / 72
+    legend_h = 8 * 2.6 / 72 if legend else 0.0
+    head_h = title_h + legend_h
+    total_h = height_in + foot_h + head_h
+    fig.set_size_inches(width_in, total_h)
+    bottom, top = foot_h / total_h, 1 - head_h / total_h
+    fig.get_layout_engine().set(rect=(0, bottom, 1, top - bottom))
+    fig.text(0.01, bottom - 0.4 * line_h / total_h, "\n".join(lines), fontsize=fontsize,
              ha="left", va="top", color="#444444", linespacing=1.25)
-    fig.suptitle(title, fontsize=11)
+    fig.text(0.5, 1 - 0.25 * title_h / total_h, title, fontsize=11, ha="center", va="top")
+    if legend:
+        fig.legend(handles=list(legend), loc="upper center", bbox_to_anchor=(0.5, 1 - title_h / total_h),
+                   ncol=len(legend), fontsize=8, frameon=False)
     return Chart(fig, title, prov, list(notes))
 
 
@@ -205,8 +217,8 @@ def roofline(chips: Sequence[Any], precisions: Sequence[str] = ("bf16",), points
                 continue
             series.append((i, chip, p, peak, bw, cluster.ridge_point(chip, p)))
     if not series:
-        raise UsageError("nothing to draw: none of " + ", ".join(c.id for c in chips) +
-                         " has a dense " + "/".join(precisions) + " peak and an HBM bandwidth")
+        raise UsageError("nothing to draw: the catalog has no dense " + "/".join(precisions) +
+                         " peak with an HBM bandwidth for " + ", ".join(c.id for c in chips))
     ridges = [r.m("FLOP/B") for *_, r in series]
     ridges += [pt.intensity.m("FLOP/B") for pt in points]
     lo_x = 10 ** np.floor(np.log10(min(ridges) / 30))
@@ -235,20 +247,25 @@ def roofline(chips: Sequence[Any], precisions: Sequence[str] = ("bf16",), points
         _band(ax, x, roof_lo, roof_hi, color)
         ax.plot([r], [pk_n], marker="o", markersize=6, color=color, markeredgecolor="white", zorder=5)
         prov = prov | peak.prov | bw.prov | _alt_sources(peak) | _alt_sources(bw)
+    shapes = {}  # one marker shape per workload (decode, prefill, ...), one colour per chip
     for pt in points:
         match = [s for s in series if s[1].id == pt.chip_id and s[2] == pt.precision]
         if not match:
             continue
         i, chip, p, peak, bw, _ = match[0]
         color = COLORS[i % len(COLORS)]
+        marker = shapes.setdefault(pt.label, POINT_MARKERS[len(shapes) % len(POINT_MARKERS)])
         y = min(peak.m(unit), (pt.intensity.q * bw.q).m_as(unit))
-        ax.plot([pt.intensity.m("FLOP/B")], [y], marker="D", markersize=6, color=color,
+        ax.plot([pt.intensity.m("FLOP/B")], [y], marker=marker, markersize=7, color=color, linestyle="none",
                 markerfacecolor="white" if pt.intensity.assumed else color, markeredgewidth=1.5, zorder=6)
-        ax.annotate(pt.label, (pt.intensity.m("FLOP/B"), y), textcoords="offset points", xytext=(5, 5),
-                    fontsize=7, color=color)
         prov = prov | pt.intensity.prov
     if points:
-        notes.append("Diamonds: workload points (open = depends on an assumption), placed on the roof of their chip.")
+        notes.append("Workload points (open marker = depends on an assumption) sit on the roof of their chip, "
+                     "at the step's FLOPs / bytes moved.")
+    from matplotlib.lines import Line2D
+
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], marker=m, color="#555555", linestyle="none", label=lab) for lab, m in shapes.items()]
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo_x, hi_x)
@@ -256,13 +273,13 @@ def roofline(chips: Sequence[Any], precisions: Sequence[str] = ("bf16",), points
     ax.set_ylabel(f"attainable throughput [{y_unit}]")
     ax.grid(True, which="major", alpha=0.3)
     ax.grid(True, which="minor", alpha=0.1)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
     if any(s[3].has_range or s[4].has_range for s in series):
         notes.insert(0, "Shaded band: the low-high range where sources disagree (peak and HBM bandwidth).")
     notes.insert(0, "Roofline: attainable = min(dense peak, arithmetic intensity x HBM bandwidth); "
                     "circles mark the ridge points (peak / HBM bandwidth).")
     title = title or "Roofline: " + " vs ".join(dict.fromkeys(c.name for c in chips))
-    return _finish(fig, title, prov, notes, "dashed lines")
+    return _finish(fig, title, prov, notes, "dashed lines, open markers" if points else "dashed lines")
 
 
 # -- per chip vs whole system ----------------------------------------------------------------
@@ -332,12 +349,83 @@ def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
 
     handles = [Patch(color=colors[0], label=f"{a.name} ({a.id})"), Patch(color=colors[1], label=f"{b.name} ({b.id}) = 1"),
                Patch(facecolor="white", edgecolor="black", hatch=ASSUMED_HATCH, label="depends on an assumption (*)")]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     notes = ["Bar length: the figure divided by the same figure of " + b.id + "; the label is the figure itself. "
              "Whiskers: the low-high range where sources disagree. Rows as in `chipcalc cluster "
              f"{a.id} --vs {b.id}`."]
     title = title or f"Per chip vs whole system: {a.name} vs {b.name}"
-    return _finish(fig, title, prov, notes, "hatched bars")
+    return _finish(fig, title, prov, notes, "hatched bars", legend=handles)
+
+
+# -- workloads from the latency model (chipcalc.latency) ---------------------------------------
+
+def latency_curve(catalog: Any, target: Any, model: Any, batches: Any, context: int, precision: str = "bf16",
+                  kv_precision: str = "bf16", mtp: int = 0, knobs: Any = None,
+                  basis: Provenance | None = None) -> tuple["Curve", list[str]]:
+    """Decode TPOT and tokens/s per chip over ``batches`` on one target, from the latency model.
+
+    The layout is the one ``chipcalc latency`` picks for the smallest batch; batches whose KV cache
+    does not fit in HBM are left out (and said so in the returned notes)."""
+    import numpy as np
+
+    from chipcalc import latency as L
+
+    kn = knobs if knobs is not None else L.knobs(catalog)
+    batches = np.asarray(batches, dtype=np.int64)
+    hw = L.hardware(target, precision, "package", kn)
+    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(context), kv_precision, None, None, None, mtp)
+    d = L.decode(model, hw, lay, kn, batches, np.full(batches.shape, int(context)), kv_precision)
+    fits = np.broadcast_to(np.asarray(d.memory.fits), batches.shape)
+    notes = []
+    if not fits.all():
+        if not fits.any():
+            asked = f"batch {batches.min()}" if batches.min() == batches.max() else f"batch of {batches.min()}-{batches.max()}"
+            notes.append(f"{target.id}: no {asked} fits in HBM at context {context}.")
+        else:
+            notes.append(f"{target.id}: batches above {batches[fits].max()} per chip do not fit in HBM; not drawn.")
+    keep = np.nonzero(fits)[0]
+    label = f"{target.id}: {lay.chips} chips, TP{lay.tp} EP{lay.ep}, {precision.upper()}"
+    tpot, rate = _take(d.tpot, keep, batches.shape), _take(d.per_chip, keep, batches.shape)
+    if basis is not None:  # e.g. the default_context assumption, when the context was not given
+        tpot, rate = tpot.with_prov(basis), rate.with_prov(basis)
+    curve = Curve(label, batches[keep], tpot, rate)
+    return curve, notes
+
+
+def _take(f: Figure, idx: Any, shape: Any) -> Figure:
+    """Elements ``idx`` of an array figure (broadcast to ``shape`` first)."""
+    import numpy as np
+    from dataclasses import replace
+
+    pick = lambda q: None if q is None else np.broadcast_to(q.magnitude, shape)[idx] * q.units  # noqa: E731
+    return replace(f, q=pick(f.q), low=pick(f.low), high=pick(f.high))
+
+
+def workload_points(catalog: Any, chips: Sequence[Any], model: Any, precision: str, batch: int, context: int,
+                    knobs: Any = None, basis: Provenance | None = None) -> list[WorkPoint]:
+    """Decode (at ``batch`` sequences per chip) and prefill (one ``context``-token prompt) of ``model``
+    on each chip, as arithmetic intensities (FLOPs / bytes of one step) for a roofline.
+
+    ``basis`` is added to every point's provenance: pass the default_batch / default_context
+    assumptions when the batch or context came from them rather than from the user."""
+    import numpy as np
+
+    from chipcalc import latency as L
+
+    kn = knobs if knobs is not None else L.knobs(catalog)
+    out = []
+    for chip in chips:
+        if chip.get(f"{precision}_dense") is None:
+            continue
+        hw = L.hardware(chip, precision, "package", kn)
+        lay = L.auto_layout(model, hw, kn, batch, context, "bf16", None, None, None, 0)
+        dec = L.decode(model, hw, lay, kn, np.array([batch]), np.array([context]))
+        pre = L.prefill(model, hw, lay, kn, np.array([context]))
+        for phase, st, what in (("decode", dec.step, f"batch {batch}"), ("prefill", pre.step, f"{context} tokens")):
+            ai = (_take(st.flops, 0, np.shape(st.flops.q.magnitude)) / _take(st.bytes, 0, np.shape(st.bytes.q.magnitude))).to("FLOP/B")
+            if basis is not None:
+                ai = ai.with_prov(basis)
+            out.append(WorkPoint(f"{model.id} {phase}, {what}", chip.id, precision, ai))
+    return out
 
 
 # -- latency vs batch ------------------------------------------------------------------------
@@ -358,6 +446,8 @@ def latency_curves(curves: Sequence[Curve], title: str, x_label: str = "batch [s
     if not curves:
         raise UsageError("nothing to draw: no latency curve")
     fig = _new_figure(11.0, 4.6)
+    from matplotlib.ticker import FuncFormatter
+
     ax_t, ax_r = fig.subplots(1, 2)
     prov = Provenance()
     for i, c in enumerate(curves):
@@ -374,6 +464,7 @@ def latency_curves(curves: Sequence[Curve], title: str, x_label: str = "batch [s
     for ax in (ax_t, ax_r):
         ax.set_xlabel(x_label)
         ax.set_xscale("log", base=2)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
     ax_t.set_title("latency", fontsize=10)

@@ -1,0 +1,34 @@
+"""Docs that cannot drift: the CLI reference is generated from --help; the README names every command."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import typer.main
+
+from chipcalc.cli import app
+from chipcalc.docgen import leaf_commands
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cli_reference_is_current():
+    out = subprocess.run([sys.executable, "-m", "chipcalc.docgen"], capture_output=True, text=True, check=True).stdout
+    assert (ROOT / "docs" / "cli.md").read_text() == out, "regenerate: python -m chipcalc.docgen > docs/cli.md"
+
+
+def test_readme_names_every_command():
+    readme = (ROOT / "README.md").read_text()
+    for path, _ in leaf_commands(typer.main.get_command(app)):
+        assert f"`chipcalc {' '.join(path)}" in readme, f"README command table lacks chipcalc {' '.join(path)}"
+
+
+def test_readme_setup_commands():
+    readme = (ROOT / "README.md").read_text()
+    setup = readme.split("## Set up", 1)[1].split("```", 2)[1].strip().splitlines()
+    assert setup == [
+        'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[dev]" && chipcalc cluster cloudmatrix384',
+        ".venv/bin/python -m pytest",
+    ]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert setup[0] in ci and setup[1] in ci

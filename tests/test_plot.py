@@ -1,0 +1,166 @@
+"""`chipcalc plot ...`: each command writes a real, non-blank PNG or a well-formed SVG; errors are one line."""
+
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc.cli import app
+
+mpimg = pytest.importorskip("matplotlib.image", reason="plots need the plot extra (matplotlib)")
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_png(path, min_w=600, min_h=400):
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    img = mpimg.imread(str(path))  # float RGBA in [0, 1]
+    h, w = img.shape[:2]
+    assert w >= min_w and h >= min_h, (w, h)
+    rgb = img[..., :3]
+    assert rgb.std() > 0.05, "image looks blank"
+    ink = (rgb.mean(axis=2) < 0.9).mean()  # share of pixels that are not (near) white
+    assert 0.01 < ink < 0.9, ink
+    colours = {tuple(px) for px in (rgb[::7, ::7].reshape(-1, 3) * 255).astype(int).tolist()}
+    assert len(colours) > 20, "a plot has more than a handful of colours"
+    return w, h
+
+
+def test_roofline_png(tmp_path):
+    out = tmp_path / "roofline.png"
+    r = run("plot", "roofline", "ascend-910c", "h20", "h100-sxm", "--precision", "bf16", "--output", out)
+    assert r.exit_code == 0, r.stderr
+    assert "wrote" in r.stderr
+    w, h = assert_png(out)
+    assert w > h  # landscape, 8 in wide at 110 dpi
+
+
+def test_roofline_svg_with_workload_points(tmp_path):
+    out = tmp_path / "roofline.svg"
+    r = run("plot", "roofline", "cloudmatrix384", "h20", "-p", "bf16", "-p", "int8", "--model", "deepseek-r1", "-o", out)
+    assert r.exit_code == 0, r.stderr
+    root = ET.parse(out).getroot()
+    assert root.tag.endswith("svg")
+    assert float(root.get("width").rstrip("pt")) > 300 and float(root.get("height").rstrip("pt")) > 200
+    assert len(list(root.iter())) > 200  # a drawing, not an empty canvas
+
+
+def test_cluster_png(tmp_path):
+    out = tmp_path / "cluster.png"
+    r = run("plot", "cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "--output", out)
+    assert r.exit_code == 0, r.stderr
+    w, h = assert_png(out, min_w=1000)
+
+
+def test_latency_png(tmp_path):
+    out = tmp_path / "tpot.png"
+    r = run("plot", "latency", "cloudmatrix384", "h20", "--model", "deepseek-r1", "--output", out)
+    assert r.exit_code == 0, r.stderr
+    assert_png(out)
+
+
+def test_never_clobbers_and_force(tmp_path):
+    out = tmp_path / "cluster.png"
+    out.write_bytes(b"keep me")
+    r = run("plot", "cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "-o", out)
+    assert r.exit_code == 2
+    assert "exists" in r.stderr and "--force" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert out.read_bytes() == b"keep me"
+    r = run("plot", "cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "-o", out, "--force")
+    assert r.exit_code == 0, r.stderr
+    assert_png(out, min_w=1000)
+
+
+@pytest.mark.parametrize("name", ["plot.pdf", "plot", "plot.jpg"])
+def test_bad_suffix_is_one_line(tmp_path, name):
+    r = run("plot", "roofline", "h20", "-o", tmp_path / name)
+    assert r.exit_code == 2
+    assert r.stderr.startswith("chipcalc: error: ") and ".png or .svg" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert not (tmp_path / name).exists()
+
+
+def test_unknown_names_and_missing_figures(tmp_path):
+    r = run("plot", "roofline", "h2O", "-o", tmp_path / "x.png")
+    assert r.exit_code == 2 and "did you mean" in r.stderr
+    r = run("plot", "roofline", "ascend-910c", "-p", "fp8", "-o", tmp_path / "x.png")  # no FP8 on the 910C
+    assert r.exit_code == 2 and "no dense fp8 peak" in r.stderr
+    r = run("plot", "roofline", "h20", "-p", "fp7", "-o", tmp_path / "x.png")
+    assert r.exit_code == 2 and "unknown precision" in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_matplotlib_is_a_clear_message(tmp_path, monkeypatch):
+    for mod in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, mod)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    for args in (["plot", "cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "-o", tmp_path / "c.png"],
+                 ["report", "cloudmatrix384", "-o", tmp_path / "r.html"]):
+        r = run(*args)
+        assert r.exit_code == 2
+        assert r.stderr.strip() == "chipcalc: error: plots need matplotlib: pip install 'chipcalc[plot]'"
+    assert not list(tmp_path.iterdir())
+
+
+def test_cli_import_stays_light():
+    """`chipcalc --help` must not pay for matplotlib (or numpy/pint) because the plot commands exist."""
+    code = ("import sys, chipcalc.cli, chipcalc.cli_plot; "
+            "print(','.join(m for m in ('matplotlib', 'numpy', 'pint') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    r = run("plot", "--help")
+    assert r.exit_code == 0 and "roofline" in r.stdout and "cluster" in r.stdout and "latency" in r.stdout
+
+
+# -- the library: what the charts mark -------------------------------------------------------
+
+def test_assumed_bars_are_hatched_and_footnote_lists_sources(catalog):
+    from chipcalc import plot
+
+    chart = plot.cluster_bars(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))
+    assert "ascend-910c.tdp" in chart.assumptions  # no official 910C TDP
+    assert {"cm384-paper", "semianalysis-cm384"} <= set(chart.sources)
+    hatched = [p for ax in chart.figure.axes for p in ax.patches if p.get_hatch()]
+    solid = [p for ax in chart.figure.axes for p in ax.patches if not p.get_hatch()]
+    assert hatched and solid
+    texts = " ".join(t.get_text() for t in chart.figure.texts)
+    assert "Sources: " in texts and "cm384-paper" in texts and "ascend-910c.tdp" in texts
+    for ax in chart.figure.axes:
+        assert "gb200-nvl72" in ax.get_xlabel()
+
+
+def test_roofline_axes_units_and_ridges(catalog):
+    from chipcalc import cluster, plot
+
+    chips = [catalog.chip("ascend-910c"), catalog.chip("h20")]
+    chart = plot.roofline(chips, ["bf16"])
+    ax = chart.figure.axes[0]
+    assert "[FLOP/B]" in ax.get_xlabel() and "[TFLOPS]" in ax.get_ylabel()
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    # one ridge marker per chip, at (peak / bandwidth, peak)
+    markers = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(markers) == 2
+    for chip, ln in zip(chips, markers):
+        assert ln.get_xdata()[0] == pytest.approx(cluster.ridge_point(chip, "bf16").m("FLOP/B"))
+        assert ln.get_ydata()[0] == pytest.approx(chip.get("bf16_dense").m("TFLOPS"))
+    assert chart.to_bytes("svg").lstrip().startswith(b"<?xml")
+
+
+def test_latency_curves_are_dashed_because_assumed(catalog):
+    import numpy as np
+
+    from chipcalc import plot
+
+    curve, notes = plot.latency_curve(catalog, catalog.target("h20"), catalog.model("llama-3.1-70b"), np.array([1, 8, 64]), 4096)
+    chart = plot.latency_curves([curve], "test")
+    lines = [ln for ax in chart.figure.axes for ln in ax.get_lines()]
+    assert lines and all(ln.get_linestyle() != "-" for ln in lines)
+    assert "mfu" in chart.assumptions
+    for ax, unit in zip(chart.figure.axes, ("[ms]", "[token/s]")):
+        assert unit in ax.get_ylabel() and "sequences per chip" in ax.get_xlabel()

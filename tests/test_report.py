@@ -1,0 +1,186 @@
+"""`chipcalc report`: one self-contained HTML page with every table, the plots, assumptions and bibliography.
+
+The structure is checked with html.parser; a real browser (Debian's ``chromium``, headless) then
+loads the page, and the test checks that the images decoded and the tables laid out, and keeps a
+screenshot. The browser tests skip when /usr/bin/chromium is absent.
+"""
+
+import base64
+import json
+import re
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc.cli import app
+
+pytest.importorskip("matplotlib", reason="the report embeds plots (the plot extra)")
+
+runner = CliRunner()
+CHROMIUM = "/usr/bin/chromium"
+
+
+class Page(HTMLParser):
+    """Collects tables, images, headings, every URL-bearing attribute and the text."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables = 0
+        self.rows = 0
+        self.images = []
+        self.urls = []  # (tag, attribute, value) of every src / href / srcset / action / data
+        self.tags = []
+        self.headings = []
+        self._in_heading = None
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        a = dict(attrs)
+        if tag == "table":
+            self.tables += 1
+        if tag == "tr":
+            self.rows += 1
+        if tag == "img":
+            self.images.append(a)
+        for k, v in attrs:
+            if k in ("src", "href", "srcset", "action", "data", "poster", "xlink:href") and v is not None:
+                self.urls.append((tag, k, v))
+        if tag in ("h1", "h2", "h3"):
+            self._in_heading = []
+
+    def handle_endtag(self, tag):
+        if tag in ("h1", "h2", "h3") and self._in_heading is not None:
+            self.headings.append("".join(self._in_heading).strip())
+            self._in_heading = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._in_heading is not None:
+            self._in_heading.append(data)
+
+
+def parse(path: Path) -> Page:
+    p = Page()
+    p.feed(path.read_text(encoding="utf-8"))
+    p.close()
+    return p
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--output", str(out)])
+    assert r.exit_code == 0, r.stderr
+    return out
+
+
+def test_every_table_and_image_is_there(report, catalog):
+    from chipcalc.reports import cluster_tables
+
+    page = parse(report)
+    tables = cluster_tables(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))
+    assert page.tables == len(tables)
+    for t in tables:
+        assert t.title in page.headings
+    assert page.rows >= sum(len(t.rows) + 1 for t in tables)  # header row + body rows
+    assert len(page.images) == 2  # cluster bars and roofline
+    for img in page.images:
+        assert img.get("alt")
+        src = img["src"]
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+    for h in ("Plots", "Tables", "Assumptions", "Bibliography"):
+        assert h in page.headings
+
+
+def test_self_contained(report):
+    page = parse(report)
+    assert not {"script", "link", "iframe", "object", "embed"} & set(page.tags)
+    for tag, attr, value in page.urls:
+        assert value.startswith(("data:", "#")), (tag, attr, value[:60])
+    html = report.read_text(encoding="utf-8")
+    assert not re.search(r"""url\(\s*['"]?(?!data:)""", html), "no external CSS resources"
+    assert "@import" not in html
+
+
+def test_assumptions_and_bibliography(report, catalog):
+    text = " ".join(parse(report).text)
+    assert "ascend-910c.tdp" in text  # the assumed 910C TDP is listed with its reason
+    for sid in ("cm384-paper", "semianalysis-cm384", "lockwood-b200"):
+        src = catalog.sources[sid]
+        assert f"[{sid}]" in text and src.title in text and src.where in text
+
+
+def test_with_a_model_adds_the_latency_plot(tmp_path):
+    out = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--model", "deepseek-r1", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    page = parse(out)
+    assert len(page.images) == 3
+    assert "mfu" in " ".join(page.text)  # the latency model's assumptions join the list
+
+
+def test_report_errors(tmp_path, report):
+    r = runner.invoke(app, ["report", "cloudmatrix384", "-o", str(report)])
+    assert r.exit_code == 2 and "exists" in r.stderr
+    r = runner.invoke(app, ["report", "cloudmatrix384", "-o", str(tmp_path / "r.pdf")])
+    assert r.exit_code == 2 and ".html" in r.stderr
+    r = runner.invoke(app, ["report", "cloudmatrix385", "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "did you mean" in r.stderr
+    assert not list(tmp_path.iterdir())
+
+
+# -- in a real browser -------------------------------------------------------------------------
+
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} not installed (apt-get install chromium)")
+
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const imgs = [...document.images].map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.getBoundingClientRect().width]);
+  const tables = [...document.querySelectorAll("table")].map(t => [t.rows.length, t.getBoundingClientRect().height]);
+  document.body.setAttribute("data-probe", JSON.stringify({imgs, tables}));
+});
+</script>"""
+
+
+def chromium(*args, cwd):
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+           "--no-first-run", "--disable-extensions", f"--user-data-dir={cwd / 'profile'}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+@needs_chromium
+def test_browser_renders_tables_and_images(report, tmp_path):
+    # A copy with a probe script: the shipped page has no script at all.
+    probe = tmp_path / "probe.html"
+    probe.write_text(report.read_text(encoding="utf-8").replace("</body>", PROBE + "\n</body>"), encoding="utf-8")
+    r = chromium("--virtual-time-budget=5000", "--dump-dom", probe.as_uri(), cwd=tmp_path)
+    m = re.search(r'data-probe="([^"]*)"', r.stdout)
+    assert m, (r.returncode, r.stderr[-2000:])
+    data = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    assert len(data["imgs"]) == 2
+    for complete, nw, nh, shown in data["imgs"]:
+        assert complete and nw > 500 and nh > 300 and shown > 300  # decoded and laid out
+    assert len(data["tables"]) >= 4
+    for rows, height in data["tables"]:
+        assert rows >= 2 and height > 20
+
+
+@needs_chromium
+def test_browser_screenshot(report, tmp_path):
+    mpimg = pytest.importorskip("matplotlib.image")
+    shot = tmp_path / "report.png"
+    r = chromium("--window-size=1280,2400", f"--screenshot={shot}", report.as_uri(), cwd=tmp_path)
+    assert shot.exists(), (r.returncode, r.stderr[-2000:])
+    img = mpimg.imread(str(shot))
+    assert img.shape[:2] == (2400, 1280)
+    rgb = img[..., :3]
+    assert rgb.std() > 0.05  # not blank
+    # the plots are in colour: a visible share of strongly coloured pixels (the blue and red bars)
+    saturation = rgb.max(axis=2) - rgb.min(axis=2)
+    assert (saturation > 0.3).mean() > 0.005
