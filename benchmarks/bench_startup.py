@@ -21,13 +21,15 @@ PY = sys.executable
 CHIPCALC = shutil.which("chipcalc", path=str(Path(PY).parent)) or "chipcalc"
 
 
-def cold(cmd: list[str]) -> float:
-    times = []
+def cold(cmds: dict[str, list[str]]) -> dict[str, float]:
+    """Median wall time of each command, run round-robin so that machine noise hits all alike."""
+    times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(RUNS):
-        t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for name, cmd in cmds.items():
+            t = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            times[name].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
 
 
 def montecarlo(samples: int = 100_000) -> float:
@@ -47,10 +49,11 @@ def montecarlo(samples: int = 100_000) -> float:
 
 
 def main() -> None:
-    cold([CHIPCALC, "cluster", "cloudmatrix384"])  # warm pint's disk cache once
-    base = cold([PY, "-c", "import pint; pint.UnitRegistry()"])
-    cluster = cold([CHIPCALC, "cluster", "cloudmatrix384"])
-    helpt = cold([CHIPCALC, "--help"])
+    subprocess.run([CHIPCALC, "cluster", "cloudmatrix384"], stdout=subprocess.DEVNULL, check=True)  # warm pint's cache
+    t = cold({"base": [PY, "-c", "import pint; pint.UnitRegistry()"],
+              "cluster": [CHIPCALC, "cluster", "cloudmatrix384"],
+              "help": [CHIPCALC, "--help"]})
+    base, cluster, helpt = t["base"], t["cluster"], t["help"]
     mc = montecarlo()
     print(f"| measurement | time | ratio | target |")
     print(f"|---|---|---|---|")

@@ -32,3 +32,20 @@ def test_readme_setup_commands():
     ]
     ci = (ROOT / ".ci" / "run").read_text()
     assert setup[0] in ci and setup[1] in ci
+
+
+def test_every_command_is_mapped_to_its_module():
+    from chipcalc import cli
+
+    for path, _ in leaf_commands(typer.main.get_command(app)):
+        assert path[0] in cli.CORE_COMMANDS or path[0] in cli.COMMAND_MODULES, f"add {path[0]} to cli.COMMAND_MODULES"
+
+
+def test_console_script_loads_only_the_command_it_runs():
+    code = ("import sys; sys.argv = ['chipcalc', 'cluster', 'cloudmatrix384']; import chipcalc.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith('chipcalc.cli_')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    code = code.replace("'cluster', 'cloudmatrix384'", "'train', 'x'")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['chipcalc.cli_train']"

@@ -71,13 +71,17 @@ class Catalog:
         raise UsageError(f"unknown chip or system '{name}'{hint}")
 
 
-def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catalog, list[Problem]]:
-    """Load the built-in catalog plus user folders; return the catalog and every problem found."""
+def load(folders: list[Path] | None = None, builtin: bool = True, claims: bool = True) -> tuple[Catalog, list[Problem]]:
+    """Load the built-in catalog plus user folders; return the catalog and every problem found.
+
+    ``claims=False`` skips parsing claims and fleet volumes (commands that do not use them start
+    faster, and a broken claim file does not block them; ``validate`` and ``check`` parse them).
+    """
     problems: list[Problem] = []
     raw = Raw()
     roots = ([builtin_specs_dir()] if builtin else []) + list(folders or [])
     for root in roots:
-        read_folder(Path(root), raw, problems)
+        read_folder(Path(root), raw, problems, claims=claims)
     sources = parse_sources(raw, problems)
     fp = FigureParser(sources, problems)
     chips = {cid: c for cid, rf in raw.chips.items() if (c := parse_chip(rf, fp)) is not None}
@@ -97,20 +101,21 @@ def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catal
     for cid in sorted(clash):
         problems.append(Problem(systems[cid].file, "id", f"'{cid}' is both a chip and a system id; rename one"))
     cat = Catalog(sources, chips, systems, models, assumptions, dict(raw.claims), tuple(Path(r) for r in roots))
-    from chipcalc.claims import attach  # fleet volumes and claims refer to the records above
+    if claims:
+        from chipcalc.claims import attach  # fleet volumes and claims refer to the records above
 
-    attach(cat, fp)
+        attach(cat, fp)
     return cat, problems
 
 
-def load_checked(specs: list[Path] | None = None) -> Catalog:
+def load_checked(specs: list[Path] | None = None, claims: bool = True) -> Catalog:
     """The catalog for a command: built-ins plus ``--specs``/``CHIPCALC_SPECS``; raises on any problem.
 
     Loaded once per process for the same folders and file times (records are immutable; commands
     derive new catalogs with dataclasses.replace, never mutate this one).
     """
     dirs = user_specs_dirs(specs)
-    cat, problems = _load_cached(tuple(str(d) for d in dirs), _signature(dirs))
+    cat, problems = _load_cached(tuple(str(d) for d in dirs), _signature(dirs), claims)
     if problems:
         raise SpecError(problems)
     return cat
@@ -128,6 +133,6 @@ def _signature(dirs: list[Path]) -> tuple:
 
 
 @lru_cache(maxsize=8)
-def _load_cached(dirs: tuple[str, ...], signature: tuple) -> tuple[Catalog, tuple[Problem, ...]]:
-    cat, problems = load([Path(d) for d in dirs])
+def _load_cached(dirs: tuple[str, ...], signature: tuple, claims: bool) -> tuple[Catalog, tuple[Problem, ...]]:
+    cat, problems = load([Path(d) for d in dirs], claims=claims)
     return cat, tuple(problems)

@@ -48,11 +48,13 @@ def guarded(fn: Callable[[], None]) -> None:
         _fail(str(exc), exc.exit_code)
 
 
-def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None):
-    """The catalog for a command: built-ins + user specs, then --prefer, then --set overrides."""
+def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None,
+             claims: bool = False):
+    """The catalog for a command: built-ins + user specs, then --prefer, then --set overrides.
+    Claims and fleet volumes are parsed only for the commands that use them (``claims=True``)."""
     from chipcalc.catalog import load_checked
 
-    cat = load_checked(specs)
+    cat = load_checked(specs, claims=claims)
     if prefer:
         from chipcalc.whatif import prefer as prefer_kind
 
@@ -249,16 +251,36 @@ def validate_cmd(
 
 
 # Command groups that live in their own modules register themselves on `app` when imported.
-# Each is small and imports its heavy dependencies inside its commands.
-def _register_commands() -> None:
+# A call names its command first, so only that command's module is imported (start-up time);
+# `--help`, or anything unrecognised, imports them all.
+COMMAND_MODULES = {
+    "model": "cli_latency", "latency": "cli_latency",
+    "train": "cli_train",
+    "check": "cli_claims", "fleet": "cli_claims",
+    "sensitivity": "cli_ranges", "sweep": "cli_ranges",
+    "plot": "cli_plot", "report": "cli_plot",
+}
+CORE_COMMANDS = ("list", "chip", "compare", "cluster", "validate")
+
+
+def _running_as_chipcalc() -> bool:
+    """True in the `chipcalc` console script and `python -m chipcalc`; False when imported as a library."""
+    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return prog == "chipcalc" or sys.argv[0].endswith(os.path.join("chipcalc", "__main__.py"))
+
+
+def _register_commands(argv: Optional[List[str]] = None) -> None:
     import importlib
 
-    for mod in ("cli_latency", "cli_train", "cli_claims", "cli_ranges", "cli_plot"):
-        try:
-            importlib.import_module(f"chipcalc.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"chipcalc.{mod}":
-                raise
+    first = None
+    if argv is not None or _running_as_chipcalc():
+        args = sys.argv[1:] if argv is None else argv
+        first = next((a for a in args if not a.startswith("-")), None)
+    if first in CORE_COMMANDS:
+        return
+    wanted = [COMMAND_MODULES[first]] if first in COMMAND_MODULES else sorted(set(COMMAND_MODULES.values()))
+    for mod in wanted:
+        importlib.import_module(f"chipcalc.{mod}")
 
 
 _register_commands()

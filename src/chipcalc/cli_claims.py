@@ -59,7 +59,7 @@ def check_cmd(
                  if val is not None] + (["--mtp"] if mtp else []) + (["--device"] if device != "package" else [])
         if extra and not bound_opts:
             raise UsageError(f"{', '.join(extra)} applies to a throughput claim (--system/--model/--decode-tokens-per-chip)")
-        cat = _catalog(specs)
+        cat = _catalog(specs, claims=True)
         if claim is not None:
             tol = _tolerance(tolerance)
             v = claims.adhoc(cat, claim, tol)
@@ -166,7 +166,7 @@ def fleet_cmd(
     def body() -> None:
         from chipcalc import claims_report, fleet
 
-        cat = _catalog(specs)
+        cat = _catalog(specs, claims=True)
         if not fleets:
             emit([claims_report.volumes_table(cat)], fmt, output, force, cat, ranges=True)
             return

@@ -123,20 +123,28 @@ class Figure:
         return x.m_as(self.q.units)
 
     def to(self, unit: str) -> "Figure":
+        from chipcalc.units import U
+
+        u = U(unit)
         return replace(
             self,
-            q=self.q.to(unit),
-            low=None if self.low is None else self.low.to(unit),
-            high=None if self.high is None else self.high.to(unit),
+            q=self.q.to(u),
+            low=None if self.low is None else self.low.to(u),
+            high=None if self.high is None else self.high.to(u),
         )
 
     def m(self, unit: str) -> Any:
         """Magnitude of the nominal value in ``unit`` (ratios are reduced)."""
-        return self.q.m_as(unit)
+        from chipcalc.units import U
+
+        return self.q.m_as(U(unit))
 
     def bounds(self, unit: str) -> tuple[Any, Any, Any]:
         """(nominal, low, high) magnitudes in ``unit``."""
-        return self.q.m_as(unit), self.lo.m_as(unit), self.hi.m_as(unit)
+        from chipcalc.units import U
+
+        u = U(unit)
+        return self.q.m_as(u), self.lo.m_as(u), self.hi.m_as(u)
 
     def relabel(self, label: str, note: str | None = None) -> "Figure":
         return replace(self, label=label, note=self.note if note is None else note)

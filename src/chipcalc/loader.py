@@ -72,7 +72,7 @@ def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any
     return None
 
 
-def read_folder(root: Path, raw: Raw, problems: list[Problem]) -> None:
+def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = True) -> None:
     """Read one spec folder into ``raw`` (later folders override earlier ones by id)."""
     if not root.is_dir():
         problems.append(Problem(str(root), "", "spec folder not found; pass an existing directory to --specs"))
@@ -88,7 +88,8 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem]) -> None:
                     continue
                 here[key] = shown
                 table[key] = (shown, entry)
-    for sub, target in (("chips", raw.chips), ("systems", raw.systems), ("models", raw.models), ("claims", raw.claims)):
+    subs = [("chips", raw.chips), ("systems", raw.systems), ("models", raw.models)] + ([("claims", raw.claims)] if claims else [])
+    for sub, target in subs:
         for path in sorted((root / sub).glob("*.toml")):
             shown = display_path(path, root)
             data = _read_toml(path, shown, problems)

@@ -57,10 +57,15 @@ _HINTS = {
 _NUMBER_UNIT = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%µμ/][A-Za-z0-9%µμ/*^ ]*)?$")
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=1024)
 def _unit(text: str) -> Any:
     """A parsed unit, cached: most spec strings are "<number> <unit>" with a few dozen units."""
     return registry().Unit(text)
+
+
+def U(unit: Any) -> Any:
+    """A unit string as a cached pint Unit (conversions by string re-parse it every call)."""
+    return _unit(unit) if isinstance(unit, str) else unit
 
 
 @lru_cache(maxsize=1)
@@ -124,6 +129,7 @@ def parse(text: Any) -> "pint.Quantity":
     return q
 
 
+@lru_cache(maxsize=None)
 def dimension_of(name: str) -> "pint.util.UnitsContainer":
     return registry().get_dimensionality(DIMENSIONS[name]) if DIMENSIONS[name] else registry().get_dimensionality("")
 
