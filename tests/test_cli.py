@@ -171,3 +171,28 @@ def test_exports_are_readable_like_any_new_file(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+
+
+def test_regression_nul_byte_in_specs_path():
+    # found by the CLI fuzzer: a NUL byte in a spec folder path raised ValueError from os.stat
+    from chipcalc.errors import UsageError
+    from chipcalc.loader import user_specs_dirs
+
+    with pytest.raises(UsageError, match="NUL byte"):
+        user_specs_dirs([__import__("pathlib").Path("a\x00b")])
+
+
+def test_failed_export_leaves_no_partial_file(tmp_path, monkeypatch):
+    import os
+
+    from chipcalc import export
+
+    out = tmp_path / "x.csv"
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(export.os, "replace", boom)
+    with pytest.raises(OSError):
+        export.write_atomic(out, "a,b\n1,2\n")
+    assert list(tmp_path.iterdir()) == []

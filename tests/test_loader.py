@@ -143,3 +143,10 @@ def test_duplicate_source_id_in_one_folder(specdir):
         '[src-a]\ntitle = "dup"\npublisher = "p"\nurl = "https://example.invalid/x"\ndate = "2024"\nkind = "press"\n')
     cat, problems = load_only(specdir)
     assert any("src-a: also defined in" in str(p) for p in problems), problems
+
+
+def test_regression_non_string_chip_reference(specdir):
+    # found by the loader fuzzer: `chip = []` in a system crashed the loader (unhashable list)
+    (specdir / "systems/testsys.toml").write_text(replace_in(SYSTEM, 'chip = "testchip"', "chip = []"))
+    cat, problems = load_only(specdir)
+    assert any("testsys.toml: chip: missing" in str(p) for p in problems), problems
