@@ -170,7 +170,7 @@ def test_issue_commands_run(args):
 def test_override_shows_as_assumption():
     r = runner.invoke(app, ["latency", "h20", "llama-3.1-70b", "--precision", "fp8", "--set", "layer_overhead=30us"])
     assert r.exit_code == 0, r.stderr
-    assert "set on the command line (--set layer_overhead=30us)" in r.stdout
+    assert "user override --set layer_overhead=30us (catalog value: 20 µs)" in r.stdout
 
 
 def test_json_has_every_target():

@@ -122,3 +122,22 @@ def test_bad_input(args, msg):
     assert r.exit_code == 2, (r.stdout, r.stderr)
     assert msg in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_set_reaches_every_command():
+    # an assumption read outside the latency knobs (default_context) must not be silently ignored
+    r = runner.invoke(app, ["latency", "h20", "llama-3.1-70b", "--chips", "8", "--tp", "8", "-p", "fp8",
+                            "--set", "default_context=8192", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert '"8192"' in r.stdout or "8192" in r.stdout
+    # a plain-number assumption is a fraction when its range is: 0.3 is fine, 1.3 is refused
+    r = runner.invoke(app, ["train", "llama-3.1-70b", "--tokens", "15T", "--chips", "1024", "--chip", "ascend-910b",
+                            "--set", "train_mfu=0.3", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert "user override --set train_mfu=0.3" in r.stdout
+    r = runner.invoke(app, ["train", "llama-3.1-70b", "--tokens", "15T", "--chips", "1024", "--chip", "ascend-910b",
+                            "--set", "train_mfu=1.3"])
+    assert r.exit_code == 2 and "must be a fraction in (0, 1]" in r.stderr
+    # a claim re-judged under a what-if
+    c = runner.invoke(app, ["check", "cm384-4x-power", "--set", "cloudmatrix384.power=600kW"])
+    assert c.exit_code == 0 and "CONSISTENT" in c.stdout and "user override" in c.stdout

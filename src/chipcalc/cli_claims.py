@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli import ForceOpt, FormatOpt, OutputOpt, RangesOpt, SpecsOpt, _catalog, app, emit, guarded
+from chipcalc.cli import ForceOpt, FormatOpt, OutputOpt, PreferOpt, RangesOpt, SetOpt, SpecsOpt, _catalog, app, emit, guarded
 
 
 @app.command("check")
@@ -31,6 +31,8 @@ def check_cmd(
     tp: Optional[int] = typer.Option(None, "--tp", help="Tensor-parallel ranks (default: the largest the model and scale-up domain allow).", show_default=False),
     mtp: int = typer.Option(0, "--mtp", help="Speculative (multi-token-prediction) tokens per step."),
     brief: bool = typer.Option(False, "--brief", help="Only the verdicts table, without each claim's working."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -59,7 +61,7 @@ def check_cmd(
                  if val is not None] + (["--mtp"] if mtp else []) + (["--device"] if device != "package" else [])
         if extra and not bound_opts:
             raise UsageError(f"{', '.join(extra)} applies to a throughput claim (--system/--model/--decode-tokens-per-chip)")
-        cat = _catalog(specs, claims=True)
+        cat = _catalog(specs, sets, prefer, claims=True)
         if claim is not None:
             tol = _tolerance(tolerance)
             v = claims.adhoc(cat, claim, tol)
@@ -151,6 +153,8 @@ def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_preci
 @app.command("fleet")
 def fleet_cmd(
     fleets: Optional[List[str]] = typer.Argument(None, help="Fleets side by side: CHIP:COUNT (200000, 200k, 1.5M) or CHIP:VOLUME; join items of one fleet with +.", metavar="[FLEET]..."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -166,7 +170,7 @@ def fleet_cmd(
     def body() -> None:
         from chipcalc import claims_report, fleet
 
-        cat = _catalog(specs, claims=True)
+        cat = _catalog(specs, sets, prefer, claims=True)
         if not fleets:
             emit([claims_report.volumes_table(cat)], fmt, output, force, cat, ranges=True)
             return

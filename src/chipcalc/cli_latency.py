@@ -99,19 +99,10 @@ def latency_cmd(
         for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):
             if text is not None:
                 overrides[name] = L.override(cat, name, text, f"--{name.replace('_', '-')} {text}")
-        figure_sets = []
-        for item in sets or []:
-            if "=" not in item:
-                raise UsageError(f"--set needs name=value, got '{item}'")
-            name, text = (s.strip() for s in item.split("=", 1))
-            if name in cat.assumptions:
-                overrides[name] = L.override(cat, name, text, f"--set {item}")
-            else:  # any chip, system or model figure (what-if), checked like a spec value
-                figure_sets.append(item)
-        if figure_sets:
+        if sets:  # any assumption, chip, system or model figure: a what-if on the catalog itself
             from chipcalc.whatif import apply_overrides
 
-            cat = apply_overrides(cat, figure_sets)
+            cat = apply_overrides(cat, list(sets))
         model = cat.model(model_id)
         recs = [cat.target(n) for n in targets]
         target_tpot = None

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli import ForceOpt, FormatOpt, OutputOpt, RangesOpt, SpecsOpt, _catalog, app, emit, guarded
+from chipcalc.cli import ForceOpt, FormatOpt, OutputOpt, PreferOpt, RangesOpt, SetOpt, SpecsOpt, _catalog, app, emit, guarded
 
 
 @app.command("train")
@@ -26,6 +26,8 @@ def train_cmd(
     seq_len: Optional[str] = typer.Option(None, "--seq-len", help="Training sequence length (default: the train_seq_len assumption).", show_default=False),
     gpu_hours: Optional[str] = typer.Option(None, "--gpu-hours", "--chip-hours", help="Inverse mode: reported budget in chip-hours, e.g. 2.788M; gives the implied MFU.", show_default=False),
     days: Optional[str] = typer.Option(None, "--days", help="Inverse mode: reported wall-clock days on --chips chips.", show_default=False),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
@@ -60,7 +62,7 @@ def train_cmd(
         hours = None if gpu_hours is None else train.parse_amount(gpu_hours, "--gpu-hours", "h")
         wall = None if days is None else train.parse_amount(days, "--days", "day")
 
-        cat = _catalog(specs)
+        cat = _catalog(specs, sets, prefer)
         model = cat.model(model_name)
         a = train.assumptions(cat)
         fc = train.training_flops(model, toks, seq or a["train_seq_len"], a["train_attention_causal_fraction"])

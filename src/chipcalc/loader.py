@@ -28,6 +28,7 @@ _DIM_WORDS = {
     "energy": "an energy",
     "count": "a plain count",
     "fraction": "a fraction",
+    "number": "a plain number",
     "throughput": "a token rate",
     "tokens": "a number of tokens",
 }

@@ -26,6 +26,7 @@ EXAMPLES = {
     "energy": "1.5 MWh",
     "count": "384",
     "fraction": "0.5",
+    "number": "2.5",
     "throughput": "1943 token/s",
     "tokens": "14.8e12 token",
 }
@@ -40,6 +41,7 @@ DIMENSIONS = {
     "energy": "[power] * [time]",
     "count": "",
     "fraction": "",
+    "number": "",
     "throughput": "[token] / [time]",
     "tokens": "[token]",
 }

@@ -51,6 +51,8 @@ def _value(lhs: str, rhs: str, dim: str) -> Any:
         raise UsageError(f"--set {lhs}: '{rhs}' must be a positive finite number")
     if dim == "count" and float(m) != int(m):
         raise UsageError(f"--set {lhs}: '{rhs}' must be a whole number")
+    if dim == "fraction" and float(q.m_as("")) > 1:
+        raise UsageError(f"--set {lhs}: '{rhs}' must be a fraction in (0, 1]")
     return q
 
 
@@ -168,10 +170,14 @@ def inputs_of_system(cat: Catalog, s: System) -> dict[str, Figure]:
 
 
 def _dim_of(fig: Figure) -> str:
+    """The dimension name an assumption's override must have (plain numbers: a fraction when the
+    assumption's whole range lies in (0, 1], else any positive number)."""
     from chipcalc.units import DIMENSIONS, check_dimension as chk
 
+    if fig.q.dimensionless:
+        return "fraction" if float(fig.hi.m_as("")) <= 1 else "number"
     for name in DIMENSIONS:
-        if chk(fig.q, name):
+        if DIMENSIONS[name] and chk(fig.q, name):
             return name
     return "any"
 
