@@ -141,3 +141,13 @@ def test_set_reaches_every_command():
     # a claim re-judged under a what-if
     c = runner.invoke(app, ["check", "cm384-4x-power", "--set", "cloudmatrix384.power=600kW"])
     assert c.exit_code == 0 and "CONSISTENT" in c.stdout and "user override" in c.stdout
+
+
+def test_range_keeps_the_disagreeing_sources_visible():
+    c = cells(["cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "--ranges"], "cluster.system", "bf16_dense_total")
+    cm = c["cloudmatrix384"]
+    assert {s["id"] for s in cm["sources"]} == {"cm384-paper"}  # the nominal rests on the paper
+    assert "semianalysis-cm384" in cm["range_sources"]  # 780 TFLOPS, the high end
+    assert "msmodeling-device" in cm["range_sources"]  # 707.8 TFLOPS, the low end
+    r = runner.invoke(app, ["cluster", "cloudmatrix384", "--ranges"])
+    assert "(range: " in r.stdout and "semianalysis-cm384" in r.stdout

@@ -88,6 +88,9 @@ class Figure:
     label: str = ""
     note: str = ""
     alternatives: tuple["Figure", ...] = field(default=(), compare=False)
+    #: where the low/high come from when other sources set them (alternatives' sources and
+    #: assumptions); carried through arithmetic so a range never loses its citations
+    range_prov: Provenance = field(default=Provenance(), compare=False)
 
     def __post_init__(self) -> None:
         if not self.prov.sources and not self.prov.assumptions:
@@ -156,6 +159,7 @@ class Figure:
     def _combine(self, other: Any, op: str) -> "Figure":
         import numpy as np
 
+        orange = other.range_prov if isinstance(other, Figure) else Provenance()
         if isinstance(other, Figure):
             oq, oprov = other.q, other.prov
             olo = other.q if other.low is None else other.low
@@ -191,7 +195,7 @@ class Figure:
                 lo, hi = lo_m * unit, hi_m * unit
             else:
                 lo, hi = lo_m, hi_m
-        return Figure(q, self.prov | oprov, low=lo, high=hi)
+        return Figure(q, self.prov | oprov, low=lo, high=hi, range_prov=self.range_prov | orange)
 
     def __add__(self, other: Any) -> "Figure":
         return self._combine(other, "+")
@@ -210,7 +214,7 @@ class Figure:
 
     def __rtruediv__(self, other: Any) -> "Figure":
         inv = Figure(1 / self.q, self.prov, low=None if self.high is None else 1 / self.hi,
-                     high=None if self.low is None else 1 / self.lo)
+                     high=None if self.low is None else 1 / self.lo, range_prov=self.range_prov)
         return inv * other
 
     def __radd__(self, other: Any) -> "Figure":

@@ -256,6 +256,7 @@ class FigureParser:
             label=label,
             note="; ".join(note),
             alternatives=tuple(alts),
+            range_prov=Provenance.union(a.prov for a in alts),
         )
 
 

@@ -42,12 +42,21 @@ def cell_text(cell: Cell, unit: str, ranges: bool) -> str:
     return s
 
 
-def _basis(row: Any, refs: Refs) -> str:
+def _basis(row: Any, refs: Refs, ranges: bool = False) -> str:
     tags: list[str] = []
+    range_tags: list[str] = []
     for c in row.cells:
         if c.fig is not None:
             tags.extend(t for t in refs.cite(c.fig) if t not in tags)
-    return " ".join(tags)
+            if ranges and c.fig.has_range and (c.fig.range_prov.sources or c.fig.range_prov.assumptions):
+                from chipcalc.figure import Figure
+
+                rp = Figure(c.fig.q, c.fig.range_prov)
+                range_tags.extend(t for t in refs.cite(rp) if t not in tags and t not in range_tags)
+    text = " ".join(tags)
+    if range_tags:
+        text += f" (range: {' '.join(range_tags)})"
+    return text
 
 
 def _unit_label(unit: str) -> str:
@@ -59,7 +68,7 @@ def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[l
     body = []
     for row in table.rows:
         cells = [cell_text(c, row.unit, ranges) for c in row.cells]
-        basis = _basis(row, refs)
+        basis = _basis(row, refs, ranges)
         if row.detail:
             basis = f"{basis} {row.detail}".strip()
         body.append([row.label, _unit_label(row.unit), *cells, basis])
@@ -175,6 +184,8 @@ def figure_json(fig: Any, unit: str) -> dict[str, Any]:
         "status": fig.status,
         "sources": [{"id": s.id, "detail": s.detail} for s in sorted(fig.prov.sources)],
         "assumptions": [{"name": a.name, "text": a.text} for a in sorted(fig.prov.assumptions)],
+        **({"range_sources": sorted({s.id for s in fig.range_prov.sources}),
+            "range_assumptions": sorted({a.name for a in fig.range_prov.assumptions})} if fig.has_range else {}),
         **({"note": fig.note} if fig.note else {}),
     }
 

@@ -200,7 +200,9 @@ def prefer_figure(fig: Figure | None, kind: str, cat: Catalog) -> Figure | None:
         if kind in _kind_of(alt, cat):
             rest = fig.alternatives[:i] + fig.alternatives[i + 1:]
             old = Figure(fig.q, fig.prov, label=fig.label, note=fig.note)
-            return replace(fig, q=alt.q.to(fig.q.units), prov=alt.prov, note=alt.note, alternatives=(*rest, old))
+            others = (*rest, old)
+            return replace(fig, q=alt.q.to(fig.q.units), prov=alt.prov, note=alt.note, alternatives=others,
+                           range_prov=Provenance.union(a.prov for a in others))
     return fig
 
 
