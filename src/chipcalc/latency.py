@@ -87,12 +87,15 @@ def whole(name: str, value: Any, what: str, minimum: int = 1) -> Any:
     import numpy as np
 
     arr = np.asarray(value, dtype=float)
-    if arr.size == 0 or not np.all(np.isfinite(arr)):
-        raise UsageError(f"{name} must be a whole number of {what}, got {value!r}")
+    bad = lambda mask: ", ".join(f"{x:g}" for x in arr.ravel()[mask.ravel()][:3])  # noqa: E731
+    if arr.size == 0:
+        raise UsageError(f"{name} needs a value")
+    if not np.all(np.isfinite(arr)):
+        raise UsageError(f"{name} must be a whole number of {what}, got {bad(~np.isfinite(arr))}")
     if np.any(arr != np.round(arr)):
-        raise UsageError(f"{name} must be a whole number of {what}, got {value!r}")
+        raise UsageError(f"{name} must be a whole number of {what}, got {bad(arr != np.round(arr))}")
     if np.any(arr < minimum):
-        raise UsageError(f"{name} must be at least {minimum}, got {value!r}")
+        raise UsageError(f"{name} must be at least {minimum}, got {bad(arr < minimum)}")
     return arr.astype(int)
 
 
