@@ -17,9 +17,9 @@ import time
 
 import numpy as np
 
-from chipcalc import latency as L
-from chipcalc import workload
-from chipcalc.catalog import load_checked
+from chipcalc.calc import serving as L
+from chipcalc.calc import workload
+from chipcalc.catalog.store import load_checked
 
 N_LOOP = 300  # points timed in the per-point loop (its rate is what matters)
 
@@ -44,7 +44,7 @@ def nominal_only(hw, kn):
     """The same inputs without their low/high ranges (units and provenance kept)."""
     from dataclasses import fields, replace
 
-    from chipcalc.figure import Figure
+    from chipcalc.core.figure import Figure
 
     pin = lambda f: Figure(f.q, f.prov, label=f.label) if isinstance(f, Figure) else f  # noqa: E731
     kn2 = replace(kn, **{f.name: pin(getattr(kn, f.name)) for f in fields(kn)})
@@ -80,7 +80,7 @@ def constants(model, hw, lay, kn):
 
 
 def plain_tpot(k, B, C):
-    """Dense-model decode TPOT in plain numpy: the same formulas as chipcalc.latency.step."""
+    """Dense-model decode TPOT in plain numpy: the same formulas as chipcalc.calc.serving.step."""
     b = B.astype(float)
     ctx = C.astype(float)
     c1 = 2 * k["nrm"] * b / k["peak"]

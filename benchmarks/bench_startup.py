@@ -33,8 +33,8 @@ def cold(cmds: dict[str, list[str]]) -> dict[str, float]:
 
 
 def montecarlo(samples: int = 100_000) -> float:
-    from chipcalc import ranges as rg
-    from chipcalc.catalog import load_checked
+    from chipcalc.calc import ranges as rg
+    from chipcalc.catalog.store import load_checked
 
     cat = load_checked(None)
     inputs = rg.uncertain_inputs(cat, ["cloudmatrix384", "gb200-nvl72"])
@@ -42,8 +42,8 @@ def montecarlo(samples: int = 100_000) -> float:
     for seed in range(5):
         t = time.perf_counter()
         sampled = rg.sample_catalog(cat, inputs, samples, seed)
-        rg.montecarlo_tables(rg.cluster_metric_tables(cat, "cloudmatrix384", "gb200-nvl72"),
-                             rg.cluster_metric_tables(sampled, "cloudmatrix384", "gb200-nvl72"))
+        rg.montecarlo_metrics(rg.cluster_metrics(cat, "cloudmatrix384", "gb200-nvl72"),
+                              rg.cluster_metrics(sampled, "cloudmatrix384", "gb200-nvl72"))
         best.append(time.perf_counter() - t)
     return statistics.median(best)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chipcalc.catalog import load
+from chipcalc.claims.load import load
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,15 @@
 import json
 
 import pytest
+from conftest import SOURCES, write_specs
 from typer.testing import CliRunner
 
-from chipcalc import bound, claims
-from chipcalc.catalog import load
-from chipcalc.cli import app
-from chipcalc.figure import Figure, Provenance
-from chipcalc.units import Q
-
-from conftest import SOURCES, write_specs
+from chipcalc.claims import bound
+from chipcalc.claims import verdicts as claims
+from chipcalc.claims.load import load
+from chipcalc.cli.root import app
+from chipcalc.core.figure import Figure, Provenance
+from chipcalc.core.units import Q
 
 runner = CliRunner()
 
@@ -237,7 +237,7 @@ BAD_CLAIMS = {
 
 
 def test_claim_file_problems_name_file_and_field(tmp_path):
-    from chipcalc.hygiene import hygiene_problems
+    from chipcalc.claims.lint import all_problems as hygiene_problems
 
     root = write_specs(tmp_path / "user", BAD_CLAIMS)
     cat, problems = load([root])

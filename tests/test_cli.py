@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc.cli import app
+from chipcalc.cli.root import app
 
 runner = CliRunner()
 
@@ -97,7 +97,7 @@ def test_csv_export_round_trips(tmp_path):
 
 
 def test_json_export_round_trips_through_pint(tmp_path):
-    from chipcalc.units import Q
+    from chipcalc.core.units import Q
 
     out = tmp_path / "c.json"
     assert run("cluster", "cloudmatrix384", "-o", str(out)).exit_code == 0
@@ -175,17 +175,16 @@ def test_exports_are_readable_like_any_new_file(tmp_path):
 
 def test_regression_nul_byte_in_specs_path():
     # found by the CLI fuzzer: a NUL byte in a spec folder path raised ValueError from os.stat
-    from chipcalc.errors import UsageError
-    from chipcalc.loader import user_specs_dirs
+    from chipcalc.catalog.read import user_specs_dirs
+    from chipcalc.core.errors import UsageError
 
     with pytest.raises(UsageError, match="NUL byte"):
         user_specs_dirs([__import__("pathlib").Path("a\x00b")])
 
 
 def test_failed_export_leaves_no_partial_file(tmp_path, monkeypatch):
-    import os
 
-    from chipcalc import export
+    from chipcalc.output import files as export
 
     out = tmp_path / "x.csv"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chipcalc import cluster
+from chipcalc.calc import cluster
 
 
 def test_cm384_bf16_total_from_per_chip(catalog):

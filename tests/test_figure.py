@@ -1,7 +1,7 @@
 import pytest
 
-from chipcalc.figure import Figure, Provenance, ProvenanceError, total
-from chipcalc.units import Q
+from chipcalc.core.figure import Figure, Provenance, ProvenanceError, total
+from chipcalc.core.units import Q
 
 S1 = Provenance.source("s1", "table 1")
 S2 = Provenance.source("s2")
@@ -71,7 +71,7 @@ def test_total():
 
 
 def test_division_by_range_through_zero_is_refused():
-    from chipcalc.errors import ChipcalcError
+    from chipcalc.core.errors import ChipcalcError
 
     a = fig("1 W", S1)
     b = Figure(Q("1 W"), S2, low=Q("-1 W"), high=Q("2 W"))

@@ -3,14 +3,13 @@
 import json
 
 import pytest
+from conftest import SOURCES, write_specs
 from typer.testing import CliRunner
 
-from chipcalc import fleet
-from chipcalc.catalog import load
-from chipcalc.cli import app
-from chipcalc.errors import UsageError
-
-from conftest import SOURCES, write_specs
+from chipcalc.calc import fleet
+from chipcalc.claims.load import load
+from chipcalc.cli.root import app
+from chipcalc.core.errors import UsageError
 
 runner = CliRunner()
 

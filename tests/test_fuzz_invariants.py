@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import operator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chipcalc import cluster
-from chipcalc.figure import Figure, Provenance
-from chipcalc.units import Q
-from chipcalc.whatif import put
+from chipcalc.calc import cluster
+from chipcalc.catalog.overrides import put
+from chipcalc.core.figure import Figure, Provenance
+from chipcalc.core.units import Q
 
 PROPS = settings(max_examples=800, derandomize=True, deadline=None, database=None,
                  suppress_health_check=list(HealthCheck))
@@ -103,7 +102,7 @@ LAT = settings(max_examples=300, derandomize=True, deadline=None, database=None,
 def test_tpot_never_falls_when_bandwidth_falls(catalog, factor, case, batch, context, which):
     import numpy as np
 
-    from chipcalc import latency as L
+    from chipcalc.calc import serving as L
 
     tid, mid, prec, chips, tp = case
     kn = L.knobs(catalog)

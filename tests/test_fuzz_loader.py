@@ -15,13 +15,12 @@ import tomllib
 from pathlib import Path
 
 import tomli_w
+from conftest import CHIP, SOURCES, SYSTEM
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chipcalc.catalog import load
-from chipcalc.errors import Problem
-
-from conftest import CHIP, SOURCES, SYSTEM
+from chipcalc.claims.load import load
+from chipcalc.core.errors import Problem
 
 BASE = {
     "sources.toml": tomllib.loads(SOURCES),

@@ -16,7 +16,7 @@ import click.testing
 import pytest
 import typer.main
 
-from chipcalc.cli import app
+from chipcalc.cli.root import app
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc import latency as L
-from chipcalc import workload as w
-from chipcalc.cli import app
-from chipcalc.errors import UsageError
+from chipcalc.calc import serving as L
+from chipcalc.calc import workload as w
+from chipcalc.cli.root import app
+from chipcalc.core.errors import UsageError
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +90,8 @@ def test_mtp_and_per_die(catalog, kn):
 
 
 def test_tpot_search_meets_target(catalog, kn):
-    from chipcalc.figure import Figure, Provenance
-    from chipcalc.units import Q
+    from chipcalc.core.figure import Figure, Provenance
+    from chipcalc.core.units import Q
 
     m = catalog.model("deepseek-r1")
     hw = L.hardware(catalog.target("cloudmatrix384"), "int8", "package", kn)

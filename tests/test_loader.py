@@ -1,8 +1,7 @@
 """The loader on a synthetic folder: what loads, and a file+field error for every kind of bad input."""
 
 import pytest
-
-from conftest import CHIP, SYSTEM, load_only, write_specs
+from conftest import CHIP, SYSTEM, load_only
 
 
 def test_synthetic_folder_loads(specdir):
@@ -91,7 +90,7 @@ def test_every_problem_is_reported_at_once(specdir):
 
 
 def test_user_folder_overrides_builtin(tmp_path, catalog):
-    from chipcalc.catalog import load
+    from chipcalc.claims.load import load
 
     h20 = (tmp_path / "mine" / "chips")
     h20.mkdir(parents=True)
@@ -110,7 +109,7 @@ def test_user_folder_overrides_builtin(tmp_path, catalog):
 
 
 def test_hygiene_per_die_times_dies_must_equal_package(specdir):
-    from chipcalc.hygiene import hygiene_problems
+    from chipcalc.catalog.lint import hygiene_problems
 
     bad = replace_in(CHIP, '[[bf16_dense.alternatives]]\nvalue = "120 TFLOPS"\nsource = "src-b"',
                      '[[bf16_dense.alternatives]]\nvalue = "40 TFLOPS"\nper = "die"\nsource = "src-a"')
@@ -127,7 +126,7 @@ def test_hygiene_per_die_times_dies_must_equal_package(specdir):
 
 
 def test_hygiene_published_total_disagreement(specdir):
-    from chipcalc.hygiene import hygiene_problems
+    from chipcalc.catalog.lint import hygiene_problems
 
     sysx = SYSTEM + '\n[reported.hbm_capacity]\nvalue = "8 TB"\nsource = "src-b"\n'
     (specdir / "systems/testsys.toml").write_text(sysx)

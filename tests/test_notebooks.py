@@ -36,3 +36,15 @@ def test_runs_top_to_bottom(path, tmp_path):
     assert any(o.output_type == "stream" for o in outputs)
     if "plot." in "".join(c.source for c in nb.cells):
         assert any("image/png" in o.get("data", {}) for o in outputs), "charts display inline"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_uses_only_the_library_face(path):
+    import json
+    import re
+
+    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+    assert "import chipcalc as cc" in code
+    inner = re.findall(r"(?:from|import) chipcalc\.\w+|chipcalc\.\w+\.", code)
+    assert not inner, f"{path.name} reaches past the face: {inner}"
+    assert "def " not in code, f"{path.name} hand-writes a helper"

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc.cli import app
+from chipcalc.cli.root import app
 
 mpimg = pytest.importorskip("matplotlib.image", reason="plots need the plot extra (matplotlib)")
 
@@ -110,7 +110,7 @@ def test_missing_matplotlib_is_a_clear_message(tmp_path, monkeypatch):
 
 def test_cli_import_stays_light():
     """`chipcalc --help` must not pay for matplotlib (or numpy/pint) because the plot commands exist."""
-    code = ("import sys, chipcalc.cli, chipcalc.cli_plot; "
+    code = ("import sys, chipcalc.cli.root, chipcalc.cli.plot; "
             "print(','.join(m for m in ('matplotlib', 'numpy', 'pint') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
@@ -121,7 +121,7 @@ def test_cli_import_stays_light():
 # -- the library: what the charts mark -------------------------------------------------------
 
 def test_assumed_bars_are_hatched_and_footnote_lists_sources(catalog):
-    from chipcalc import plot
+    from chipcalc.output import plot
 
     chart = plot.cluster_bars(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))
     assert "ascend-910c.tdp" in chart.assumptions  # no official 910C TDP
@@ -136,7 +136,8 @@ def test_assumed_bars_are_hatched_and_footnote_lists_sources(catalog):
 
 
 def test_roofline_axes_units_and_ridges(catalog):
-    from chipcalc import cluster, plot
+    from chipcalc.calc import cluster
+    from chipcalc.output import plot
 
     chips = [catalog.chip("ascend-910c"), catalog.chip("h20")]
     chart = plot.roofline(chips, ["bf16"])
@@ -155,7 +156,7 @@ def test_roofline_axes_units_and_ridges(catalog):
 def test_latency_curves_are_dashed_because_assumed(catalog):
     import numpy as np
 
-    from chipcalc import plot
+    from chipcalc.output import plot
 
     curve, notes = plot.latency_curve(catalog, catalog.target("h20"), catalog.model("llama-3.1-70b"), np.array([1, 8, 64]), 4096)
     chart = plot.latency_curves([curve], "test")

@@ -5,9 +5,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc import cluster, ranges as rg
-from chipcalc.cli import app
-from chipcalc.whatif import apply_overrides, prefer
+from chipcalc.calc import cluster
+from chipcalc.calc import ranges as rg
+from chipcalc.catalog.overrides import apply_overrides, prefer
+from chipcalc.cli.root import app
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc.cli import app
+from chipcalc.cli.root import app
 
 pytest.importorskip("matplotlib", reason="the report embeds plots (the plot extra)")
 
@@ -79,7 +79,7 @@ def report(tmp_path_factory):
 
 
 def test_every_table_and_image_is_there(report, catalog):
-    from chipcalc.reports import cluster_tables
+    from chipcalc.output.cluster_tables import cluster_tables
 
     page = parse(report)
     tables = cluster_tables(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc import latency as L
-from chipcalc.cli import app
-from chipcalc.sweep import grid
+from chipcalc.calc import serving as L
+from chipcalc.calc.sweep import grid
+from chipcalc.cli.root import app
 
 runner = CliRunner()
 

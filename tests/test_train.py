@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from chipcalc import train
-from chipcalc.catalog import load
-from chipcalc.cli import app
-from chipcalc.errors import UsageError
+from chipcalc.calc import train
+from chipcalc.claims.load import load
+from chipcalc.cli.root import app
+from chipcalc.core.errors import UsageError
 from tests.conftest import CHIP, SOURCES, SYSTEM, write_specs
 
 # A small dense model and round assumptions, so every number below can be checked by hand.

@@ -1,9 +1,8 @@
-import math
 
 import pytest
 
-from chipcalc.errors import UnitError
-from chipcalc.units import Q, check_dimension, parse
+from chipcalc.core.errors import UnitError
+from chipcalc.core.units import Q, check_dimension, parse
 
 
 def test_decimal_and_binary_prefixes_differ():

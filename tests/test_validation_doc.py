@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from chipcalc import validation
+from chipcalc.output import accuracy_doc as validation
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
 
@@ -10,7 +10,7 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
 def test_validation_doc_is_regenerated(catalog):
     expected = validation.render(catalog)
     assert DOC.read_text(encoding="utf-8") == expected, (
-        "docs/validation.md is stale: run `python -m chipcalc.validation > docs/validation.md`")
+        "docs/validation.md is stale: run `python -m chipcalc.output.accuracy_doc > docs/validation.md`")
 
 
 def test_every_measurement_cites_a_known_source(catalog):

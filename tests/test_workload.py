@@ -2,7 +2,7 @@
 
 import pytest
 
-from chipcalc import workload as w
+from chipcalc.calc import workload as w
 
 
 def test_kv_bytes_per_token_gqa_llama_70b(catalog):
@@ -90,7 +90,7 @@ def test_experts_touched(catalog):
 
 
 def test_unknown_precision():
-    from chipcalc.errors import UsageError
+    from chipcalc.core.errors import UsageError
 
     with pytest.raises(UsageError):
         w.element_bytes("fp6")

@@ -1,7 +1,233 @@
-"""chipcalc: a unit-aware hardware performance comparison calculator.
+"""chipcalc: a unit-aware hardware performance comparison calculator, as a library.
 
-Every figure carries its unit and its provenance (the sources it rests on and the
-assumptions it depends on); derived figures carry the union of their inputs'.
+Every figure carries its unit and its provenance (the sources it rests on and the assumptions it
+depends on); derived figures carry the union of their inputs'. The same catalog and the same tables
+as the ``chipcalc`` command::
+
+    import chipcalc as cc
+
+    cat = cc.load()                                   # built-ins (+ specs=..., sets=..., prefer=...)
+    cm = cat.system("cloudmatrix384")
+    print(cm.total("bf16_dense"))                     # 288.8 PFLOPS [271.8–299.5] (sourced: cm384-paper; ...)
+    cat.chip("h20")["hbm_bandwidth"].to("GB/s")       # a Figure: value, unit, range, sources, assumptions
+    cc.cluster("cloudmatrix384", "gb200-nvl72")       # the tables `chipcalc cluster` prints (HTML in Jupyter)
+    cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", batch=96).rows()
+
+Each question returns a :class:`~chipcalc.output.result.Result`: ``str()`` is the CLI's text, ``rows()``
+plain dicts, ``to_pandas()`` a DataFrame. Heavy modules (pint, numpy, tabulate) load on first use.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from chipcalc.core import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chipcalc.catalog.store import Catalog
+    from chipcalc.output.result import Result
+
+__all__ = ["__version__", "check", "chip", "cluster", "compare", "fleet", "latency", "load", "model", "plot_cluster",
+           "plot_roofline", "train", "verdict"]
+
+
+def load(specs: Any = None, sets: Any = None, prefer: str | None = None) -> "Catalog":
+    """The catalog the CLI uses: the built-ins plus ``specs`` (a folder or a list of folders, else
+    ``CHIPCALC_SPECS``), with ``prefer`` (official, paper, analyst or press: which source wins where they
+    disagree) and ``sets`` (what-if overrides: ``["ascend-910c.tdp=600W"]`` or ``{"mfu": "0.5"}``) applied.
+    Claims and fleet volumes are parsed. Loaded once per process for the same files."""
+    from pathlib import Path
+
+    from chipcalc.catalog.overrides import apply_overrides
+    from chipcalc.catalog.overrides import prefer as prefer_kind
+    from chipcalc.claims.load import load_checked
+
+    folders = None if specs is None else [Path(p) for p in ([specs] if isinstance(specs, (str, Path)) else specs)]
+    cat = load_checked(folders)
+    if prefer:
+        cat = prefer_kind(cat, prefer)
+    if sets:
+        items = [f"{k}={v}" for k, v in sets.items()] if isinstance(sets, dict) else [sets] if isinstance(sets, str) else list(sets)
+        cat = apply_overrides(cat, items)
+    return cat
+
+
+def _cat(catalog: Any) -> "Catalog":
+    return load() if catalog is None else catalog
+
+
+def _result(tables: list, catalog: Any, ranges: bool = False) -> "Result":
+    from chipcalc.output.result import Result
+
+    return Result(list(tables), catalog, ranges)
+
+
+def cluster(a: Any, b: Any = None, *, catalog: Any = None, ranges: bool = False) -> "Result":
+    """Per chip vs whole system (`chipcalc cluster A --vs B`): ``a`` and ``b`` are system ids or records."""
+    from chipcalc.output.cluster_tables import cluster_tables
+
+    cat = _cat(catalog)
+    sa = cat.system(a) if isinstance(a, str) else a
+    sb = None if b is None else (cat.system(b) if isinstance(b, str) else b)
+    return _result(cluster_tables(sa, sb), cat, ranges)
+
+
+def compare(*chips: Any, catalog: Any = None, ranges: bool = False) -> "Result":
+    """Chips side by side (`chipcalc compare A B ...`), with the ratio for two."""
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output.cluster_tables import compare_table
+
+    if len(chips) < 2:
+        raise UsageError("compare needs at least two chips, e.g. cc.compare('ascend-910c', 'h20')")
+    cat = _cat(catalog)
+    return _result([compare_table([cat.chip(c) if isinstance(c, str) else c for c in chips])], cat, ranges)
+
+
+def chip(name: Any, per: str = "package", *, catalog: Any = None) -> "Result":
+    """One chip's spec sheet (`chipcalc chip ID`): every figure, its alternatives and basis."""
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output.cluster_tables import chip_table
+
+    if per not in ("package", "die"):
+        raise UsageError(f"per must be 'package' or 'die', not '{per}'")
+    cat = _cat(catalog)
+    c = cat.chip(name) if isinstance(name, str) else name
+    if per == "die" and c.get("dies") is None:
+        raise UsageError(f"{c.id} has no 'dies' figure in {c.file}; per-die figures cannot be derived")
+    return _result([chip_table(c, per)], cat, ranges=True)
+
+
+def model(name: Any, *, catalog: Any = None) -> "Result":
+    """A model card and what follows from its shapes (`chipcalc model ID`)."""
+    from chipcalc.output.serving_tables import model_table
+
+    cat = _cat(catalog)
+    return _result(model_table(cat.model(name) if isinstance(name, str) else name, cat), cat)
+
+
+def _ints(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    return tuple(int(v) for v in (value if isinstance(value, Iterable) and not isinstance(value, str) else [value]))
+
+
+def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: str = "bf16", batch: Any = None,
+            context: Any = None, chips: int | None = None, tp: int | None = None, ep: int | None = None, mtp: int = 0,
+            device: str = "package", tpot: Any = None, prefill_tokens: int | None = None, catalog: Any = None,
+            ranges: bool = False) -> "Result":
+    """Serving latency and throughput (`chipcalc latency TARGET ... MODEL`): TTFT, TPOT, tokens/s per chip,
+    system and kW, the binding resource. ``batch`` and ``context`` take a number or a list; ``tpot`` a
+    target like ``"50 ms"`` (the largest batch that meets it)."""
+    from chipcalc.calc import serving as L
+    from chipcalc.core.counts import whole
+    from chipcalc.core.errors import UsageError
+    from chipcalc.core.figure import Figure, Provenance
+    from chipcalc.core.units import check_dimension, parse
+    from chipcalc.output.serving_tables import Request, latency_tables, run
+
+    if not targets:
+        raise UsageError("name at least one chip or system, e.g. cc.latency('cloudmatrix384', model='deepseek-r1')")
+    cat = _cat(catalog)
+    mdl = cat.model(model) if isinstance(model, str) else model
+    recs = [cat.target(t) if isinstance(t, str) else t for t in targets]
+    target = None
+    if tpot is not None:
+        q = parse(tpot) if isinstance(tpot, str) else tpot
+        if not check_dimension(q, "time") or float(q.magnitude) <= 0:
+            raise UsageError(f"tpot needs a positive time like '50 ms', got {tpot!r}")
+        target = Figure(q.to("ms"), Provenance.assume("tpot target", f"tpot={tpot} (given in Python)"))
+    one = lambda v, n, w, m=1: None if v is None else int(whole(n, v, w, m))  # noqa: E731
+    req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(), batches=_ints(batch),
+                  contexts=_ints(context), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
+                  ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), device=device, tpot=target,
+                  prefill_tokens=one(prefill_tokens, "prefill_tokens", "tokens"))
+    kn = L.knobs(cat)
+    return _result(latency_tables(mdl, run(cat, mdl, recs, req, kn), kn, req), cat, ranges)
+
+
+def check(claim: str | None = None, *, expression: str | None = None, tolerance: float | None = None,
+          catalog: Any = None, working: bool = True) -> "Result":
+    """Judge claims (`chipcalc check`): every shipped claim, one claim id with its working, or an
+    ``expression`` of your own (``"h20.hbm_bandwidth < h100-sxm.hbm_bandwidth"``)."""
+    from chipcalc.claims import verdicts
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output import claims_tables
+
+    cat = _cat(catalog)
+    if claim is not None and expression is not None:
+        raise UsageError("give a claim id or an expression, not both")
+    if expression is not None:
+        return _result([claims_tables.claim_table(verdicts.adhoc(cat, expression, tolerance), cat)], cat, True)
+    if claim is not None:
+        return _result([claims_tables.claim_table(verdicts.verdict(cat, cat.claim(claim)), cat)], cat, True)
+    return _result(claims_tables.check_tables(verdicts.all_verdicts(cat), cat, working=working), cat)
+
+
+def fleet(*fleets: str, catalog: Any = None, ranges: bool = False) -> "Result":
+    """What fleets of chips add up to (`chipcalc fleet ascend-910c:200000 h20:1M`); none: the named volumes."""
+    from chipcalc.calc import fleet as fl
+    from chipcalc.output import claims_tables
+
+    cat = _cat(catalog)
+    if not fleets:
+        return _result([claims_tables.volumes_table(cat)], cat, True)
+    return _result([claims_tables.fleet_table([fl.parse_fleet(cat, f) for f in fleets])], cat, ranges)
+
+
+def train(model: Any, tokens: str, *, on: Any, chips: str | None = None, precision: str = "bf16",
+          mfu: str | None = None, seq_len: str | None = None, gpu_hours: str | None = None, days: str | None = None,
+          catalog: Any = None, ranges: bool = False) -> "Result":
+    """Training time, chip-hours and energy (`chipcalc train`); ``on`` is a chip or system id (or a list to
+    compare); ``gpu_hours`` or ``days`` give the MFU a reported budget implies. Amounts are written as on
+    the command line ("14.8T", "2.788M", "35%")."""
+    from chipcalc.calc import train as tr
+    from chipcalc.output import train_tables
+
+    cat = _cat(catalog)
+    mdl = cat.model(model) if isinstance(model, str) else model
+    toks = tr.parse_amount(tokens, "tokens", "token")
+    n = None if chips is None else tr.parse_amount(str(chips), "chips", whole=True)
+    a = tr.assumptions(cat)
+    seq = a["train_seq_len"] if seq_len is None else tr.parse_amount(str(seq_len), "seq_len", whole=True)
+    fc = tr.training_flops(mdl, toks, seq, a["train_attention_causal_fraction"])
+    runs = []
+    for t in ([on] if isinstance(on, str) or not isinstance(on, Iterable) else list(on)):
+        obj = cat.target(t) if isinstance(t, str) else t
+        runs.append(tr.run(mdl, tr.make_target(obj, n, cat.systems), fc, precision.lower(), a,
+                           mfu=None if mfu is None else tr.parse_fraction(str(mfu), "mfu"),
+                           budget_hours=None if gpu_hours is None else tr.parse_amount(str(gpu_hours), "gpu_hours", "h"),
+                           budget_time=None if days is None else tr.parse_amount(str(days), "days", "day")))
+    return _result(train_tables.tables(mdl, fc, runs, tokens), cat, ranges)
+
+
+def verdict(claim: str | None = None, *, expression: str | None = None, tolerance: float | None = None,
+            catalog: Any = None) -> Any:
+    """One verdict as an object (``.label``, ``.margin``, ``.robustness``, ``.measured``): a shipped claim
+    by id, or an ``expression`` of your own."""
+    from chipcalc.claims import verdicts
+    from chipcalc.core.errors import UsageError
+
+    if (claim is None) == (expression is None):
+        raise UsageError("give a claim id or an expression, e.g. cc.verdict('cm384-300pf-bf16')")
+    cat = _cat(catalog)
+    return verdicts.adhoc(cat, expression, tolerance) if expression is not None else verdicts.verdict(cat, cat.claim(claim))
+
+
+def plot_cluster(a: Any, b: Any, *, catalog: Any = None) -> Any:
+    """Per-chip vs whole-system bars of ``a`` relative to ``b`` (= 1), as `chipcalc plot cluster` draws them;
+    a Chart (shown inline in Jupyter; ``.save("x.png")``)."""
+    from chipcalc.output import plot
+
+    cat = _cat(catalog)
+    return plot.cluster_bars(*(cat.system(x) if isinstance(x, str) else x for x in (a, b)))
+
+
+def plot_roofline(*chips: Any, precisions: Iterable[str] = ("bf16",), catalog: Any = None) -> Any:
+    """Rooflines of chips (a system id means its chip) at one or more precisions, ridge points marked."""
+    from chipcalc.catalog.records import System
+    from chipcalc.output import plot
+
+    cat = _cat(catalog)
+    recs = [cat.target(c) if isinstance(c, str) else c for c in chips]
+    found = [r.chip if isinstance(r, System) else r for r in recs]
+    return plot.roofline(list({c.id: c for c in found}.values()), [p.lower() for p in precisions])

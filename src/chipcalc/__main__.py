@@ -1,3 +1,3 @@
-from chipcalc.cli import main
+from chipcalc.cli.root import main
 
 main()

@@ -1,0 +1,137 @@
+"""Ranges: sensitivity (tornado) and Monte Carlo over the inputs whose sources disagree.
+
+Interval bounds (the default) come from :class:`Figure` arithmetic: exact for monotone functions of
+independent inputs, conservative when an input appears twice. Monte Carlo samples every uncertain
+input at once (uniform on [low, high], independent, seeded), evaluates the same code on numpy
+arrays in one pass, and reports percentiles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from chipcalc.calc import cluster
+from chipcalc.calc.cluster import Metric
+from chipcalc.catalog.overrides import inputs_of_system, put
+from chipcalc.catalog.store import Catalog
+from chipcalc.core.errors import UsageError
+from chipcalc.core.figure import Figure
+
+#: Percentiles reported by Monte Carlo as low/high.
+PERCENTILES = (5.0, 95.0)
+
+
+def cluster_metrics(cat: Catalog, a: str, b: str | None) -> tuple[list[Metric], list[Metric]]:
+    """The per-chip and whole-system rows of `chipcalc cluster A [--vs B]`."""
+    systems = [cat.system(a)] + ([cat.system(b)] if b else [])
+    return cluster.per_chip_metrics(systems), cluster.system_metrics(systems)
+
+
+def metric_keys(metrics: tuple[list[Metric], list[Metric]]) -> list[str]:
+    return [m.key for group in metrics for m in group]
+
+
+def cluster_metric(cat: Catalog, a: str, b: str | None, key: str) -> tuple[Figure, str]:
+    """One row of the cluster tables as a figure: the ratio a/b with --vs, else system a's value."""
+    metrics = cluster_metrics(cat, a, b)
+    for group in metrics:
+        for m in group:
+            if m.key == key:
+                fig = m.ratio if b else m.values[0]
+                if fig is None:
+                    raise UsageError(f"metric '{key}' has no value for this comparison")
+                return fig, "x" if b else m.unit
+    import difflib
+
+    keys = metric_keys(metrics)
+    close = difflib.get_close_matches(key, keys, n=3, cutoff=0.4)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(keys)}"
+    raise UsageError(f"unknown metric '{key}'; {hint}")
+
+
+@dataclass(frozen=True)
+class Swing:
+    name: str
+    input: Figure
+    at_low: Figure
+    at_high: Figure
+
+    def swing(self, unit: str) -> float:
+        return abs(self.at_high.m(unit) - self.at_low.m(unit))
+
+
+def pinned(fig: Figure, value) -> Figure:
+    """The figure fixed at one value (no range), keeping its provenance."""
+    return Figure(value, fig.prov, label=fig.label)
+
+
+def uncertain_inputs(cat: Catalog, systems: list[str]) -> dict[str, Figure]:
+    out: dict[str, Figure] = {}
+    for sid in systems:
+        for name, fig in inputs_of_system(cat, cat.system(sid)).items():
+            if fig.has_range:
+                out[name] = fig
+    return out
+
+
+def sensitivity(cat: Catalog, metric: Callable[[Catalog], Figure], inputs: dict[str, Figure], unit: str) -> list[Swing]:
+    """Vary each input over its range with the others nominal; rank by swing of the metric."""
+    base = {name: pinned(f, f.q) for name, f in inputs.items()}
+    nominal_cat = cat
+    for name, f in base.items():
+        nominal_cat = put(nominal_cat, name, f)
+    out = []
+    for name, f in inputs.items():
+        lo = metric(put(nominal_cat, name, pinned(f, f.lo)))
+        hi = metric(put(nominal_cat, name, pinned(f, f.hi)))
+        out.append(Swing(name, f, lo, hi))
+    conv = "" if unit == "x" else unit
+    return sorted(out, key=lambda s: -s.swing(conv))
+
+
+def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: int) -> Catalog:
+    """Every uncertain input replaced by ``samples`` uniform draws on [low, high] (numpy arrays)."""
+    import numpy as np
+
+    if samples <= 0:
+        raise UsageError(f"--samples must be a positive whole number, not {samples}")
+    rng = np.random.default_rng(seed)
+    for name, f in inputs.items():
+        unit = f.q.units
+        lo, hi = f.lo.m_as(unit), f.hi.m_as(unit)
+        draws = rng.uniform(lo, hi, size=samples)
+        cat = put(cat, name, Figure(draws * unit, f.prov, label=f.label))
+    return cat
+
+
+def collapse(nominal: Figure, sampled: Figure) -> Figure:
+    """Nominal value with the Monte Carlo percentiles as its range."""
+    import numpy as np
+
+    unit = nominal.q.units
+    arr = np.asarray(sampled.q.m_as(unit))
+    if arr.ndim == 0:
+        return nominal
+    lo, hi = np.percentile(arr, PERCENTILES)
+    return replace(nominal, low=float(min(lo, nominal.q.m_as(unit))) * unit, high=float(max(hi, nominal.q.m_as(unit))) * unit)
+
+
+def montecarlo_metrics(nominal: tuple[list[Metric], list[Metric]],
+                       sampled: tuple[list[Metric], list[Metric]]) -> tuple[list[Metric], list[Metric]]:
+    """The nominal metrics with each value's range replaced by its Monte Carlo percentiles."""
+
+    def one(f: Figure | None, g: Figure | None) -> Figure | None:
+        return collapse(f, g) if f is not None and g is not None else f
+
+    def group(ns: list[Metric], ss: list[Metric]) -> list[Metric]:
+        return [replace(n, values=tuple(one(f, g) for f, g in zip(n.values, s.values)), ratio=one(n.ratio, s.ratio))
+                for n, s in zip(ns, ss)]
+
+    return group(nominal[0], sampled[0]), group(nominal[1], sampled[1])
+
+
+def strip_ranges(cat: Catalog, inputs: dict[str, Figure]) -> Catalog:
+    for name, f in inputs.items():
+        cat = put(cat, name, pinned(f, f.q))
+    return cat

@@ -1,0 +1,146 @@
+"""One rank (a package, or a die with ``device="die"``) as the serving model sees it, and the
+efficiency knobs: every one a named assumption read from the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chipcalc.calc import workload
+from chipcalc.catalog import schema
+from chipcalc.catalog.records import Chip, System
+from chipcalc.core.errors import UsageError
+from chipcalc.core.figure import Figure, Provenance
+
+#: Assumption names this model reads (specs/assumptions.toml).
+KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
+         "layer_overhead", "hbm_usable", "mtp_acceptance")
+#: Precision of activations on the wire and of the attention math.
+ACT_PRECISION = "bf16"
+
+
+# -- efficiency knobs --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Knobs:
+    mfu: Figure
+    mbu: Figure
+    link: Figure
+    up_latency: Figure
+    out_latency: Figure
+    collective: Figure
+    layer: Figure
+    usable: Figure
+    acceptance: Figure
+
+
+def knobs(catalog: Any, overrides: dict[str, Figure] | None = None) -> Knobs:
+    """The model's assumptions from the catalog, with command-line overrides applied."""
+    o = overrides or {}
+    get = lambda n: o.get(n) or catalog.assumption(n)  # noqa: E731
+    return Knobs(*(get(n) for n in KNOBS))
+
+
+def override(catalog: Any, name: str, text: str, how: str) -> Figure:
+    """An assumption set on the command line: same dimension as the catalog's, no range."""
+    from chipcalc.core.units import parse
+
+    base = catalog.assumption(name)
+    q = parse(text)
+    if q.dimensionality != base.q.dimensionality:
+        raise UsageError(f"{name}={text}: expected a value like '{base.q:~P}'")
+    if float(q.magnitude) <= 0:
+        raise UsageError(f"{name}={text}: must be positive")
+    if name in ("mfu", "mbu", "link_efficiency", "hbm_usable", "mtp_acceptance") and float(q.m_as("")) > 1:
+        raise UsageError(f"{name}={text}: must be a fraction in (0, 1]")
+    return Figure(q.to(base.q.units), Provenance.assume(name, f"set on the command line ({how})"), label=name)
+
+
+
+
+# -- hardware as the model sees it: one rank ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Link:
+    kind: str
+    domain: int | None  # ranks in one domain (None: every rank of the deployment)
+    bandwidth: Figure  # per rank, per direction
+    latency: Figure
+
+
+@dataclass(frozen=True)
+class Hardware:
+    id: str
+    chip: Chip
+    system: System | None
+    device: str  # package | die
+    per_chip: Figure | int  # ranks per chip
+    precision: str
+    peak: Figure  # per rank, GEMM precision
+    peak_attn: Figure  # per rank, BF16
+    hbm_bw: Figure
+    hbm_cap: Figure
+    up: Link | None
+    out: Link | None
+    power: Figure | None  # per chip
+    power_basis: str
+    chips_total: Figure | None  # chips of the system
+
+    @property
+    def rpc(self) -> int:
+        return 1 if isinstance(self.per_chip, int) else int(round(self.per_chip.m("")))
+
+
+def _need(chip: Chip, name: str, why: str) -> Figure:
+    f = chip.get(name)
+    if f is None:
+        raise UsageError(f"{chip.id} has no {name} figure ({chip.file}); {why}")
+    return f
+
+
+def peak_of(chip: Chip, precision: str) -> Figure:
+    name = schema.compute_name(precision)
+    f = chip.get(name)
+    if f is None:
+        known = [p for p in schema.PRECISIONS if chip.get(schema.compute_name(p)) is not None]
+        hint = f"; it has {', '.join(known)}" if known else ""
+        raise UsageError(f"{chip.id} has no {precision} peak ({name}){hint}: choose another --precision")
+    return f
+
+
+def hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> Hardware:
+    system = target if isinstance(target, System) else None
+    chip = system.chip if system is not None else target
+    if device not in ("package", "die"):
+        raise UsageError(f"--device must be 'package' or 'die', not '{device}'")
+    workload.element_bytes(precision)
+    per_chip: Figure | int = 1
+    if device == "die":
+        per_chip = _need(chip, "dies", "per-die ranks need it")
+    peak = peak_of(chip, precision) / per_chip
+    peak_attn = peak_of(chip, ACT_PRECISION) / per_chip
+    bw = _need(chip, "hbm_bandwidth", "the memory time needs it") / per_chip
+    cap = _need(chip, "hbm_capacity", "the memory fit needs it") / per_chip
+    rpc = 1 if isinstance(per_chip, int) else int(round(per_chip.m("")))
+    up = out = None
+    if system is not None:
+        from chipcalc.calc import cluster
+
+        t_up, t_out = system.tier("scale-up"), system.tier("scale-out")
+        if t_up is not None:
+            size = None if t_up.size is None else int(round(t_up.size.m(""))) * rpc
+            up = Link("scale-up", size, t_up.bandwidth / per_chip, t_up.latency or kn.up_latency)
+        if t_out is not None:
+            out = Link("scale-out", None, t_out.bandwidth / per_chip, t_out.latency or kn.out_latency)
+        power, basis = cluster.allin_power_per_chip(system), "all-in system power"
+        chips_total = system.chips
+    else:
+        su, so = chip.get("scaleup_bandwidth"), chip.get("scaleout_bandwidth")
+        if su is not None:
+            up = Link("scale-up", None, su / per_chip, kn.up_latency)
+        if so is not None:
+            out = Link("scale-out", None, so / per_chip, kn.out_latency)
+        power, basis = chip.get("tdp"), "chip TDP only"
+        chips_total = None
+    return Hardware(target.id, chip, system, device, per_chip, precision, peak, peak_attn, bw, cap, up, out,
+                    power, basis, chips_total)

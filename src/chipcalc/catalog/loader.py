@@ -1,0 +1,209 @@
+"""Turn a folder of TOML spec files into records, reporting every problem with file and field.
+
+Two phases: read every file of every folder (built-ins first, then the user's folders, later
+ones overriding earlier ones by id), then parse each record against the merged bibliography.
+"""
+
+from __future__ import annotations
+
+from chipcalc.catalog import schema
+from chipcalc.catalog.figures import FigureParser, _closest
+from chipcalc.catalog.read import Raw, RawFile
+from chipcalc.catalog.records import Chip, Model, Part, Source, System, Tier
+from chipcalc.core.errors import Problem
+from chipcalc.core.figure import Figure
+
+
+def parse_sources(raw: Raw, problems: list[Problem]) -> dict[str, Source]:
+    out: dict[str, Source] = {}
+    for sid, (file, entry) in raw.sources.items():
+        if not isinstance(entry, dict):
+            problems.append(Problem(file, sid, "must be a table with title, publisher, url, date, kind"))
+            continue
+        missing = [k for k in ("title", "publisher", "date", "kind") if not entry.get(k)]
+        if not entry.get("url") and not entry.get("document"):
+            missing.append("url (or document)")
+        if missing:
+            problems.append(Problem(file, sid, f"missing {', '.join(missing)}"))
+            continue
+        kind = entry["kind"]
+        if kind not in schema.SOURCE_KINDS:
+            problems.append(Problem(file, f"{sid}.kind", f"'{kind}' is not one of {', '.join(schema.SOURCE_KINDS)}"))
+            continue
+        out[sid] = Source(
+            id=sid, title=str(entry["title"]), publisher=str(entry["publisher"]),
+            where=str(entry.get("url") or entry.get("document")), date=str(entry["date"]),
+            kind=kind, note=str(entry.get("note", "")), file=file,
+        )
+    return out
+
+
+def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
+    d, file = rf.data, rf.path
+    cid = d["id"]
+    n_before = len(fp.problems)
+    for key in ("name", "vendor"):
+        if not isinstance(d.get(key), str):
+            fp.problem(file, key, f"missing; add {key} = \"...\"")
+    dies = None
+    if "dies" in d:
+        dies = fp.figure(d["dies"], "count", file, "dies", f"{cid}.dies")
+    figures: dict[str, Figure] = {}
+    if dies is not None:
+        figures["dies"] = dies
+    for key, entry in d.items():
+        if key in schema.CHIP_META or key == "dies":
+            continue
+        spec = schema.chip_field(key)
+        if spec is None:
+            fp.problem(file, key, f"unknown chip figure{_closest(key, _chip_names())}")
+            continue
+        f = fp.figure(entry, spec[0], file, key, f"{cid}.{key}", dies=dies)
+        if f is not None:
+            figures[key] = f
+    for p in schema.PRECISIONS:
+        dn, sp = figures.get(f"{p}_dense"), figures.get(f"{p}_sparse")
+        if dn is not None and sp is not None and sp.q < dn.q:
+            fp.problem(file, f"{p}_sparse", f"sparse peak {sp.q:~P} is below dense {dn.q:~P}; is it mislabelled?")
+    if len(fp.problems) > n_before:
+        return None
+    return Chip(id=cid, name=d["name"], vendor=d["vendor"], figures=figures, file=file,
+                year=d.get("year"), notes=str(d.get("notes", "")))
+
+
+def _chip_names() -> list[str]:
+    names = list(schema.CHIP_FIGURES)
+    names += [schema.compute_name(p, s) for p in schema.PRECISIONS for s in schema.SPARSITY]
+    return names
+
+
+def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> System | None:
+    d, file = rf.data, rf.path
+    sid = d["id"]
+    n_before = len(fp.problems)
+    for key in ("name", "vendor", "chip"):
+        if not isinstance(d.get(key), str):
+            fp.problem(file, key, f"missing; add {key} = \"...\"")
+    chip = chips.get(d["chip"]) if isinstance(d.get("chip"), str) else None
+    if isinstance(d.get("chip"), str) and chip is None:
+        fp.problem(file, "chip", f"'{d['chip']}' is not a chip in the catalog{_closest(d['chip'], chips)}")
+    for key in d:
+        if key not in schema.SYSTEM_META and key not in schema.SYSTEM_FIGURES:
+            fp.problem(file, key, f"unknown system field; allowed: {', '.join(sorted(set(schema.SYSTEM_FIGURES) | schema.SYSTEM_META))}")
+    count = fp.figure(d.get("chips"), "count", file, "chips", f"{sid}.chips") if "chips" in d else None
+    if "chips" not in d:
+        fp.problem(file, "chips", "missing; add [chips] with value = \"<number of accelerators>\" and a source")
+    power = fp.figure(d["power"], "power", file, "power", f"{sid}.power") if "power" in d else None
+    tiers = []
+    raw_tiers = d.get("tier", [])
+    if not isinstance(raw_tiers, list):
+        fp.problem(file, "tier", "must be an array of tables ([[tier]])")
+        raw_tiers = []
+    for i, t in enumerate(raw_tiers):
+        where = f"tier[{i}]"
+        if not isinstance(t, dict):
+            fp.problem(file, where, "must be a table")
+            continue
+        kind = t.get("kind")
+        if kind not in schema.TIER_KINDS:
+            fp.problem(file, f"{where}.kind", f"'{kind}' is not one of {', '.join(schema.TIER_KINDS)}")
+            continue
+        figs = {}
+        for key, (dim, _desc, _u) in schema.TIER_FIGURES.items():
+            if key in t:
+                figs[key] = fp.figure(t[key], dim, file, f"{where}.{key}", f"{sid}.{kind}.{key}")
+            elif key == "bandwidth" or (key == "size" and kind == "scale-up"):
+                fp.problem(file, f"{where}.{key}", "missing")
+        extra = set(t) - set(schema.TIER_FIGURES) - {"name", "kind"}
+        if extra:
+            fp.problem(file, where, f"unknown key(s) {', '.join(sorted(extra))}")
+        if figs.get("bandwidth") is not None and (figs.get("size") is not None or kind == "scale-out"):
+            tiers.append(Tier(str(t.get("name", kind)), kind, figs.get("size"), figs["bandwidth"], figs.get("latency")))
+    parts = []
+    raw_parts = d.get("part", [])
+    if not isinstance(raw_parts, list):
+        fp.problem(file, "part", "must be an array of tables ([[part]])")
+        raw_parts = []
+    for i, p in enumerate(raw_parts):
+        where = f"part[{i}]"
+        if not isinstance(p, dict) or not isinstance(p.get("name"), str):
+            fp.problem(file, where, "must be a table with a name")
+            continue
+        c = fp.figure(p.get("count"), "count", file, f"{where}.count", f"{sid}.{p['name']}.count") if "count" in p else None
+        if "count" not in p:
+            fp.problem(file, f"{where}.count", "missing")
+        pw = fp.figure(p["power"], "power", file, f"{where}.power", f"{sid}.{p['name']}.power") if "power" in p else None
+        extra = set(p) - {"name", "count", "power", "notes"}
+        if extra:
+            fp.problem(file, where, f"unknown key(s) {', '.join(sorted(extra))}")
+        if c is not None:
+            parts.append(Part(p["name"], c, pw))
+    reported = {}
+    raw_rep = d.get("reported", {})
+    if not isinstance(raw_rep, dict):
+        fp.problem(file, "reported", "must be a table of figures")
+        raw_rep = {}
+    for key, entry in raw_rep.items():
+        spec = schema.chip_field(key) or schema.SYSTEM_FIGURES.get(key)
+        if spec is None:
+            fp.problem(file, f"reported.{key}", "unknown figure name")
+            continue
+        f = fp.figure(entry, spec[0], file, f"reported.{key}", f"{sid}.reported.{key}")
+        if f is not None:
+            reported[key] = f
+    if count is not None:
+        for t in tiers:
+            if t.size is not None and t.size.q.m > count.q.m:
+                fp.problem(file, "tier", f"tier '{t.name}' has {t.size.q.m:g} chips per domain, more than the system's {count.q.m:g}")
+    if len(fp.problems) > n_before or chip is None or count is None:
+        return None
+    return System(id=sid, name=d["name"], vendor=d["vendor"], chip=chip, chips=count, tiers=tuple(tiers),
+                  parts=tuple(parts), power=power, reported=reported, file=file, notes=str(d.get("notes", "")))
+
+
+def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:
+    d, file = rf.data, rf.path
+    mid = d["id"]
+    n_before = len(fp.problems)
+    for key in ("name", "vendor", "architecture", "attention"):
+        if not isinstance(d.get(key), str):
+            fp.problem(file, key, f"missing; add {key} = \"...\"")
+    if d.get("architecture") not in (None, "dense", "moe"):
+        fp.problem(file, "architecture", f"'{d['architecture']}' is not 'dense' or 'moe'")
+    if d.get("attention") not in (None, "mha", "gqa", "mla"):
+        fp.problem(file, "attention", f"'{d['attention']}' is not 'mha', 'gqa' or 'mla'")
+    figures = {}
+    for key, entry in d.items():
+        if key in schema.MODEL_META:
+            continue
+        spec = schema.MODEL_FIGURES.get(key)
+        if spec is None:
+            fp.problem(file, key, f"unknown model figure{_closest(key, schema.MODEL_FIGURES)}")
+            continue
+        f = fp.figure(entry, spec[0], file, key, f"{mid}.{key}")
+        if f is not None:
+            figures[key] = f
+    required = ["params_total", "params_active", "layers", "hidden_size", "attention_heads", "kv_heads", "head_dim", "vocab_size"]
+    if d.get("architecture") == "moe":
+        required += ["routed_experts", "experts_per_token", "moe_intermediate_size", "moe_layers"]
+    if d.get("attention") == "mla":
+        required += ["kv_lora_rank", "qk_rope_head_dim"]
+    for key in required:
+        if key not in d:
+            fp.problem(file, key, "missing (required for this architecture)")
+    if len(fp.problems) > n_before:
+        return None
+    return Model(id=mid, name=d["name"], vendor=d["vendor"], architecture=d["architecture"],
+                 attention=d["attention"], figures=figures, file=file, notes=str(d.get("notes", "")))
+
+
+def parse_assumptions(raw: Raw, fp: FigureParser) -> dict[str, Figure]:
+    out = {}
+    for name, (file, entry) in raw.assumptions.items():
+        if not isinstance(entry, dict) or "value" not in entry:
+            fp.problem(file, name, "must be a figure table with value and assumption (or source)")
+            continue
+        f = fp.figure(entry, "any", file, name, name)
+        if f is not None:
+            out[name] = f
+    return out

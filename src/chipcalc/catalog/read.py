@@ -1,0 +1,108 @@
+"""Read spec folders: every TOML file of every folder, merged by id (later folders override earlier
+ones), before anything is parsed; where the built-in catalog and the user's folders are."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chipcalc.core.errors import Problem
+
+
+def display_path(path: Path, root: Path) -> str:
+    """'specs/chips/h20.toml' for built-ins; a path relative to the working directory otherwise."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return f"{root.name}/{path.relative_to(root)}"
+
+
+@dataclass
+class RawFile:
+    path: str  # for messages
+    data: dict[str, Any]
+
+
+@dataclass
+class Raw:
+    """Everything read from the folders, merged by id, before parsing."""
+
+    sources: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    assumptions: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    chips: dict[str, RawFile] = field(default_factory=dict)
+    systems: dict[str, RawFile] = field(default_factory=dict)
+    models: dict[str, RawFile] = field(default_factory=dict)
+    claims: dict[str, RawFile] = field(default_factory=dict)
+
+
+def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
+    except UnicodeDecodeError:
+        problems.append(Problem(shown, "", "not UTF-8 text"))
+    except OSError as exc:
+        problems.append(Problem(shown, "", f"cannot read ({exc.strerror})"))
+    return None
+
+
+def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = True) -> None:
+    """Read one spec folder into ``raw`` (later folders override earlier ones by id)."""
+    if not root.is_dir():
+        problems.append(Problem(str(root), "", "spec folder not found; pass an existing directory to --specs"))
+        return
+    for pattern, table in (("sources*.toml", raw.sources), ("assumptions*.toml", raw.assumptions)):
+        here: dict[str, str] = {}  # ids defined in this folder: a second definition is a mistake
+        for path in sorted(root.glob(pattern)):
+            shown = display_path(path, root)
+            data = _read_toml(path, shown, problems)
+            for key, entry in (data or {}).items():
+                if key in here:
+                    problems.append(Problem(shown, key, f"also defined in {here[key]}; keep one definition"))
+                    continue
+                here[key] = shown
+                table[key] = (shown, entry)
+    subs = [("chips", raw.chips), ("systems", raw.systems), ("models", raw.models)] + ([("claims", raw.claims)] if claims else [])
+    for sub, target in subs:
+        for path in sorted((root / sub).glob("*.toml")):
+            shown = display_path(path, root)
+            data = _read_toml(path, shown, problems)
+            if data is None:
+                continue
+            rid = data.get("id")
+            if not isinstance(rid, str) or not rid:
+                problems.append(Problem(shown, "id", f"missing; add id = \"{path.stem}\""))
+                continue
+            if rid != path.stem:
+                problems.append(Problem(shown, "id", f"'{rid}' does not match the file name; rename one of them"))
+                continue
+            target[rid] = RawFile(shown, data)
+
+
+def builtin_specs_dir() -> Path:
+    """The built-in catalog: packaged as chipcalc/specs in a wheel, ../../specs in a checkout."""
+    from importlib import resources
+
+    packaged = Path(str(resources.files("chipcalc"))) / "specs"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "specs"
+
+
+def user_specs_dirs(explicit: list[Path] | None) -> list[Path]:
+    from chipcalc.core.errors import UsageError
+
+    if explicit:
+        dirs = list(explicit)
+    else:
+        env = os.environ.get("CHIPCALC_SPECS", "")
+        dirs = [Path(p) for p in env.split(os.pathsep) if p]
+    for d in dirs:
+        if "\x00" in str(d):
+            raise UsageError(f"spec folder {str(d)!r} is not a valid path (it contains a NUL byte)")
+    return dirs

@@ -1,0 +1,38 @@
+"""The whole catalog with its claims parsed: what ``validate``, ``check`` and the library face load.
+
+Claim files refer to chips, systems and models (and are parsed with the expression language), so
+they are parsed here, one layer above the catalog.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from chipcalc.catalog import store
+from chipcalc.catalog.read import user_specs_dirs
+from chipcalc.catalog.store import Catalog
+from chipcalc.claims.records import parse_claims
+from chipcalc.core.errors import Problem, SpecError
+
+
+def load(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catalog, list[Problem]]:
+    """Built-ins plus ``folders``, claims and fleet volumes parsed; every problem found."""
+    cat, problems = store.load(folders, builtin=builtin, claims=True)
+    cat.claims = parse_claims(cat, problems)
+    return cat, problems
+
+
+def load_checked(specs: list[Path] | None = None) -> Catalog:
+    """Like :func:`chipcalc.catalog.store.load_checked`, with claims; raises on any problem."""
+    dirs = user_specs_dirs(specs)
+    cat, problems = _load_cached(tuple(str(d) for d in dirs), store.signature(dirs))
+    if problems:
+        raise SpecError(list(problems))
+    return cat
+
+
+@lru_cache(maxsize=8)
+def _load_cached(dirs: tuple[str, ...], signature: tuple) -> tuple[Catalog, tuple[Problem, ...]]:
+    cat, problems = load([Path(d) for d in dirs])
+    return cat, tuple(problems)

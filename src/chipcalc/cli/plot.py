@@ -1,0 +1,219 @@
+"""`chipcalc plot roofline|cluster|latency` and `chipcalc report`: pictures and a one-file HTML page.
+
+Parsing only; the drawing is in :mod:`chipcalc.output.plot`, the page in :mod:`chipcalc.output.report`.
+matplotlib is imported only when a command runs (an optional extra: ``pip install 'chipcalc[plot]'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from chipcalc.cli.root import ForceOpt, PreferOpt, SpecsOpt, _catalog, app, guarded
+
+plot_app = typer.Typer(
+    help="Draw plots (PNG or SVG by the --output suffix): roofline, cluster (per chip vs system), latency.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(plot_app, name="plot")
+
+PlotOutput = typer.Option(..., "--output", "-o", help="The file to write: NAME.png or NAME.svg.", show_default=False)
+ModelOpt = typer.Option(None, "--model", "-m", help="A model id (see `chipcalc list`).", show_default=False)
+BatchOpt = typer.Option(None, "--batch", "-b", help="Sequences per chip for the decode workload point (default: assumption default_batch).", show_default=False)
+ContextOpt = typer.Option(None, "--context", "-c", help="Context length in tokens (default: assumption default_context).", show_default=False)
+
+
+def _check_output(output: Path, force: bool, suffixes: tuple[str, ...], what: str) -> None:
+    """Refuse a bad suffix or an existing file before any work is done."""
+    from chipcalc.core.errors import OutputError
+
+    if output.suffix.lower() not in suffixes:
+        shown = output.suffix or "no suffix"
+        raise OutputError(f"cannot write {what} as '{shown}' ({output}); name the output {' or '.join(suffixes)}")
+    if output.exists() and not force:
+        raise OutputError(f"{output} exists; pass --force to overwrite it")
+
+
+def _check_plot(output: Path, force: bool) -> None:
+    from chipcalc.output.plot import FORMATS, require_matplotlib
+
+    _check_output(output, force, tuple(FORMATS), "a plot")
+    require_matplotlib()
+
+
+def _int_or_default(cat, value: Optional[int], name: str, assumption: str) -> int:
+    from chipcalc.core.counts import whole
+
+    if value is None:
+        return int(cat.assumption(assumption).m(""))
+    return int(whole(name, value, "tokens" if name == "--context" else "sequences"))
+
+
+def _defaults_basis(cat, batch: Optional[int], context: Optional[int]):
+    """The provenance of the defaults used: the default_batch / default_context assumptions."""
+    from chipcalc.core.figure import Provenance
+
+    used = [cat.assumption(n).prov for n, v in (("default_batch", batch), ("default_context", context)) if v is None]
+    return Provenance.union(used)
+
+
+def _chips(cat, names: List[str]):
+    """Chips by id; a system id stands for its chip."""
+    from chipcalc.catalog.records import System
+
+    out = []
+    for n in names:
+        t = cat.target(n)
+        out.append(t.chip if isinstance(t, System) else t)
+    return list({c.id: c for c in out}.values())
+
+
+def _wrote(output: Path, fmt: str, what: str) -> None:
+    typer.echo(f"wrote {output} ({fmt}, {what})", err=True)
+
+
+@plot_app.command("roofline")
+def roofline_cmd(
+    names: List[str] = typer.Argument(..., help="Chip ids (a system id means its chip), e.g. ascend-910c h20 h100-sxm."),
+    precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s) to draw, repeatable: bf16 (default), fp16, fp8, int8, fp4, ..."),
+    model: Optional[str] = ModelOpt,
+    batch: Optional[int] = BatchOpt,
+    context: Optional[int] = ContextOpt,
+    output: Path = PlotOutput,
+    force: bool = ForceOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+) -> None:
+    """Roofline: attainable throughput vs arithmetic intensity per chip and precision, ridge points marked;
+    with --model, the model's decode and prefill steps placed on it."""
+
+    def body() -> None:
+        from chipcalc.output import plot
+
+        _check_plot(output, force)
+        cat = _catalog(specs, prefer=prefer)
+        chips = _chips(cat, names)
+        precs = [p.lower() for p in (precision or ["bf16"])]
+        points = []
+        if model is not None:
+            m = cat.model(model)
+            b = _int_or_default(cat, batch, "--batch", "default_batch")
+            c = _int_or_default(cat, context, "--context", "default_context")
+            points = plot.workload_points(cat, chips, m, precs[0], b, c, basis=_defaults_basis(cat, batch, context))
+        chart = plot.roofline(chips, precs, points)
+        fmt = chart.save(output, force=force)
+        _wrote(output, fmt, f"roofline of {len(chips)} chip{'s' if len(chips) != 1 else ''}")
+
+    guarded(body)
+
+
+@plot_app.command("cluster")
+def cluster_cmd(
+    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
+    vs: str = typer.Option(..., "--vs", help="The system to normalise against (its figures = 1), e.g. gb200-nvl72.", show_default=False),
+    output: Path = PlotOutput,
+    force: bool = ForceOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+) -> None:
+    """Per-chip vs whole-system bars of one system relative to another (= 1): the rows of `chipcalc cluster A --vs B`."""
+
+    def body() -> None:
+        from chipcalc.output import plot
+
+        _check_plot(output, force)
+        cat = _catalog(specs, prefer=prefer)
+        chart = plot.cluster_bars(cat.system(name), cat.system(vs))
+        fmt = chart.save(output, force=force)
+        _wrote(output, fmt, f"{name} relative to {vs}")
+
+    guarded(body)
+
+
+@plot_app.command("latency")
+def latency_cmd(
+    names: List[str] = typer.Argument(..., help="Targets (chip or system ids); the model with --model (or as the last argument)."),
+    model: Optional[str] = ModelOpt,
+    precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4."),
+    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
+    batch: str = typer.Option("1:256:x2", "--batch", "-b", help="Batches per chip on the x axis: START:STOP:xFACTOR, START:STOP[:STEP] or a comma list."),
+    context: Optional[int] = ContextOpt,
+    mtp: int = typer.Option(0, "--mtp", help="Speculative (multi-token-prediction) tokens per step."),
+    output: Path = PlotOutput,
+    force: bool = ForceOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+) -> None:
+    """TPOT and decode tokens/s per chip vs batch, per target, from the latency model (`chipcalc latency`)."""
+
+    def body() -> None:
+        from chipcalc.calc.sweep import grid
+        from chipcalc.core.errors import UsageError
+        from chipcalc.output import plot
+
+        targets = list(names)
+        model_id = model
+        if model_id is None:
+            if len(targets) < 2:
+                raise UsageError("name a target and a model, e.g. `chipcalc plot latency cloudmatrix384 h20 --model deepseek-r1 -o tpot.png`")
+            model_id = targets.pop()
+        _check_plot(output, force)
+        cat = _catalog(specs, prefer=prefer)
+        m = cat.model(model_id)
+        batches = grid(batch, "--batch", limit=4096)
+        ctx = _int_or_default(cat, context, "--context", "default_context")
+        curves, notes = [], []
+        for t in targets:
+            curve, n = plot.latency_curve(cat, cat.target(t), m, batches, ctx, precision.lower(), kv_precision.lower(), mtp,
+                                          basis=_defaults_basis(cat, 0, context))
+            notes += n
+            if len(curve.batch):
+                curves.append(curve)
+        if not curves:
+            raise UsageError(f"nothing to draw for {model_id}: " + " ".join(notes) + " Try smaller --batch values.")
+        notes.insert(0, f"Decode at {ctx} tokens of context, KV cache {kv_precision.upper()}"
+                        + (f", {mtp} speculative token(s) per step" if mtp else "")
+                        + ". Every curve rests on the latency model's efficiency assumptions, hence dashed.")
+        chart = plot.latency_curves(curves, f"{m.name}: decode latency and throughput vs batch", notes=notes)
+        fmt = chart.save(output, force=force)
+        _wrote(output, fmt, f"{len(curves)} curve{'s' if len(curves) != 1 else ''}")
+
+    guarded(body)
+
+
+@app.command("report")
+def report_cmd(
+    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
+    vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the latency plot and workload points for this model (e.g. deepseek-r1)."),
+    precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Roofline precision(s), repeatable (default bf16)."),
+    output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
+    force: bool = ForceOpt,
+    ranges: bool = typer.Option(False, "--ranges", help="Show every table figure as nominal [low–high] where sources disagree."),
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+) -> None:
+    """One self-contained HTML page: comparison tables, plots (embedded), assumptions and bibliography."""
+
+    def body() -> None:
+        from chipcalc.output.plot import require_matplotlib
+        from chipcalc.output.report import build_report
+
+        _check_output(output, force, (".html", ".htm"), "a report")
+        require_matplotlib()
+        cat = _catalog(specs, prefer=prefer)
+        a = cat.system(name)
+        b = cat.system(vs) if vs else None
+        m = cat.model(model) if model else None
+        html = build_report(cat, a, b, model=m, precisions=[p.lower() for p in (precision or ["bf16"])], ranges=ranges)
+        from chipcalc.output.files import write_atomic
+
+        write_atomic(output, html, force=force)
+        _wrote(output, "html", f"{len(html) // 1024} KiB, self-contained")
+
+    guarded(body)

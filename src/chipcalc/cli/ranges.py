@@ -1,0 +1,149 @@
+"""`chipcalc sensitivity`: which uncertain inputs move a cluster metric most (a tornado table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from chipcalc.cli.root import (
+    ForceOpt,
+    FormatOpt,
+    OutputOpt,
+    PreferOpt,
+    SetOpt,
+    SpecsOpt,
+    _catalog,
+    app,
+    emit,
+    guarded,
+)
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(
+    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
+    vs: Optional[str] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that."),
+    metric: str = typer.Option("pflops_per_kw", "--metric", help="A row key of `chipcalc cluster -f json` (e.g. pflops_per_kw, bf16_dense_total, power_per_chip)."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """Vary each uncertain input over its range (others nominal) and rank by how far the metric swings."""
+
+    def body() -> None:
+        from chipcalc.calc import ranges as rg
+        from chipcalc.core.format import fmt_number
+        from chipcalc.output.table import Cell, Table
+
+        cat = _catalog(specs, sets, prefer)
+        a = cat.system(name)
+        b = cat.system(vs) if vs else None
+        bid = b.id if b else None
+        nominal, unit = rg.cluster_metric(cat, a.id, bid, metric)
+        inputs = rg.uncertain_inputs(cat, [a.id] + ([bid] if bid else []))
+        swings = rg.sensitivity(cat, lambda c: rg.cluster_metric(c, a.id, bid, metric)[0], inputs, unit)
+        what = f"{metric} of {a.id}" + (f" / {bid}" if bid else "")
+        t = Table(f"Sensitivity of {what} (nominal {fmt_number(nominal.m('' if unit == 'x' else unit))} {unit})",
+                  ["input range", "metric at low", "metric at high", "swing"], key="sensitivity")
+        conv = "" if unit == "x" else unit
+        moving = [sw for sw in swings if sw.swing(conv) > 0]
+        for sw in moving:
+            iu = f"{sw.input.q.units:~P}"
+            _, lo, hi = sw.input.bounds(iu)
+            swing = (sw.at_high - sw.at_low) if sw.at_high.m(conv) >= sw.at_low.m(conv) else (sw.at_low - sw.at_high)
+            t.add(sw.name, sw.name, unit, [Cell(text=f"{fmt_number(lo)}–{fmt_number(hi)} {iu}"), sw.at_low, sw.at_high, swing])
+        still = len(swings) - len(moving)
+        t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
+                       f"at nominal; {still} of them do not move this metric and are not shown.")
+        emit([t], fmt, output, force, cat)
+
+    guarded(body)
+
+
+sweep_app = typer.Typer(help="Evaluate a model over a grid in one vectorised pass.", no_args_is_help=True)
+app.add_typer(sweep_app, name="sweep")
+
+#: Text formats show the grid as a pivot (TPOT, batch x context) up to this many cells.
+PIVOT_LIMIT = 600
+
+
+@sweep_app.command("latency")
+def sweep_latency_cmd(
+    target: str = typer.Argument(..., help="Chip or system id."),
+    model: str = typer.Argument(..., help="Model id."),
+    batch: str = typer.Option("1:256:x2", "--batch", help="Batch grid: START:STOP[:STEP|:xFACTOR] or a comma list (k = 1024)."),
+    context: str = typer.Option("1k:128k:x2", "--context", help="Context grid, same form (1k = 1024 tokens)."),
+    precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs precision."),
+    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
+    chips: Optional[int] = typer.Option(None, "--chips", help="Chips used (default as in `chipcalc latency`)."),
+    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor-parallel ranks."),
+    ep: Optional[int] = typer.Option(None, "--ep", help="Expert-parallel ranks."),
+    mtp: int = typer.Option(0, "--mtp", help="Speculative tokens per step."),
+    device: str = typer.Option("package", "--device", help="package or die."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """TPOT and tokens/s per chip over a batch x context grid (csv/json: one row per point)."""
+
+    def body() -> None:
+        from chipcalc.calc import serving as L
+        from chipcalc.calc import sweep as sw
+        from chipcalc.cli.root import _format
+        from chipcalc.core.errors import UsageError
+
+        cat = _catalog(specs, sets, prefer)
+        rec, mdl = cat.target(target), cat.model(model)
+        b, c = sw.grid(batch, "--batch"), sw.grid(context, "--context")
+        kn = L.knobs(cat)
+        f = _format(fmt, output)
+        res = sw.latency_sweep(cat, rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
+                               chips=chips, tp=tp, ep=ep, mtp=mtp, device=device)
+        if f == "csv":
+            text = sw.to_csv(res)
+        elif f == "json":
+            text = sw.to_json(res, cat)
+        else:
+            if len(b) * len(c) > PIVOT_LIMIT:
+                raise UsageError(f"{len(b) * len(c):,} points are too many for a {f} table; use --format csv or json")
+            emit([_pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
+            return
+        _write(text, output, force, f, len(res.batch))
+
+    guarded(body)
+
+
+def _pivot(res, b, c, tid: str, mid: str):
+    import numpy as np
+
+    from chipcalc.core.figure import Figure
+    from chipcalc.core.units import Q
+    from chipcalc.output.table import Cell, Table
+
+    t = Table(f"TPOT (ms) of {mid} on {tid}, {res.layout}: batch (rows) x context (columns)", [str(x) for x in c], key="sweep.tpot")
+    tp = np.asarray(res.tpot_ms).reshape(len(b), len(c))
+    fits = np.asarray(res.fits).reshape(len(b), len(c))
+    for i, bb in enumerate(b):
+        cells = [Cell(fig=Figure(Q(float(tp[i, j]), "ms"), res.prov)) if fits[i, j] else Cell(text="no fit")
+                 for j in range(len(c))]
+        t.add(f"batch {bb}", f"batch {bb}", "ms", cells)
+    t.notes.append("'no fit': weights + KV cache exceed usable HBM at that point.")
+    return t
+
+
+def _write(text: str, output, force: bool, f: str, n: int) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from chipcalc.output.files import write_atomic
+
+    write_atomic(output, text, force=force)
+    typer.echo(f"wrote {output} ({f}, {n:,} points)", err=True)

@@ -1,0 +1,149 @@
+"""The command-line interface: parse arguments, call one calculation, render, print or write.
+
+No arithmetic here. Heavy imports (pint, numpy, tabulate) happen inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional
+
+# Plain-text help and errors: rich's boxes cost ~150 ms of start-up per call and add nothing here.
+os.environ.setdefault("TYPER_USE_RICH", "0")
+
+import typer  # noqa: E402
+
+app = typer.Typer(
+    help="Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+FORMAT_HELP = "Output format: plain, github (markdown), grid, rst, latex, html, csv, json. Default: from --output's suffix, else plain."
+SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
+FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
+OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing.", show_default=False)
+ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.")
+RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
+SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
+PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the value from this kind of source: official, paper, analyst or press.", show_default=False)
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"chipcalc: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], None]) -> None:
+    """Run a command body; turn the project's errors into one line on stderr and an exit code."""
+    from chipcalc.core.errors import ChipcalcError
+
+    try:
+        fn()
+    except ChipcalcError as exc:
+        _fail(str(exc), exc.exit_code)
+
+
+def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None,
+             claims: bool = False):
+    """The catalog for a command: built-ins + user specs, then --prefer, then --set overrides.
+    Claims and fleet volumes are parsed only for the commands that use them (``claims=True``)."""
+    if claims:
+        from chipcalc.claims.load import load_checked as load_with_claims
+
+        cat = load_with_claims(specs)
+    else:
+        from chipcalc.catalog.store import load_checked
+
+        cat = load_checked(specs, claims=False)
+    if prefer:
+        from chipcalc.catalog.overrides import prefer as prefer_kind
+
+        cat = prefer_kind(cat, prefer)
+    if sets:
+        from chipcalc.catalog.overrides import apply_overrides
+
+        cat = apply_overrides(cat, list(sets))
+    return cat
+
+
+def _format(fmt: Optional[str], output: Optional[Path]) -> str:
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output.render import ALL_FORMATS, SUFFIX_FORMATS
+
+    if fmt is None:
+        if output is not None:
+            return SUFFIX_FORMATS.get(output.suffix.lower(), "plain")
+        return "plain"
+    f = fmt.lower()
+    if f not in ALL_FORMATS:
+        raise UsageError(f"unknown format '{fmt}'; use one of {', '.join(ALL_FORMATS)}")
+    return f
+
+
+def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalog, ranges: bool = False) -> None:
+    from chipcalc.output.render import render
+
+    f = _format(fmt, output)
+    text = render(tables, f, catalog, ranges=ranges)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from chipcalc.output.files import write_atomic
+
+    write_atomic(output, text, force=force)
+    rows = sum(len(t.rows) for t in tables)
+    typer.echo(f"wrote {output} ({f}, {len(tables)} table{'s' if len(tables) != 1 else ''}, {rows} rows)", err=True)
+
+
+# Command groups that live in their own modules register themselves on `app` when imported.
+# A call names its command first, so only that command's module is imported (start-up time);
+# `--help`, or anything unrecognised, imports them all.
+COMMAND_MODULES = {
+    "list": "catalog", "chip": "catalog", "compare": "catalog", "cluster": "catalog", "validate": "catalog",
+    "model": "serving", "latency": "serving",
+    "train": "train",
+    "check": "claims", "fleet": "claims",
+    "sensitivity": "ranges", "sweep": "ranges",
+    "plot": "plot", "report": "plot",
+}
+
+
+def _running_as_chipcalc() -> bool:
+    """True in the `chipcalc` console script and `python -m chipcalc`; False when imported as a library."""
+    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    return prog == "chipcalc" or sys.argv[0].endswith(os.path.join("chipcalc", "__main__.py"))
+
+
+def _register_commands(argv: Optional[List[str]] = None) -> None:
+    import importlib
+
+    first = None
+    if argv is not None or _running_as_chipcalc():
+        args = sys.argv[1:] if argv is None else argv
+        first = next((a for a in args if not a.startswith("-")), None)
+    wanted = [COMMAND_MODULES[first]] if first in COMMAND_MODULES else sorted(set(COMMAND_MODULES.values()))
+    for mod in wanted:
+        importlib.import_module(f"chipcalc.cli.{mod}")
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Entry point: run the app; an unexpected exception is a bug, reported in one line."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # a bug: say so in one line (CHIPCALC_DEBUG=1 shows the traceback)
+        if os.environ.get("CHIPCALC_DEBUG"):
+            raise
+        typer.echo(f"chipcalc: internal error: {type(exc).__name__}: {exc} (a bug; rerun with CHIPCALC_DEBUG=1 and report it)", err=True)
+        sys.exit(3)

@@ -1,0 +1,148 @@
+"""`chipcalc model` and `chipcalc latency`: model cards and LLM serving latency/throughput.
+
+Parsing only; the arithmetic is in :mod:`chipcalc.calc.workload` and :mod:`chipcalc.calc.serving`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from chipcalc.cli.root import (
+    ForceOpt,
+    FormatOpt,
+    OutputOpt,
+    PreferOpt,
+    RangesOpt,
+    SpecsOpt,
+    _catalog,
+    app,
+    emit,
+    guarded,
+)
+
+
+@app.command("model")
+def model_cmd(
+    name: str = typer.Argument(..., help="Model id, e.g. deepseek-r1 (see `chipcalc list`)."),
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """Model card: parameters, layers, experts, KV-cache bytes per token, weight bytes, FLOPs per token."""
+
+    def body() -> None:
+        from chipcalc.output.serving_tables import model_table
+
+        cat = _catalog(specs)
+        emit(model_table(cat.model(name), cat), fmt, output, force, cat, ranges=True)
+
+    guarded(body)
+
+
+def _ints(text: Optional[str], name: str) -> Optional[tuple[int, ...]]:
+    """'8,24,96' -> (8, 24, 96); refuses zero, negative and non-integral values."""
+    if text is None:
+        return None
+    from chipcalc.core.counts import whole
+    from chipcalc.core.errors import UsageError
+
+    try:
+        vals = [float(x) for x in text.replace(" ", "").split(",") if x != ""]
+    except ValueError:
+        raise UsageError(f"{name} must be whole numbers separated by commas, got '{text}'") from None
+    return tuple(int(v) for v in whole(name, vals, "sequences" if name == "--batch" else "tokens"))
+
+
+def _one(value: Optional[int], name: str, what: str, minimum: int = 1) -> Optional[int]:
+    if value is None:
+        return None
+    from chipcalc.core.counts import whole
+
+    return int(whole(name, value, what, minimum))
+
+
+@app.command("latency")
+def latency_cmd(
+    names: List[str] = typer.Argument(..., help="Targets (chip or system ids) then the model id; or targets only with --model."),
+    model_opt: Optional[str] = typer.Option(None, "--model", "-m", help="Model id (else the last argument)."),
+    precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4 (the chip needs a peak for it)."),
+    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
+    batch: Optional[str] = typer.Option(None, "--batch", "-b", help="Concurrent sequences per chip; a comma list gives one column each (default: assumption default_batch)."),
+    context: Optional[str] = typer.Option(None, "--context", "-c", help="Tokens of context per sequence (prompt length for prefill); comma list allowed (default: assumption default_context)."),
+    chips: Optional[str] = typer.Option(None, "--chips", help="Chips used (default: a system's all; a bare chip: the fewest that fit)."),
+    tp: Optional[str] = typer.Option(None, "--tp", help="Tensor-parallel ranks (default: 1 for MoE, the fewest that fit for dense)."),
+    ep: Optional[str] = typer.Option(None, "--ep", help="Expert-parallel ranks for MoE layers (default: every rank)."),
+    mtp: str = typer.Option("0", "--mtp", help="Speculative (multi-token-prediction) tokens per step; needs a model with an MTP module."),
+    mtp_acceptance: Optional[str] = typer.Option(None, "--mtp-acceptance", help="Acceptance rate of a speculative token (assumption mtp_acceptance)."),
+    device: str = typer.Option("package", "--device", help="What one rank is: package (a whole chip) or die (each die its own rank, as Ascend 910C software does)."),
+    tpot: Optional[str] = typer.Option(None, "--tpot", help="A TPOT target like 50ms: report the largest batch that meets it."),
+    prefill_tokens: Optional[str] = typer.Option(None, "--prefill-tokens", help="Prompt tokens per chip in one prefill step (default: one prompt per TP group)."),
+    mfu: Optional[str] = typer.Option(None, "--mfu", help="Achievable fraction of peak compute (assumption mfu)."),
+    mbu: Optional[str] = typer.Option(None, "--mbu", help="Achievable fraction of HBM bandwidth (assumption mbu)."),
+    sets: Optional[List[str]] = typer.Option(None, "--set", help="Override an assumption (--set layer_overhead=10us) or any chip/system/model figure (--set h20.hbm_bandwidth=3.2TB/s); repeatable."),
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+    ranges: bool = RangesOpt,
+) -> None:
+    """Per-token latency and throughput of LLM serving: TTFT, TPOT, tokens/s per chip, system and kW, the binding resource."""
+
+    def body() -> None:
+        from chipcalc.calc import serving as L
+        from chipcalc.core.errors import UsageError
+        from chipcalc.core.units import parse
+        from chipcalc.output.serving_tables import Request, latency_tables, run
+
+        targets = list(names)
+        model_id = model_opt
+        if model_id is None:
+            if len(targets) < 2:
+                raise UsageError("name a target and a model, e.g. `chipcalc latency cloudmatrix384 deepseek-r1`")
+            model_id = targets.pop()
+        cat = _catalog(specs, prefer=prefer)
+        overrides = {}
+        for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):
+            if text is not None:
+                overrides[name] = L.override(cat, name, text, f"--{name.replace('_', '-')} {text}")
+        if sets:  # any assumption, chip, system or model figure: a what-if on the catalog itself
+            from chipcalc.catalog.overrides import apply_overrides
+
+            cat = apply_overrides(cat, list(sets))
+        model = cat.model(model_id)
+        recs = [cat.target(n) for n in targets]
+        target_tpot = None
+        if tpot is not None:
+            q = parse(tpot)
+            if q.dimensionality != parse("1 s").dimensionality or float(q.magnitude) <= 0:
+                raise UsageError(f"--tpot needs a positive time like 50ms, got '{tpot}'")
+            from chipcalc.core.figure import Figure, Provenance
+
+            target_tpot = Figure(q.to("ms"), Provenance.assume("tpot target", f"--tpot {tpot}"))
+        ints = lambda v, n, w, m=1: _one(_num(v, n), n, w, m)  # noqa: E731
+        req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(),
+                      batches=_ints(batch, "--batch"), contexts=_ints(context, "--context"),
+                      chips=ints(chips, "--chips", "chips"), tp=ints(tp, "--tp", "ranks"), ep=ints(ep, "--ep", "ranks"),
+                      mtp=ints(mtp, "--mtp", "tokens", 0), device=device, tpot=target_tpot,
+                      prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"))
+        kn = L.knobs(cat, overrides)
+        cases = run(cat, model, recs, req, kn)
+        emit(latency_tables(model, cases, kn, req), fmt, output, force, cat, ranges=ranges)
+
+    guarded(body)
+
+
+def _num(text: Optional[str], name: str) -> Optional[float]:
+    if text is None:
+        return None
+    from chipcalc.core.errors import UsageError
+
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{name} must be a whole number, got '{text}'") from None

@@ -1,0 +1,326 @@
+"""Figures: a quantity plus where it came from.
+
+A :class:`Figure` is a pint quantity (scalar or numpy array) with its :class:`Provenance`
+(the sources it rests on and the assumptions it depends on) and an optional low/high range.
+Arithmetic on figures combines provenance and propagates ranges with interval arithmetic, so a
+total or a ratio knows what it depends on and is never shown more certain than its weakest input.
+This module knows nothing about chips.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from chipcalc.core.errors import ChipcalcError
+
+
+@dataclass(frozen=True, order=True)
+class SourceRef:
+    """A citation: a bibliography id plus the page, table or short quote."""
+
+    id: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, order=True)
+class Assumption:
+    """A named assumption: ``name`` says what it is about, ``text`` why this value."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    sources: frozenset[SourceRef] = frozenset()
+    assumptions: frozenset[Assumption] = frozenset()
+
+    def __or__(self, other: "Provenance") -> "Provenance":
+        return Provenance(self.sources | other.sources, self.assumptions | other.assumptions)
+
+    @property
+    def assumed(self) -> bool:
+        """True when anything this rests on is an assumption."""
+        return bool(self.assumptions)
+
+    @property
+    def status(self) -> str:
+        return "assumed" if self.assumptions else "sourced"
+
+    @staticmethod
+    def source(id: str, detail: str = "") -> "Provenance":
+        return Provenance(sources=frozenset({SourceRef(id, detail)}))
+
+    @staticmethod
+    def assume(name: str, text: str) -> "Provenance":
+        return Provenance(assumptions=frozenset({Assumption(name, text)}))
+
+    @staticmethod
+    def union(items: Iterable["Provenance"]) -> "Provenance":
+        out = Provenance()
+        for p in items:
+            out = out | p
+        return out
+
+
+class ProvenanceError(ChipcalcError):
+    pass
+
+
+def _is_quantity(x: Any) -> bool:
+    return hasattr(x, "units") and hasattr(x, "magnitude")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A quantity with provenance and an optional range ``[low, high]``.
+
+    ``alternatives`` keeps the other values a spec lists (each a Figure with its own source),
+    so that disagreeing sources stay visible. ``label`` names what the figure is
+    (``"ascend-910c.bf16_dense"``); ``note`` says how it was derived, when it was.
+    """
+
+    q: Any
+    prov: Provenance
+    low: Any = None
+    high: Any = None
+    label: str = ""
+    note: str = ""
+    alternatives: tuple["Figure", ...] = field(default=(), compare=False)
+    #: where the low/high come from when other sources set them (alternatives' sources and
+    #: assumptions); carried through arithmetic so a range never loses its citations
+    range_prov: Provenance = field(default=Provenance(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.prov.sources and not self.prov.assumptions:
+            raise ProvenanceError(f"figure {self.label or self.q} has neither a source nor an assumption")
+
+    # -- views ---------------------------------------------------------------------------
+    def __str__(self) -> str:
+        """One line: value and unit, the range where there is one, and the basis
+        (``288.8 PFLOPS [271.8–299.5] (sourced: cm384-paper, semianalysis-cm384)``)."""
+        from chipcalc.core.format import figure_text
+
+        return figure_text(self)
+
+    def __format__(self, spec: str) -> str:
+        """``format(fig, ".3g")`` formats the value (in its display unit); an empty spec is ``str``."""
+        if not spec:
+            return str(self)
+        from chipcalc.core.format import figure_value
+
+        value, unit = figure_value(self)
+        return f"{value:{spec}}{' ' + unit if unit else ''}"
+
+    def __repr__(self) -> str:
+        from chipcalc.core.format import figure_repr
+
+        return figure_repr(self)
+
+    def _repr_html_(self) -> str:
+        from chipcalc.core.format import figure_html
+
+        return figure_html(self)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Ids of the bibliography entries this figure rests on."""
+        return tuple(sorted({s.id for s in self.prov.sources}))
+
+    @property
+    def assumptions(self) -> tuple[str, ...]:
+        """Names of the assumptions this figure depends on."""
+        return tuple(sorted({a.name for a in self.prov.assumptions}))
+
+    @property
+    def assumed(self) -> bool:
+        return self.prov.assumed
+
+    @property
+    def status(self) -> str:
+        return self.prov.status
+
+    @property
+    def lo(self) -> Any:
+        return self.q if self.low is None else self.low
+
+    @property
+    def hi(self) -> Any:
+        return self.q if self.high is None else self.high
+
+    @property
+    def has_range(self) -> bool:
+        if self.low is None and self.high is None:
+            return False
+        import numpy as np
+
+        lo, hi, q = (self._mag(x) for x in (self.lo, self.hi, self.q))
+        return bool(np.any(lo != q) or np.any(hi != q))
+
+    def _mag(self, x: Any) -> Any:
+        return x.m_as(self.q.units)
+
+    def to(self, unit: str) -> "Figure":
+        from chipcalc.core.units import U
+
+        u = U(unit)
+        return replace(
+            self,
+            q=self.q.to(u),
+            low=None if self.low is None else self.low.to(u),
+            high=None if self.high is None else self.high.to(u),
+        )
+
+    def m(self, unit: str) -> Any:
+        """Magnitude of the nominal value in ``unit`` (ratios are reduced)."""
+        from chipcalc.core.units import U
+
+        return self.q.m_as(U(unit))
+
+    def bounds(self, unit: str) -> tuple[Any, Any, Any]:
+        """(nominal, low, high) magnitudes in ``unit``."""
+        from chipcalc.core.units import U
+
+        u = U(unit)
+        return self.q.m_as(u), self.lo.m_as(u), self.hi.m_as(u)
+
+    def relabel(self, label: str, note: str | None = None) -> "Figure":
+        return replace(self, label=label, note=self.note if note is None else note)
+
+    def with_prov(self, extra: Provenance) -> "Figure":
+        return replace(self, prov=self.prov | extra)
+
+    # -- arithmetic ----------------------------------------------------------------------
+    def _combine(self, other: Any, op: str) -> "Figure":
+        import numpy as np
+
+        orange = other.range_prov if isinstance(other, Figure) else Provenance()
+        if isinstance(other, Figure):
+            oq, oprov = other.q, other.prov
+            olo = other.q if other.low is None else other.low
+            ohi = olo if other.low is None and other.high is None else (other.q if other.high is None else other.high)
+            ranged = self.low is not None or self.high is not None or other.low is not None or other.high is not None
+        else:  # an exact number (a count from code, e.g. 2 for "bidirectional")
+            oq = olo = ohi = other
+            oprov = Provenance()
+            ranged = self.low is not None or self.high is not None
+        a = (self.q, self.lo, self.hi)
+        b = (oq, olo, ohi)
+        fn = _OPS[op]
+        q = fn(a[0], b[0])
+        if not ranged:
+            return Figure(q, self.prov | oprov)
+        if op in ("+",):
+            lo, hi = fn(a[1], b[1]), fn(a[2], b[2])
+        elif op == "-":
+            lo, hi = fn(a[1], b[2]), fn(a[2], b[1])
+        else:
+            if op == "/" and _spans_zero(b[1], b[2]):
+                raise ChipcalcError(f"cannot divide by a range that includes zero ({b[1]} to {b[2]})")
+            unit = q.units if _is_quantity(q) else None
+            mag = (lambda c: c.m_as(unit)) if unit is not None else (lambda c: c)
+            if b[1] is b[2]:  # the other side is exact: two corners
+                c1, c2 = mag(fn(a[1], b[1])), mag(fn(a[2], b[1]))
+                lo_m, hi_m = np.minimum(c1, c2), np.maximum(c1, c2)
+            else:
+                c = [mag(fn(x, y)) for x in (a[1], a[2]) for y in (b[1], b[2])]
+                lo_m = np.minimum(np.minimum(c[0], c[1]), np.minimum(c[2], c[3]))
+                hi_m = np.maximum(np.maximum(c[0], c[1]), np.maximum(c[2], c[3]))
+            if unit is not None:
+                lo, hi = lo_m * unit, hi_m * unit
+            else:
+                lo, hi = lo_m, hi_m
+        return Figure(q, self.prov | oprov, low=lo, high=hi, range_prov=self.range_prov | orange)
+
+    def __add__(self, other: Any) -> "Figure":
+        return self._combine(other, "+")
+
+    def __sub__(self, other: Any) -> "Figure":
+        return self._combine(other, "-")
+
+    def __mul__(self, other: Any) -> "Figure":
+        return self._combine(other, "*")
+
+    def __truediv__(self, other: Any) -> "Figure":
+        return self._combine(other, "/")
+
+    def __rmul__(self, other: Any) -> "Figure":
+        return self._combine(other, "*")
+
+    def __rtruediv__(self, other: Any) -> "Figure":
+        inv = Figure(1 / self.q, self.prov, low=None if self.high is None else 1 / self.hi,
+                     high=None if self.low is None else 1 / self.lo, range_prov=self.range_prov)
+        return inv * other
+
+    def __radd__(self, other: Any) -> "Figure":
+        return self._combine(other, "+")
+
+
+def _spans_zero(lo: Any, hi: Any) -> bool:
+    import numpy as np
+
+    lo_m = lo.magnitude if _is_quantity(lo) else lo
+    hi_m = hi.magnitude if _is_quantity(hi) else hi
+    return bool(np.any((np.asarray(lo_m) <= 0) & (np.asarray(hi_m) >= 0)))
+
+
+_OPS = {
+    "+": lambda x, y: x + y,
+    "-": lambda x, y: x - y,
+    "*": lambda x, y: x * y,
+    "/": lambda x, y: x / y,
+}
+
+
+def total(figures: Iterable[Figure]) -> Figure:
+    """Sum of figures (provenance and ranges combined)."""
+    it = iter(figures)
+    acc = next(it)
+    for f in it:
+        acc = acc + f
+    return acc
+
+
+# -- elementwise helpers on array-valued figures ------------------------------------------------
+
+def fmax(*figs: Figure) -> Figure:
+    """Elementwise maximum of figures of one dimension (provenance and ranges combined)."""
+    import numpy as np
+
+    from chipcalc.core.units import Q
+
+    unit = figs[0].q.units
+    pick = lambda attr: functools.reduce(np.maximum, [getattr(f, attr).m_as(unit) for f in figs])  # noqa: E731
+    ranged = any(f.low is not None or f.high is not None for f in figs)
+    prov = Provenance.union(f.prov for f in figs)
+    if not ranged:
+        return Figure(Q(pick("q"), unit), prov)
+    return Figure(Q(pick("q"), unit), prov, low=Q(pick("lo"), unit), high=Q(pick("hi"), unit))
+
+
+def apply(f: Figure, fn: Any, unit: str = "") -> Figure:
+    """A monotone non-decreasing function applied to nominal, low and high (e.g. floor)."""
+    from chipcalc.core.units import Q
+
+    q = Q(fn(f.q.m_as(unit)), unit)
+    if f.low is None and f.high is None:
+        return Figure(q, f.prov)
+    return Figure(q, f.prov, low=Q(fn(f.lo.m_as(unit)), unit), high=Q(fn(f.hi.m_as(unit)), unit))
+
+
+def at(f: Figure | None, idx: Any) -> Figure | None:
+    """One element (or slice) of an array-valued figure."""
+    if f is None:
+        return None
+    import numpy as np
+
+    from chipcalc.core.units import Q
+
+    def pick(x: Any) -> Any:
+        m = np.asarray(x.magnitude)
+        return Q(m[idx] if m.ndim else m, x.units)
+
+    return Figure(pick(f.q), f.prov, low=None if f.low is None else pick(f.low),
+                  high=None if f.high is None else pick(f.high), label=f.label, note=f.note)

@@ -1,0 +1,146 @@
+"""The one pint registry of the package, built lazily and cached on disk.
+
+Nothing else in chipcalc creates a registry. pint is imported only when a quantity is
+first needed, so commands that do not compute (``--help``, ``list``) stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from chipcalc.core.errors import UnitError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pint
+
+#: What a human should write for each dimension, used in error messages.
+EXAMPLES = {
+    "compute": "752 TFLOPS",
+    "information": "96 GB",
+    "bandwidth": "4.0 TB/s",
+    "power": "400 W",
+    "time": "1.2 us",
+    "energy": "1.5 MWh",
+    "count": "384",
+    "fraction": "0.5",
+    "number": "2.5",
+    "throughput": "1943 token/s",
+    "tokens": "14.8e12 token",
+}
+
+#: The pint dimensionality of each named dimension.
+DIMENSIONS = {
+    "compute": "[operation] / [time]",
+    "information": "[information]",
+    "bandwidth": "[information] / [time]",
+    "power": "[power]",
+    "time": "[time]",
+    "energy": "[power] * [time]",
+    "count": "",
+    "fraction": "",
+    "number": "",
+    "throughput": "[token] / [time]",
+    "tokens": "[token]",
+}
+
+_HINTS = {
+    "Gb": "write Gbit (gigabit) or GB (gigabyte)",
+    "Tb": "write Tbit (terabit) or TB (terabyte)",
+    "Mb": "write Mbit (megabit) or MB (megabyte)",
+    "b": "write bit or B (byte)",
+    "bps": "write bit/s",
+    "Gbps": "write Gbit/s",
+}
+
+
+_NUMBER_UNIT = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%µμ/][A-Za-z0-9%µμ/*^ ]*)?$")
+
+
+@lru_cache(maxsize=1024)
+def _unit(text: str) -> Any:
+    """A parsed unit, cached: most spec strings are "<number> <unit>" with a few dozen units."""
+    return registry().Unit(text)
+
+
+def U(unit: Any) -> Any:
+    """A unit string as a cached pint Unit (conversions by string re-parse it every call)."""
+    return _unit(unit) if isinstance(unit, str) else unit
+
+
+@lru_cache(maxsize=1)
+def registry() -> "pint.UnitRegistry":
+    """Build (once per process) the registry from ``units.txt``, using pint's disk cache."""
+    import pint
+
+    path = resources.files("chipcalc.core").joinpath("units.txt")
+    with resources.as_file(path) as real:
+        try:
+            reg = pint.UnitRegistry(str(real), cache_folder=":auto:")
+        except Exception:  # a read-only or broken cache folder must not stop the tool
+            reg = pint.UnitRegistry(str(real))
+    reg.formatter.default_format = "~P"
+    pint.set_application_registry(reg)
+    return reg
+
+
+def Q(value: Any, unit: str | None = None) -> "pint.Quantity":
+    """A quantity in the package registry: ``Q(4, "TB/s")`` or ``Q("4 TB/s")``."""
+    reg = registry()
+    if unit is None:
+        return reg.Quantity(value)
+    return reg.Quantity(value, unit)
+
+
+def parse(text: Any) -> "pint.Quantity":
+    """Parse a user or spec string such as ``"148 TFLOPS"`` into a quantity.
+
+    Raises :class:`UnitError` with a hint for the common traps (``Gb`` is not gigabit).
+    """
+    if isinstance(text, bool):
+        raise UnitError(f"expected a quantity, got {text!r}")
+    if isinstance(text, (int, float)):
+        return Q(float(text), "")
+    if not isinstance(text, str):
+        raise UnitError(f"expected a quantity string like '4.0 TB/s', got {text!r}")
+    s = text.strip().replace(",", "").replace("\u00d7", "*")
+    if not s:
+        raise UnitError("empty quantity")
+    reg = registry()
+    m = _NUMBER_UNIT.match(s)
+    if m:  # fast path (~10x): a plain number and a unit
+        try:
+            num = m.group(1)
+            value = int(num) if num.lstrip("+-").isdigit() else float(num)
+            return reg.Quantity(value, _unit(m.group(2).strip()) if m.group(2) else "")
+        except Exception:
+            pass  # fall back to pint's full parser for its own error message
+    try:
+        q = reg.Quantity(s)
+    except Exception as exc:  # pint raises many types for bad text
+        for word in re.findall(r"[A-Za-z]+", s):
+            if word in _HINTS:
+                raise UnitError(f"unknown unit '{word}' in '{text}': {_HINTS[word]}") from None
+        name = type(exc).__name__
+        detail = str(exc).splitlines()[0] if str(exc) else name
+        raise UnitError(f"cannot read '{text}' as a quantity ({detail})") from None
+    if not hasattr(q, "units"):  # a plain number came back
+        q = reg.Quantity(float(q), "")
+    return q
+
+
+@lru_cache(maxsize=None)
+def dimension_of(name: str) -> "pint.util.UnitsContainer":
+    return registry().get_dimensionality(DIMENSIONS[name]) if DIMENSIONS[name] else registry().get_dimensionality("")
+
+
+def check_dimension(q: "pint.Quantity", dim: str) -> bool:
+    """True when ``q`` has the named dimension (see :data:`DIMENSIONS`)."""
+    return q.dimensionality == dimension_of(dim)
+
+
+def magnitude(q: "pint.Quantity", unit: str) -> Any:
+    """The magnitude of ``q`` in ``unit``; dimensionless ratios are reduced first."""
+    return q.m_as(unit)

@@ -1,0 +1,176 @@
+"""Build the tables that the commands print: list, chip sheet, compare, cluster."""
+
+from __future__ import annotations
+
+from chipcalc.calc import cluster
+from chipcalc.catalog import schema
+from chipcalc.catalog.records import Chip, System
+from chipcalc.catalog.store import Catalog
+from chipcalc.core.figure import Figure
+from chipcalc.output.table import Cell, Table, ratio_cell
+
+_label = cluster.label_of
+_unit = cluster.display_unit
+
+
+def list_tables(cat: Catalog) -> list[Table]:
+    chips = Table("Chips", ["name", "vendor", "file"], key="list.chips")
+    for c in sorted(cat.chips.values(), key=lambda c: c.id):
+        chips.add(c.id, c.id, "", [c.name, c.vendor, c.file])
+    systems = Table("Systems", ["name", "accelerators", "file"], key="list.systems")
+    for s in sorted(cat.systems.values(), key=lambda s: s.id):
+        systems.add(s.id, s.id, "", [s.name, f"{s.chips.q.m:g} x {s.chip.id}", s.file])
+    tables = [chips, systems]
+    if cat.models:
+        models = Table("Models", ["name", "architecture", "file"], key="list.models")
+        for m in sorted(cat.models.values(), key=lambda m: m.id):
+            models.add(m.id, m.id, "", [m.name, f"{m.architecture}, {m.attention}", m.file])
+        tables.append(models)
+    sources = Table("Sources", ["kind", "date", "title"], key="list.sources")
+    for s in sorted(cat.sources.values(), key=lambda s: s.id):
+        sources.add(s.id, s.id, "", [s.kind, s.date, s.title])
+    tables.append(sources)
+    return tables
+
+
+def chip_table(chip: Chip, per: str = "package") -> Table:
+    """Spec sheet: every figure with its range, its alternatives (other sources) and its basis."""
+    title = f"{chip.name} ({chip.id}), per {per}"
+    t = Table(title, ["value"], key=f"chip.{chip.id}")
+    order = ["dies"] + [schema.compute_name(p, s) for s in schema.SPARSITY for p in schema.PRECISIONS] + [
+        k for k in schema.CHIP_FIGURES if k != "dies"]
+    dies = chip.get("dies")
+    for name in order:
+        fig = chip.get(name)
+        if fig is None:
+            continue
+        if per == "die" and name != "dies":
+            fig = cluster.per_die(chip, name)
+            if fig is None:
+                continue
+        unit = _unit(name)
+        t.add(name, _label(name), unit, [fig], detail=f"({fig.note})" if fig.note else "")
+        for alt in fig.alternatives if per != "die" else chip.get(name).alternatives:
+            a = alt if per != "die" else alt / dies
+            t.add(f"{name}.alt", "  alternative", unit, [a], detail=f"({alt.note})" if alt.note else "")
+    if chip.notes:
+        t.notes.append(f"Notes: {chip.notes}")
+    return t
+
+
+def _short(text: str, n: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def compare_table(chips: list[Chip]) -> Table:
+    cols = [c.id for c in chips]
+    two = len(chips) == 2
+    if two:
+        cols.append(f"{chips[0].id} / {chips[1].id}")
+    t = Table("Per-chip comparison: " + " vs ".join(c.name for c in chips), cols, key="compare")
+    names = []
+    for s in schema.SPARSITY:
+        for p in schema.PRECISIONS:
+            n = schema.compute_name(p, s)
+            if any(n in c.figures for c in chips):
+                names.append(n)
+    names += [k for k in schema.CHIP_FIGURES if k != "dies" and any(k in c.figures for c in chips)]
+    for name in names:
+        figs = [c.get(name) for c in chips]
+        row = [f.to(_unit(name)) if f is not None else None for f in figs]
+        if two:
+            row.append(ratio_cell(cluster.ratio(figs[0], figs[1])))
+        t.add(name, _label(name), _unit(name), row)
+    # derived rows
+    for p in ("bf16", "fp8", "int8"):
+        n = schema.compute_name(p)
+        if not any(n in c.figures for c in chips):
+            continue
+        eff = [cluster.efficiency(c.get(n), c.get("tdp"), f"{schema.compute_unit(p)}/W") if c.get(n) and c.get("tdp") else None for c in chips]
+        row = list(eff) + ([ratio_cell(cluster.ratio(eff[0], eff[1]))] if two else [])
+        t.add(f"{n}_per_watt", f"{p.upper()} dense per watt of TDP", f"{schema.compute_unit(p)}/W", row)
+    ridge = [cluster.ridge_point(c, "bf16") for c in chips]
+    if any(ridge):
+        t.add("ridge_bf16", "BF16 ridge point (peak / HBM bandwidth)", "FLOP/B", ridge + ([ratio_cell(cluster.ratio(ridge[0], ridge[1]))] if two else []))
+    return t
+
+
+def cluster_tables(a: System, b: System | None = None,
+                   metrics: tuple[list[cluster.Metric], list[cluster.Metric]] | None = None) -> list[Table]:
+    """Every table of `chipcalc cluster`; ``metrics`` replaces the computed per-chip and system rows
+    (Monte Carlo ranges)."""
+    systems = [a] + ([b] if b is not None else [])
+    pc, sy = metrics if metrics is not None else (None, None)
+    return ([per_chip_table(systems, pc), system_table(systems, sy)] + [power_table(s) for s in systems]
+            + [crosscheck_table(s) for s in systems if s.reported])
+
+
+def _cols(systems: list[System]) -> list[str]:
+    cols = [s.id for s in systems]
+    if len(systems) == 2:
+        cols.append("ratio")
+    return cols
+
+
+def metrics_table(title: str, key: str, systems: list[System], metrics: list[cluster.Metric]) -> Table:
+    """A table of metrics: one column per system, and the ratio of two."""
+    t = Table(title, _cols(systems), key=key)
+    for m in metrics:
+        cells: list = list(m.values)
+        if len(systems) == 2:
+            cells.append(ratio_cell(m.ratio))
+        t.add(m.key, m.label, m.unit, cells)
+    return t
+
+
+def per_chip_table(systems: list[System], metrics: list[cluster.Metric] | None = None) -> Table:
+    title = "Per chip: " + " vs ".join(f"{s.chip.name} in {s.name}" for s in systems)
+    return metrics_table(title, "cluster.per_chip", systems,
+                         cluster.per_chip_metrics(systems) if metrics is None else metrics)
+
+
+def system_table(systems: list[System], metrics: list[cluster.Metric] | None = None) -> Table:
+    title = "Whole system: " + " vs ".join(f"{s.name} ({s.chips.q.m:g} x {s.chip.id})" for s in systems)
+    t = metrics_table(title, "cluster.system", systems, cluster.system_metrics(systems) if metrics is None else metrics)
+    t.notes.append("All-in power is the reported figure where a source gives one, else the bottom-up sum of known parts.")
+    return t
+
+
+def power_table(s: System) -> Table:
+    pb = cluster.power_breakdown(s)
+    t = Table(f"Power breakdown: {s.name}", ["count", "per unit", "total"], key=f"cluster.power.{s.id}")
+    for ln in pb.lines:
+        t.add(ln.name, ln.name, "kW", [Cell(text=f"{ln.count.q.m:g}" + ("*" if ln.count.assumed else "")),
+                                         Cell(text=_per_unit(ln.unit_power)), ln.total])
+    if pb.bottom_up is not None:
+        t.add("bottom_up", "bottom-up sum", "kW", [Cell(blank=True), Cell(blank=True), pb.bottom_up])
+    if pb.reported is not None:
+        t.add("reported", "all-in, as reported", "kW", [Cell(blank=True), Cell(blank=True), pb.reported])
+    if pb.missing:
+        t.notes.append("No power figure for: " + ", ".join(pb.missing) + " (not in the bottom-up sum).")
+    if pb.reported is None:
+        t.notes.append("No source gives this system's all-in power; the bottom-up sum is used.")
+    return t
+
+
+def _per_unit(fig: Figure | None) -> str:
+    if fig is None:
+        return "unknown"
+    from chipcalc.core.format import fmt_number
+
+    return f"{fmt_number(fig.m('W'))} W" + ("*" if fig.assumed else "")
+
+
+def crosscheck_table(s: System) -> Table:
+    t = Table(f"Derived totals vs published totals: {s.name}", ["derived", "published", "derived / published"],
+              key=f"cluster.crosscheck.{s.id}")
+    for key, rep in s.reported.items():
+        if key == "power":
+            continue
+        der = cluster.system_total(s, key)
+        if der is None:
+            continue
+        unit = _unit(key, "system")
+        t.add(key, _label(key).replace("per chip, ", "aggregate, "), unit, [der.to(unit), rep.to(unit), ratio_cell(cluster.ratio(der, rep))])
+    return t

@@ -1,0 +1,89 @@
+"""Per chip vs whole system: bars normalised to the second system."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chipcalc.core.errors import UsageError
+from chipcalc.core.figure import Figure, Provenance
+from chipcalc.output.plot.base import (
+    ASSUMED_HATCH,
+    COLORS,
+    Chart,
+    _alt_sources,
+    _finish,
+    _new_figure,
+)
+
+
+def _bar_rows(table: Any) -> list[tuple[str, str, Figure, Figure]]:
+    """(label, unit, a, b) for every row of a two-system table where both have a figure."""
+    out = []
+    for row in table.rows:
+        a, b = row.cells[0].fig, row.cells[1].fig
+        if a is None or b is None:
+            continue
+        out.append((row.label, row.unit, a, b))
+    return out
+
+
+def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
+    """Per-chip and whole-system figures of system ``a`` relative to system ``b`` (= 1), as bars.
+
+    The rows are those of ``chipcalc cluster A --vs B`` (reports.per_chip_table and system_table)
+    where both systems have a figure, so the plot and the table never disagree."""
+    import numpy as np
+
+    from chipcalc.core.format import fmt_number
+    from chipcalc.output import cluster_tables as reports
+    from chipcalc.output.table import conv_unit
+
+    if a.id == b.id:
+        raise UsageError(f"--vs names the same system ({a.id}); compare two different systems")
+    panels = [("Per chip", _bar_rows(reports.per_chip_table([a, b]))),
+              ("Whole system", _bar_rows(reports.system_table([a, b])))]
+    n_rows = max(len(rows) for _, rows in panels)
+    fig = _new_figure(13.0, 1.2 + 0.42 * n_rows)
+    axes = fig.subplots(1, 2)
+    prov = Provenance()
+    ratios = []
+    colors = (COLORS[0], COLORS[1])
+    for ax, (name, rows) in zip(axes, panels):
+        ys = np.arange(len(rows))[::-1]
+        h = 0.38
+        for y, (label, unit, fa, fb) in zip(ys, rows):
+            u = conv_unit(unit)
+            ref = fb.m(u)
+            for k, (f, sysid, off) in enumerate(((fa, a.id, h / 2), (fb, b.id, -h / 2))):
+                n, lo, hi = f.bounds(u)
+                val = n / ref
+                ratios.append(val)
+                err = None
+                if f.has_range:
+                    err = [[max(val - lo / ref, 0)], [max(hi / ref - val, 0)]]
+                ax.barh(y + off, val, height=h, color=colors[k], alpha=0.85 if not f.assumed else 0.55,
+                        hatch=ASSUMED_HATCH if f.assumed else None, edgecolor="white" if not f.assumed else "black",
+                        linewidth=0.0 if not f.assumed else 0.4, xerr=err, capsize=2,
+                        error_kw={"elinewidth": 0.8, "ecolor": "#333333"})
+                shown = fmt_number(n) + (f" {unit}" if unit else "") + ("*" if f.assumed else "")
+                ax.text(max(val, hi / ref) * 1.04, y + off, shown, va="center", fontsize=7, color="#222222")
+                prov = prov | f.prov | _alt_sources(f)
+        ax.set_yticks(ys, [f"{lab} [{unit or 'count'}]" for lab, unit, _, _ in rows], fontsize=8)
+        ax.axvline(1.0, color="#555555", linewidth=0.8)
+        ax.set_xscale("log")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel(f"relative to {b.id} [× {b.id}; log scale]")
+        ax.grid(True, axis="x", which="major", alpha=0.3)
+    lo_r = min(ratios) if ratios else 0.1
+    hi_r = max(ratios) if ratios else 10
+    for ax in axes:
+        ax.set_xlim(min(lo_r * 0.6, 0.5), max(hi_r * 3.0, 2.0))
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colors[0], label=f"{a.name} ({a.id})"), Patch(color=colors[1], label=f"{b.name} ({b.id}) = 1"),
+               Patch(facecolor="white", edgecolor="black", hatch=ASSUMED_HATCH, label="depends on an assumption (*)")]
+    notes = ["Bar length: the figure divided by the same figure of " + b.id + "; the label is the figure itself. "
+             "Whiskers: the low-high range where sources disagree. Rows as in `chipcalc cluster "
+             f"{a.id} --vs {b.id}`."]
+    title = title or f"Per chip vs whole system: {a.name} vs {b.name}"
+    return _finish(fig, title, prov, notes, "hatched bars", legend=handles)
