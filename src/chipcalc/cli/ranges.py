@@ -140,10 +140,11 @@ def _pivot(res, b, c, tid: str, mid: str):
 
 
 def _write(text: str, output, force: bool, f: str, n: int) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    from chipcalc.output.files import write_atomic
+    from chipcalc.output import files
 
-    write_atomic(output, text, force=force)
-    typer.echo(f"wrote {output} ({f}, {n:,} points)", err=True)
+    if output is None:
+        files.write_stdout(text)
+        return
+    msg = files.wrote_message(files.write_output(output, text, force=force), f"{f}, {n:,} points")
+    if msg:
+        typer.echo(msg, err=True)

@@ -26,8 +26,8 @@ app = typer.Typer(
 FORMAT_HELP = "Output format: plain, github (markdown), grid, rst, latex, html, csv, json. Default: from --output's suffix, else plain."
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
 FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
-OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing.", show_default=False)
-ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.")
+OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing ('-': standard output).", show_default=False)
+ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it is an existing file (replaced atomically, its mode kept).")
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
 SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
 PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the value from this kind of source: official, paper, analyst or press.", show_default=False)
@@ -76,7 +76,7 @@ def _format(fmt: Optional[str], output: Optional[Path]) -> str:
     from chipcalc.output.render import ALL_FORMATS, SUFFIX_FORMATS
 
     if fmt is None:
-        if output is not None:
+        if output is not None and str(output) != "-":
             return SUFFIX_FORMATS.get(output.suffix.lower(), "plain")
         return "plain"
     f = fmt.lower()
@@ -88,16 +88,20 @@ def _format(fmt: Optional[str], output: Optional[Path]) -> str:
 def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalog, ranges: bool = False) -> None:
     from chipcalc.output.render import render
 
+    from chipcalc.output import files
+
     f = _format(fmt, output)
+    if output is not None:
+        files.plan(output, force)  # fail before rendering
     text = render(tables, f, catalog, ranges=ranges)
     if output is None:
-        typer.echo(text, nl=False)
+        files.write_stdout(text)
         return
-    from chipcalc.output.files import write_atomic
-
-    write_atomic(output, text, force=force)
+    target = files.write_output(output, text, force=force)
     rows = sum(len(t.rows) for t in tables)
-    typer.echo(f"wrote {output} ({f}, {len(tables)} table{'s' if len(tables) != 1 else ''}, {rows} rows)", err=True)
+    msg = files.wrote_message(target, f"{f}, {len(tables)} table{'s' if len(tables) != 1 else ''}, {rows} rows")
+    if msg:
+        typer.echo(msg, err=True)
 
 
 # Command groups that live in their own modules register themselves on `app` when imported.
