@@ -38,17 +38,43 @@ class Raw:
     claims: dict[str, RawFile] = field(default_factory=dict)
 
 
+#: Tables and arrays nest at most this deep in a spec file (the catalog's own files nest 4 deep).
+MAX_DEPTH = 16
+
+
+def _depth(data: Any) -> int:
+    """How deep tables and arrays nest (iterative: a deep file must not exhaust the stack here)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, d)
+            if d <= MAX_DEPTH:
+                stack.extend((v, d + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any] | None:
+    too_deep = f"tables or arrays nested more than {MAX_DEPTH} levels deep; spec files are flat tables of figures"
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        problems.append(Problem(shown, "", too_deep))
+        return None
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
+        return None
     except UnicodeDecodeError:
         problems.append(Problem(shown, "", "not UTF-8 text"))
+        return None
     except OSError as exc:
         problems.append(Problem(shown, "", f"cannot read ({exc.strerror})"))
-    return None
+        return None
+    if _depth(data) > MAX_DEPTH:
+        problems.append(Problem(shown, "", too_deep))
+        return None
+    return data
 
 
 def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = True) -> None:

@@ -129,13 +129,14 @@ def cluster_cmd(
 
             ids = [a.id] + ([b.id] if b else [])
             inputs = rg.uncertain_inputs(cat, ids)
-            sampled = rg.sample_catalog(cat, inputs, samples, seed)
+            drawn, capped = rg.sampling(samples, seed)
+            sampled = rg.sample_catalog(cat, inputs, drawn, seed)
             mc = rg.montecarlo_metrics(rg.cluster_metrics(cat, a.id, b.id if b else None),
                                        rg.cluster_metrics(sampled, a.id, b.id if b else None))
             tables = cluster_tables(a, b, metrics=mc)
-            note = (f"Ranges: Monte Carlo, {samples:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
+            note = (f"Ranges: Monte Carlo, {drawn:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
                     f"its [low, high], independent; shown as [p{rg.PERCENTILES[0]:g}–p{rg.PERCENTILES[1]:g}] (first two tables).")
-            cat = replace(cat, notes=[*cat.notes, note])
+            cat = replace(cat, notes=[*cat.notes, note] + ([capped] if capped else []))
             ranges_on = True
         else:
             ranges_on = ranges
