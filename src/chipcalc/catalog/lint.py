@@ -50,6 +50,25 @@ def model_shape_problems(figures: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
+def mtp_problem(cat: Any, model: Any, mtp: int, option: str = "--mtp") -> str | None:
+    """None when ``mtp`` speculative tokens per step are within what the model card's MTP modules are
+    assumed to draft (mtp_modules x assumption mtp_drafts_per_module), else why not."""
+    if mtp <= 0:  # none, or negative (the layout reports that)
+        return None
+    modules = model.get("mtp_modules")
+    if modules is None:
+        return f"{model.id} has no multi-token-prediction module (mtp_modules); {option} needs one"
+    per = cat.assumptions.get("mtp_drafts_per_module")
+    if per is None:
+        return None
+    top = int(_n(modules) * _n(per))
+    if mtp > top:
+        return (f"{option} {mtp} is more speculative tokens per step than {model.id}'s {_n(modules):g} MTP module(s) "
+                f"x {_n(per):g} drafts each (assumption mtp_drafts_per_module) = {top}; "
+                f"use at most {top}, or --set mtp_drafts_per_module=N")
+    return None
+
+
 def system_problems(chips: Any, power: Any, tdp: Any, tiers: tuple) -> list[tuple[str, str]]:
     """(field, message) for a system whose all-in power is below its chips' total TDP, or that has more
     than one chip and no network tier to connect them."""

@@ -117,6 +117,7 @@ ASSUMPTIONS: dict[str, tuple[str, str, str]] = {
     "mtp_acceptance": ("fraction", "1", "probability that a speculative token is accepted"),
     "default_batch": ("count", "1e7", "sequences per chip when --batch is not given"),
     "default_context": ("count", "1e9", "context length in tokens when --context is not given"),
+    "mtp_drafts_per_module": ("count", "64", "speculative tokens per step one MTP module is chained to draft"),
     # training (chipcalc train)
     "train_mfu": ("fraction", "1", "model FLOPs utilisation of training"),
     "train_seq_len": ("count", "1e9", "training sequence length in tokens"),

@@ -82,8 +82,12 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     from chipcalc.calc import workload
     from chipcalc.core.units import Q
 
+    from chipcalc.catalog.lint import mtp_problem
+
     target = cat.target(spec.target)
     model = cat.model(spec.model)
+    if (why := mtp_problem(cat, model, spec.mtp)) is not None:
+        raise UsageError(why)
     kn = latency.knobs(cat)
     hw = latency.hardware(target, spec.precision, spec.device, kn)
     context = spec.context or int(round(cat.assumption("default_context").m("")))

@@ -20,6 +20,7 @@ from chipcalc.cli.root import (
     app,
     emit,
     guarded,
+    one_vs,
 )
 
 
@@ -98,7 +99,7 @@ def compare_cmd(
 @app.command("cluster")
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (see `chipcalc list`)."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that).", show_default=False),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -120,7 +121,8 @@ def cluster_cmd(
 
         cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
-        b = cat.system(vs) if vs else None
+        other = one_vs(vs)
+        b = cat.system(other) if other else None
         tables = cluster_tables(a, b)
         if method not in ("interval", "montecarlo"):
             raise UsageError(f"--method must be 'interval' or 'montecarlo', not '{method}'")

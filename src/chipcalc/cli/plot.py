@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli.root import ForceOpt, PreferOpt, SpecsOpt, _catalog, app, guarded
+from chipcalc.cli.root import ForceOpt, PreferOpt, SpecsOpt, _catalog, app, guarded, one_vs
 
 plot_app = typer.Typer(
     help="Draw plots (PNG or SVG by the --output suffix): roofline, cluster (per chip vs system), latency.",
@@ -121,7 +121,7 @@ def roofline_cmd(
 @plot_app.command("cluster")
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: str = typer.Option(..., "--vs", help="The system to normalise against (its figures = 1), e.g. gb200-nvl72.", show_default=False),
+    vs: List[str] = typer.Option(..., "--vs", help="The system to normalise against (its figures = 1), e.g. gb200-nvl72.", show_default=False),
     output: Path = PlotOutput,
     force: bool = ForceOpt,
     prefer: Optional[str] = PreferOpt,
@@ -134,9 +134,10 @@ def cluster_cmd(
 
         target = _check_plot(output, force)
         cat = _catalog(specs, prefer=prefer)
-        chart = plot.cluster_bars(cat.system(name), cat.system(vs))
+        other = one_vs(vs)
+        chart = plot.cluster_bars(cat.system(name), cat.system(other))
         fmt = chart.save(output, force=force)
-        _wrote(target, fmt, f"{name} relative to {vs}")
+        _wrote(target, fmt, f"{name} relative to {other}")
 
     guarded(body)
 
@@ -171,6 +172,10 @@ def latency_cmd(
         target = _check_plot(output, force)
         cat = _catalog(specs, prefer=prefer)
         m = cat.model(model_id)
+        from chipcalc.catalog.lint import mtp_problem
+
+        if mtp > 0 and (why := mtp_problem(cat, m, mtp)) is not None:
+            raise UsageError(why)
         batches = grid(batch, "--batch", limit=4096)
         ctx = _int_or_default(cat, context, "--context", "default_context")
         curves, notes = [], []
@@ -195,7 +200,7 @@ def latency_cmd(
 @app.command("report")
 def report_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that).", show_default=False),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the latency plot and workload points for this model (e.g. deepseek-r1)."),
     precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Roofline precision(s), repeatable (default bf16)."),
     output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
@@ -214,7 +219,8 @@ def report_cmd(
         require_matplotlib()
         cat = _catalog(specs, prefer=prefer)
         a = cat.system(name)
-        b = cat.system(vs) if vs else None
+        other = one_vs(vs)
+        b = cat.system(other) if other else None
         m = cat.model(model) if model else None
         html = build_report(cat, a, b, model=m, precisions=[p.lower() for p in (precision or ["bf16"])], ranges=ranges)
         from chipcalc.output.files import write_output

@@ -18,13 +18,14 @@ from chipcalc.cli.root import (
     app,
     emit,
     guarded,
+    one_vs,
 )
 
 
 @app.command("sensitivity")
 def sensitivity_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that.", show_default=False),
     metric: str = typer.Option("pflops_per_kw", "--metric", help="A row key of `chipcalc cluster -f json` (e.g. pflops_per_kw, bf16_dense_total, power_per_chip)."),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
@@ -42,7 +43,8 @@ def sensitivity_cmd(
 
         cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
-        b = cat.system(vs) if vs else None
+        other = one_vs(vs)
+        b = cat.system(other) if other else None
         bid = b.id if b else None
         nominal, unit = rg.cluster_metric(cat, a.id, bid, metric)
         inputs = rg.uncertain_inputs(cat, [a.id] + ([bid] if bid else []))
@@ -102,6 +104,10 @@ def sweep_latency_cmd(
 
         cat = _catalog(specs, sets, prefer)
         rec, mdl = cat.target(target), cat.model(model)
+        from chipcalc.catalog.lint import mtp_problem
+
+        if (why := mtp_problem(cat, mdl, mtp)) is not None:
+            raise UsageError(why)
         b, c = sw.grid(batch, "--batch"), sw.grid(context, "--context")
         kn = L.knobs(cat)
         f = _format(fmt, output)

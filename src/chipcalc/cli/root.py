@@ -23,6 +23,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+@app.callback()
+def _root() -> None:
+    # A callback keeps `app` a group when only one command module is imported: typer runs an app of
+    # one command as that command, so `chipcalc train MODEL ...` read "train" as the model.
+    pass
+
+
 FORMAT_HELP = "Output format: plain, github (markdown), grid, rst, latex, html, csv, json. Default: from --output's suffix, else plain."
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
 FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
@@ -46,6 +53,17 @@ def guarded(fn: Callable[[], None]) -> None:
         fn()
     except ChipcalcError as exc:
         _fail(str(exc), exc.exit_code)
+
+
+def one_vs(values: Optional[List[str]]) -> Optional[str]:
+    """The one --vs system; a repeated --vs is a usage error (it used to keep the last one silently)."""
+    if not values:
+        return None
+    if len(values) > 1:
+        from chipcalc.core.errors import UsageError
+
+        raise UsageError(f"--vs is given {len(values)} times ({', '.join(values)}); compare two systems at a time")
+    return values[0]
 
 
 def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None,
