@@ -69,7 +69,7 @@ TARGETS = [("hgx-h20", "llama-3.1-70b"), ("cloudmatrix384", "deepseek-r1"), ("h1
            ("gb200-nvl72", "deepseek-v3")]
 
 
-@settings(max_examples=40, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(TARGETS), st.floats(1, 20000), st.floats(0.05, 300), st.sampled_from([None, 1, 7, 64]))
 def test_consistent_never_reads_more_than_bandwidth_times_tpot(catalog, tm, tokens, tpot_ms, batch):
     target, model = tm

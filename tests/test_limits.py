@@ -82,3 +82,23 @@ def test_deeply_nested_toml_is_a_data_error(tmp_path, body):
     assert "chips/x.toml: tables or arrays nested more than 16 levels deep" in r.stderr
     r = run("list", "--specs", str(tmp_path))
     assert r.exit_code == 1 and "nested more than 16 levels deep" in r.stderr
+
+
+# -- found by the fuzz suites (issue 16) ----------------------------------------------------------
+
+def test_a_spec_folder_name_too_long_is_a_data_error_not_a_bug():
+    r = run("validate", "(" * 300)
+    line = one_line_error(r, 1)
+    assert "1 problem in" in line and "cannot be read (File name too long)" in r.stderr
+    assert "cannot be read (File name too long)" in one_line_error(run("list", "--specs", "a" * 300), 2)
+
+
+@pytest.mark.parametrize("name", ["a\nb", "x\x0cy", "p\u2028q"])
+def test_errors_stay_one_line_whatever_the_input_holds(name):
+    line = one_line_error(run("chip", name), 2)
+    assert "unknown chip" in line
+
+
+def test_an_expression_that_overflows_is_an_error_not_inf():
+    line = one_line_error(run("check", "--claim", "1e308 W + 1e308 W > 1 W"), 2)
+    assert "overflow at column 9: 1e308 W + 1e308 W is too large to compute" in line

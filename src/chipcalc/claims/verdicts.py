@@ -146,8 +146,9 @@ def adhoc(cat: Any, text: str, tolerance: float | None = None) -> Verdict:
     """An expression typed on the command line, judged like a comparison claim."""
     node = expr.parse(text)
     if not isinstance(node, expr.Compare):
-        raise expr.ExprError(f"'{expr.show(node)}' has no comparison, so it is not a claim: add one, e.g. "
-                             f"'{expr.show(node)} < ...' (<, <=, >, >= or == with --tolerance)")
+        shown = expr.show(node) if len(expr.show(node)) <= 100 else expr.show(node)[:90] + " …"
+        raise expr.ExprError(f"'{shown}' has no comparison, so it is not a claim: add one, e.g. "
+                             f"'{shown} < ...' (<, <=, >, >= or == with --tolerance)")
     if node.op == "==" and tolerance is None:
         raise expr.ExprError("'==' needs a tolerance: add --tolerance, e.g. --tolerance 5%")
     figs = figures_for(cat, node)

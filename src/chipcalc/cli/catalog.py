@@ -167,7 +167,9 @@ def validate_cmd(
 
         problems = problems + all_problems(cat)
         n_fig = sum(len(c.figures) for c in cat.chips.values())
-        where = ", ".join(str(f) for f in cat.folders)
+        from chipcalc.catalog.read import builtin_specs_dir
+
+        where = ", ".join(str(f) for f in ([] if no_builtin else [builtin_specs_dir()]) + dirs)
         if problems:
             for p in problems:
                 typer.echo(str(p), err=True)

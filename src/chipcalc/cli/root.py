@@ -41,7 +41,9 @@ PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"chipcalc: error: {message}", err=True)
+    from chipcalc.core.errors import one_line
+
+    typer.echo(f"chipcalc: error: {one_line(message)}", err=True)  # a value typed with a newline in it
     raise typer.Exit(code)
 
 
