@@ -7,6 +7,8 @@ of its compute time and its memory time:
   the GEMM precision's peak x ``mfu``; bytes = those weights (split by TP) / (HBM x ``mbu``);
 * routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
   tokens touch (uniform routing); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
+  a grouped expert GEMM of M tokens per expert runs at M / (M + ``expert_gemm_half_tokens``) of the
+  achievable peak and bandwidth (small GEMMs reach neither);
 * attention: FLOPs over the context at the BF16 peak; bytes = the KV cache read (decode) or written
   (prefill).
 
@@ -89,7 +91,10 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     if s.moe:
         busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
         touched = o.touch(x.k, x.E, ct * s.ep) * s.held  # hot experts get more tokens, not more experts touched
-        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched))
+        per_expert = busy * s.ep * x.k / x.E  # tokens one expert's grouped GEMM multiplies per step
+        eff = per_expert / (per_expert + x.gemm_half)  # small grouped GEMMs reach neither peak nor bandwidth
+        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak * eff,
+                      x.expert * x.moe_layers * x.w * touched / eff))
     dqk, dv = (x.dqk_decode, x.dv_decode) if phase == "decode" else (x.dqk_prefill, x.dv_prefill)
     kinds.append((x.heads * (dqk + dv) * flop2 * x.layers * attn_context * ct, peak_a, kv_bytes))
     c_times = [f / pk for f, pk, _ in kinds]

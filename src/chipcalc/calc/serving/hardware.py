@@ -15,7 +15,7 @@ from chipcalc.core.figure import Figure, Provenance
 #: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
          "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed", "expert_imbalance", "serving_workspace",
-         "activation_factor", "prefill_chunk_tokens")
+         "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens")
 #: Precision of activations on the wire and of the attention math.
 ACT_PRECISION = "bf16"
 
@@ -38,6 +38,7 @@ class Knobs:
     workspace: Figure  # per rank: communication buffers, kernel workspace
     activation: Figure  # live activations per token in a step, in hidden sizes
     chunk: Figure  # prompt tokens of one prefill forward pass
+    gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
 
 
 def knobs(catalog: Any, overrides: dict[str, Figure] | None = None) -> Knobs:

@@ -33,7 +33,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "power": hw.power, "chips_total": hw.chips_total, "per_chip": hw.per_chip,
         "mfu": kn.mfu, "mbu": kn.mbu, "link": kn.link, "collective": kn.collective, "layer": kn.layer,
         "usable": kn.usable, "acceptance": kn.acceptance, "exposed": kn.exposed, "imbalance": kn.imbalance,
-        "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk,
+        "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,
         "group_limit": model.get("routing_group_limit"),
         "nrm": p.non_routed_matmul, "nr_matmul": p.non_routed - p.embed_in, "non_routed": p.non_routed,
         "expert": p.expert if moe else 0,
