@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chipcalc.catalog import schema
 from chipcalc.catalog.figures import FigureParser, _closest
-from chipcalc.catalog.meta import parse_marketed, parse_status
+from chipcalc.catalog.meta import parse_layout, parse_marketed, parse_status
 from chipcalc.catalog.read import Raw, RawFile
 from chipcalc.catalog.records import Chip, Model, Part, Source, System, Tier
 from chipcalc.core.errors import Problem
@@ -159,11 +159,12 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
                 fp.problem(file, "tier", f"tier '{t.name}' has {t.size.q.m:g} chips per domain, more than the system's {count.q.m:g}")
     status = parse_status(d, file, fp)
     marketed = parse_marketed(d, file, fp, sid, count, chip.get("dies") if chip is not None else None)
+    layout = parse_layout(d, file, fp, sid, count)
     if len(fp.problems) > n_before or chip is None or count is None:
         return None
     return System(id=sid, name=d["name"], vendor=d["vendor"], chip=chip, chips=count, tiers=tuple(tiers),
                   parts=tuple(parts), power=power, reported=reported, file=file, notes=str(d.get("notes", "")),
-                  status=status, marketed=marketed)
+                  status=status, marketed=marketed, layout=layout)
 
 
 def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:

@@ -76,3 +76,31 @@ def parse_marketed(d: dict[str, Any], file: str, fp: FigureParser, sid: str, chi
                                            "chips counts packages: fix chips, counts or the value")
         return None
     return MarketedCount(fig, counts)
+
+
+def parse_layout(d: dict[str, Any], file: str, fp: FigureParser, sid: str, chips: Figure | None) -> dict[str, Figure]:
+    """``[layout]``: cabinets, compute/network cabinets, nodes and chips per node, each a sourced count.
+    Where given, nodes x chips_per_node must equal chips and compute + network cabinets the cabinets."""
+    raw = d.get("layout")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        fp.problem(file, "layout", "must be a table of counts ([layout] with cabinets, nodes, ...)")
+        return {}
+    out: dict[str, Figure] = {}
+    for key, entry in raw.items():
+        if key not in schema.LAYOUT_FIGURES:
+            fp.problem(file, f"layout.{key}", f"unknown layout count; allowed: {', '.join(schema.LAYOUT_FIGURES)}")
+            continue
+        f = fp.figure(entry, "count", file, f"layout.{key}", f"{sid}.layout.{key}", allow_alternatives=False)
+        if f is not None:
+            out[key] = f
+    m = {k: f.q.m for k, f in out.items()}
+    if chips is not None and "nodes" in m and "chips_per_node" in m and m["nodes"] * m["chips_per_node"] != chips.q.m:
+        fp.problem(file, "layout.nodes", f"{m['nodes']:g} nodes x {m['chips_per_node']:g} chips per node is not the "
+                                         f"system's {chips.q.m:g} chips; fix one of them")
+    if {"cabinets", "compute_cabinets", "network_cabinets"} <= set(m) and \
+            m["compute_cabinets"] + m["network_cabinets"] != m["cabinets"]:
+        fp.problem(file, "layout.cabinets", f"{m['compute_cabinets']:g} compute + {m['network_cabinets']:g} network "
+                                            f"cabinets is not {m['cabinets']:g}; fix one of them")
+    return out

@@ -102,6 +102,7 @@ class System:
     notes: str = ""
     status: Status | None = None
     marketed: MarketedCount | None = None
+    layout: dict[str, Figure] = field(default_factory=dict)  # cabinets, nodes, chips_per_node, ...
 
     def tier(self, kind: str) -> Tier | None:
         for t in self.tiers:

@@ -65,7 +65,15 @@ SYSTEM_FIGURES: dict[str, tuple[str, str, str]] = {
     "power": ("power", "all-in system power", "kW"),
 }
 SYSTEM_META = {"id", "name", "vendor", "chip", "year", "notes", "tier", "part", "reported",
-               "marketed_count"} | STATUS_META
+               "marketed_count", "layout"} | STATUS_META
+#: ``[layout]`` of a system: how its chips sit in nodes and cabinets (counts, each sourced).
+LAYOUT_FIGURES = {
+    "cabinets": "cabinets (racks) in all",
+    "compute_cabinets": "cabinets holding accelerators",
+    "network_cabinets": "cabinets holding only switches (bus, communications)",
+    "nodes": "servers (nodes) holding accelerators",
+    "chips_per_node": "accelerator packages per node",
+}
 TIER_FIGURES = {
     "size": ("count", "chips in one domain of this tier", ""),
     "bandwidth": ("bandwidth", "bandwidth per chip, per direction", "GB/s"),
