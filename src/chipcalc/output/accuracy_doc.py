@@ -105,7 +105,7 @@ def _group_line(rs: list, phase: str, vendor: str | None) -> list[str]:
     for fitted, label in ((True, "used for fitting"), (False, "not used for fitting")):
         f = summarize(rs, phase, vendor, fitted)
         if f is not None and e.fitted:
-            out.append(f"  - {label}: {f.n} points, {f.lo:.2f}–{f.hi:.2f}, mean error factor {f.log_error:.2f}.")
+            out.append(f"  - {label}: {f.n} point{'s' if f.n != 1 else ''}, {f.lo:.2f}–{f.hi:.2f}, mean error factor {f.log_error:.2f}.")
     return out
 
 
@@ -184,8 +184,8 @@ assumption's value was chosen by looking at measurements, its text says which po
 - **Fixed costs of small steps.** Decode steps of a few tokens per rank are dominated by kernel launches,
   synchronisation and the fixed cost of each all-to-all; the model has one cost per layer
   (`layer_overhead`) and one per collective (`collective_overhead`), the same everywhere.
-- **Overlap.** `comm_exposed` is the share of communication two micro-batches leave exposed; engines
-  achieve different overlaps in prefill and decode, and the model uses one figure.
+- **Overlap.** `comm_exposed_prefill` and `comm_exposed_decode` are the shares of communication two
+  micro-batches leave exposed; engines achieve different overlaps, and the model uses one figure per phase.
 - **Expert placement.** Every rank holds its share of routed experts and computes the shared expert; the
   dedicated shared-expert and redundant-expert ranks of large-EP deployments are not modelled, and
   `expert_imbalance` stands for whatever balancing the engine achieved.

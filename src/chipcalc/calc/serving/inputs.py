@@ -32,7 +32,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "out_bw": hw.out.bandwidth if hw.out else None, "out_lat": hw.out.latency if hw.out else None,
         "power": hw.power, "chips_total": hw.chips_total, "per_chip": hw.per_chip,
         "mfu": kn.mfu, "mbu": kn.mbu, "link": kn.link, "collective": kn.collective, "layer": kn.layer,
-        "usable": kn.usable, "acceptance": kn.acceptance, "exposed": kn.exposed, "imbalance": kn.imbalance,
+        "usable": kn.usable, "acceptance": kn.acceptance, "exposed_decode": kn.exposed_decode, "exposed_prefill": kn.exposed_prefill, "alltoall": kn.alltoall, "imbalance": kn.imbalance,
         "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,
         "group_limit": model.get("routing_group_limit"),
         "nrm": p.non_routed_matmul, "nr_matmul": p.non_routed - p.embed_in, "non_routed": p.non_routed,
