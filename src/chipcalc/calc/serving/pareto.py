@@ -55,14 +55,6 @@ class Front:
     context: int
 
 
-def _powers(n: int) -> list[int]:
-    out, x = [], 1
-    while x <= n:
-        out.append(x)
-        x *= 2
-    return out
-
-
 def _batches(limit: int) -> Any:
     import numpy as np
 
