@@ -16,6 +16,7 @@ from chipcalc.calc import workload
 from chipcalc.calc.serving.compiled import Outputs, setup_for
 from chipcalc.calc.serving.hardware import hardware
 from chipcalc.calc.serving.layout import _count, layout, shape
+from chipcalc.calc.serving.search import _powers
 from chipcalc.core.errors import ChipcalcError, UsageError
 from chipcalc.core.figure import Provenance
 
