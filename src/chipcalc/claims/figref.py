@@ -4,7 +4,7 @@
     <chip>.<figure>.per_die         ascend-910c.hbm_bandwidth.per_die
     <system>.<figure>               per chip as the system has it (links from its tiers)
     <system>.<figure>_total         chips x per-chip figure: cloudmatrix384.bf16_dense_total
-    <system>.chips | .power | .power_per_chip | .power_bottom_up | .reported.<figure>
+    <system>.chips | .dies_total | .power | .power_per_chip | .power_bottom_up | .reported.<figure>
     <model>.<figure>                deepseek-r1.params_active
     volume.<id>                     a sourced production / shipment volume (specs/fleets.toml)
     assumption.<name>               a named assumption (e.g. assumption.mbu)
@@ -31,7 +31,7 @@ def _scaled(fig: Figure, factor: Figure, op: str) -> Figure:
     f = (lambda x: x * factor) if op == "*" else (lambda x: x / factor)
     return replace(f(fig), alternatives=tuple(f(a) for a in fig.alternatives))
 
-_SYSTEM_EXTRA = ("chips", "power", "power_per_chip", "power_bottom_up")
+_SYSTEM_EXTRA = ("chips", "dies_total", "power", "power_per_chip", "power_bottom_up")
 
 
 def _chip_figure_names() -> list[str]:
@@ -46,7 +46,7 @@ def names(cat: Any) -> list[str]:
     for c in cat.chips.values():
         out += [f"{c.id}.{k}" for k in c.figures]
     for s in cat.systems.values():
-        out += [f"{s.id}.{k}" for k in _SYSTEM_EXTRA]
+        out += [f"{s.id}.{k}" for k in _SYSTEM_EXTRA if k != "dies_total" or s.chip.get("dies") is not None]
         for k in s.chip.figures:
             out += [f"{s.id}.{k}", f"{s.id}.{k}_total"]
         out += [f"{s.id}.reported.{k}" for k in s.reported]
@@ -147,6 +147,12 @@ def _system(cat: Any, system: Any, rest: str, name: str, pick: Callable[[Figure]
 
     if rest == "chips":
         return pick(system.chips)
+    if rest == "dies_total":  # packages x dies per package: what a vendor counting dies counts
+        dies = system.chip.get("dies")
+        if dies is None:
+            raise ExprError(f"{name}: {system.chip.id} has no 'dies' figure ({system.chip.file}); "
+                            f"dies cannot be counted (use {system.id}.chips for packages)")
+        return _scaled(pick(system.chips), dies, "*")
     if rest == "power":
         if system.power is not None:
             return pick(system.power).to("kW")
