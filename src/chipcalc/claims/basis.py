@@ -94,7 +94,8 @@ def mismatches(cat: Any, node: Any) -> list[str]:
                    f"{_one(cb) or '/'.join(sorted(cb))} on the other")
     la = {t.level for t in a if t.level}
     lb = {t.level for t in b if t.level}
-    if la and lb and la != lb:
+    bare = all(isinstance(n, expr.Ref) for n in pair)  # "131072 * b200.fp4_dense" is a system on its own
+    if bare and la and lb and la != lb:
         out.append(f"levels differ: {'/'.join(sorted(la))} on one side, {'/'.join(sorted(lb))} on the other")
     sa = {t.system for t in a if t.system}
     sb = {t.system for t in b if t.system}
@@ -114,6 +115,9 @@ def _sizes(cat: Any, a: str, b: str) -> str:
         dies = s.chip.get("dies")
         if dies is not None and float(dies.q.m_as("")) != 1:
             text += f" ({fmt_number(n * float(dies.q.m_as('')))} dies)"
+        cabinets = getattr(s, "layout", {}).get("cabinets")
+        if cabinets is not None:
+            text += f" in {fmt_number(float(cabinets.q.m_as('')))} cabinets"
         return text
 
-    return f"a system against a system of another size ({size(a)}; {size(b)}): a whole-system ratio, not a per-chip one"
+    return f"whole systems of different sizes ({size(a)}; {size(b)}): a ratio of totals, not a per-chip one"

@@ -31,11 +31,12 @@ class ReadingVerdict:
     def text(self) -> str:
         if self.holds is None:
             return f"{self.label}: unresolved: {self.reason}"
-        word = "holds" if self.holds else "does not hold"
+        text = f"{self.label}: {'holds' if self.holds else 'does not hold'}" + (f": {self.margin}" if self.margin else "")
+        if self.robust_short and self.robust_short != "robust":
+            text += f"; {self.robust_short}"
         if self.assumed:
-            word += f" (rests on assumption {', '.join(self.assumed)})"
-        return f"{self.label}: {word}" + (f" ({self.margin})" if self.margin else "") + \
-            (f"; {self.robust_short}" if self.robust_short and self.robust_short != "robust" else "")
+            text += f"; rests on assumption {', '.join(self.assumed)}"
+        return text
 
 
 @dataclass(frozen=True)
