@@ -183,6 +183,7 @@ def test_dies_total_counts_packages_times_dies(catalog):
     ("ratio(cloudmatrix384.bf16_dense_total, gb200.bf16_dense) > 1", "levels differ: system on one side, package"),
     ("ascend-910c.hbm_capacity.per_die < h20.hbm_capacity", "levels differ: die on one side, package"),
     ("ratio(cloudmatrix384.dies_total, gb200-nvl72.chips) > 1", "counts differ: dies on one side, packages"),
+    ("ratio(atlas-950-superpod.marketed_count, vera-rubin-nvl144.marketed_count) > 1", "counts differ: packages on one side, dies"),
 ])
 def test_basis_names_the_mismatch(catalog, text, fragment):
     notes = basis.mismatches(catalog, expr.parse(text))

@@ -46,7 +46,7 @@ def hygiene_problems(cat) -> list[Problem]:
     return problems
 
 
-_BINARY = ("kibi", "mebi", "gibi", "tebi", "pebi", "exbi")
+_BINARY = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "kibi", "mebi", "gibi", "tebi", "pebi", "exbi")
 _BINARY_WORDS = ("KiB", "MiB", "GiB", "TiB", "PiB", "1024", "2**", "2^")
 
 

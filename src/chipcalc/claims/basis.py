@@ -35,6 +35,9 @@ def trait(cat: Any, ref: str) -> Trait:
             return Trait(ref, "system", counts="packages", system=head)
         if rest == "dies_total":
             return Trait(ref, "system", counts="dies", system=head)
+        if rest == "marketed_count":  # the vendor's headline count says what it counts
+            marketed = getattr(cat.systems[head], "marketed", None)
+            return Trait(ref, "system", counts=marketed.counts if marketed else "", system=head)
         key, level = rest, "package"
         if rest.startswith("reported."):
             key, level = rest.split(".", 1)[1], "system"
