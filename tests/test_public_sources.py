@@ -19,7 +19,8 @@ def files():
             yield p
         elif p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix in TEXT and "__pycache__" not in f.parts and ".egg-info" not in str(f):
+                hidden = any(part.startswith(".") for part in f.relative_to(p).parts)  # .venv-*, .ipynb_checkpoints
+                if f.is_file() and f.suffix in TEXT and not hidden and "__pycache__" not in f.parts and ".egg-info" not in str(f):
                     yield f
 
 
