@@ -10,6 +10,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -27,6 +28,7 @@ from chipcalc.cli.root import (
 def list_cmd(
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -36,7 +38,7 @@ def list_cmd(
         from chipcalc.output.cluster_tables import list_tables
 
         cat = _catalog(specs)
-        emit(list_tables(cat), fmt, output, force, cat)
+        emit(list_tables(cat), fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -49,6 +51,7 @@ def chip_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -64,7 +67,7 @@ def chip_cmd(
         chip = cat.chip(name)
         if per == "die" and chip.get("dies") is None:
             raise UsageError(f"{chip.id} has no 'dies' figure in {chip.file}; per-die figures cannot be derived")
-        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True)
+        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True, fragment=fragment)
 
     guarded(body)
 
@@ -76,6 +79,7 @@ def compare_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -90,7 +94,7 @@ def compare_cmd(
             raise UsageError("compare needs at least two chips, e.g. `chipcalc compare ascend-910c h20`")
         cat = _catalog(specs, sets, prefer)
         chips = [cat.chip(n) for n in names]
-        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges)
+        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
@@ -103,6 +107,7 @@ def cluster_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -142,7 +147,7 @@ def cluster_cmd(
             if ranges:
                 cat = replace(cat, notes=[*cat.notes, "Ranges: interval arithmetic over every figure's [low, high] (worst case; "
                                           "exact for monotone functions of independent inputs, conservative otherwise)."])
-        emit(tables, fmt, output, force, cat, ranges=ranges_on)
+        emit(tables, fmt, output, force, cat, ranges=ranges_on, fragment=fragment)
 
     guarded(body)
 

@@ -10,6 +10,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     SetOpt,
@@ -30,6 +31,7 @@ def sensitivity_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -60,7 +62,7 @@ def sensitivity_cmd(
         still = len(swings) - len(moving)
         t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
                        f"at nominal; {still} of them do not move this metric and are not shown.")
-        emit([t], fmt, output, force, cat)
+        emit([t], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -89,6 +91,7 @@ def sweep_latency_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -114,7 +117,7 @@ def sweep_latency_cmd(
         else:
             if len(b) * len(c) > PIVOT_LIMIT:
                 raise UsageError(f"{len(b) * len(c):,} points are too many for a {f} table; use --format csv or json")
-            emit([_pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
+            emit([_pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat, fragment=fragment)
             return
         _write(text, output, force, f, len(res.batch))
 

@@ -7,6 +7,7 @@ from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, System
 from chipcalc.catalog.store import Catalog
 from chipcalc.core.figure import Figure
+from chipcalc.core.format import fmt_count
 from chipcalc.output.table import Cell, Table, ratio_cell
 
 _label = cluster.label_of
@@ -49,13 +50,19 @@ def chip_table(chip: Chip, per: str = "package") -> Table:
             if fig is None:
                 continue
         unit = _unit(name)
-        t.add(name, _label(name), unit, [fig], detail=f"({fig.note})" if fig.note else "")
+        label = _label(name) if per != "die" or name == "dies" else per_die_label(_label(name))
+        t.add(name, label, unit, [fig], detail=f"({fig.note})" if fig.note else "")
         for alt in fig.alternatives if per != "die" else chip.get(name).alternatives:
             a = alt if per != "die" else alt / dies
             t.add(f"{name}.alt", "  alternative", unit, [a], detail=f"({alt.note})" if alt.note else "")
     if chip.notes:
         t.notes.append(f"Notes: {chip.notes}")
     return t
+
+
+def per_die_label(label: str) -> str:
+    """A chip-sheet label for a per-die figure: "per chip" becomes "per die", else ", per die" is added."""
+    return label.replace("per chip", "per die") if "per chip" in label else f"{label}, per die"
 
 
 def _short(text: str, n: int = 90) -> str:
@@ -141,7 +148,7 @@ def power_table(s: System) -> Table:
     pb = cluster.power_breakdown(s)
     t = Table(f"Power breakdown: {s.name}", ["count", "per unit", "total"], key=f"cluster.power.{s.id}")
     for ln in pb.lines:
-        t.add(ln.name, ln.name, "kW", [Cell(text=f"{ln.count.q.m:g}" + ("*" if ln.count.assumed else "")),
+        t.add(ln.name, ln.name, "kW", [Cell(text=fmt_count(ln.count.q.m) + ("*" if ln.count.assumed else "")),
                                          Cell(text=_per_unit(ln.unit_power)), ln.total])
     if pb.bottom_up is not None:
         t.add("bottom_up", "bottom-up sum", "kW", [Cell(blank=True), Cell(blank=True), pb.bottom_up])

@@ -11,6 +11,7 @@ from chipcalc.calc import workload
 from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, Model, System
 from chipcalc.core.figure import Figure
+from chipcalc.core.format import fmt_count
 from chipcalc.output.table import Cell, Table, ratio_cell
 
 # -- the model card ------------------------------------------------------------------------------
@@ -177,14 +178,14 @@ def _setup(model: Model, cases: list[Case], kn: L.Knobs, req: Request, cols: lis
               cols, key="latency.setup")
     unit_of = lambda c: "dies" if c.hw.device == "die" else "chips"  # noqa: E731
     _add(t, "target", "target", "", [c.hw.system.name if c.hw.system else c.hw.chip.name for c in cases], ratio)
-    _add(t, "chips", "chips used (packages)", "", [str(c.lay.chips) for c in cases], ratio)
-    _add(t, "ranks", "ranks (one per package or per die)", "", [f"{c.lay.ranks} {unit_of(c)}" for c in cases], ratio)
+    _add(t, "chips", "chips used (packages)", "", [fmt_count(c.lay.chips) for c in cases], ratio)
+    _add(t, "ranks", "ranks (one per package or per die)", "", [f"{fmt_count(c.lay.ranks)} {unit_of(c)}" for c in cases], ratio)
     _add(t, "per_chip", "ranks per chip", "", [c.hw.per_chip if isinstance(c.hw.per_chip, Figure) else "1" for c in cases], ratio)
     _add(t, "parallel", "parallelism", "", [f"TP{c.lay.tp} EP{c.lay.ep} DP{c.lay.ranks // c.lay.tp}" for c in cases], ratio)
     if workload.is_moe(model):
         _add(t, "experts_per_rank", "routed experts per rank per layer", "", [str(L.experts_held(model, c.lay)) for c in cases], ratio)
-    _add(t, "batch", "batch (sequences per chip)", "", [str(c.batch) for c in cases], ratio)
-    _add(t, "context", "context (tokens of KV per sequence)", "", [str(c.context) for c in cases], ratio)
+    _add(t, "batch", "batch (sequences per chip)", "", [fmt_count(c.batch) for c in cases], ratio)
+    _add(t, "context", "context (tokens of KV per sequence)", "", [fmt_count(c.context) for c in cases], ratio)
     if req.mtp:
         _add(t, "mtp", "speculative (MTP) tokens per step", "", [str(c.lay.mtp) for c in cases], ratio)
     cu = schema.compute_unit(req.precision)
@@ -267,4 +268,4 @@ def _num(arr: Any, i: int) -> str:
     import numpy as np
 
     a = np.asarray(arr).ravel()
-    return f"{float(a[i] if a.size > 1 else a[0]):g}"
+    return fmt_count(float(a[i] if a.size > 1 else a[0]))
