@@ -20,9 +20,12 @@ def row_display(row: Row) -> Display:
 
 
 def _cell_display(cell: Cell, shown: Display) -> Display:
+    """A cell with a unit of its own (a ratio, a claim's measured value) is shown on its own terms."""
     if cell.unit is None:
         return shown
-    return Display("x") if cell.unit == "x" else Display(cell.unit)
+    if cell.unit == "x" or cell.fig is None:
+        return Display(cell.unit)
+    return display([bounds(cell.fig, cell.unit)[0]], cell.unit)
 
 
 def cell_text(cell: Cell, shown: Display | str, ranges: bool) -> str:
@@ -69,8 +72,10 @@ def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[l
 
 
 def is_numeric(cell: Cell) -> bool:
-    """A cell that holds a number (right-aligned in HTML and LaTeX)."""
-    return cell.fig is not None or (not cell.text and not cell.blank)
+    """A cell that holds a number, or a count as text (right-aligned in HTML and LaTeX)."""
+    if cell.fig is not None or (not cell.text and not cell.blank):
+        return True
+    return cell.text[:1].isdigit()
 
 
 # -- footnotes -----------------------------------------------------------------------------------------

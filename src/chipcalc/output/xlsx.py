@@ -2,7 +2,8 @@
 
 Numbers are numbers (full precision, in the unit named beside them), so a spreadsheet can compute with
 them. Per value column of a table: the value, its unit (empty for ratios and counts), low, high, and the
-basis (sourced or assumed, the source ids and assumption names, which the last two sheets list).
+basis (sourced or assumed, and the tags S1, A1, ... of the sources and assumptions, which the last two
+sheets list with their ids, titles, URLs and reasons).
 openpyxl is imported only here.
 """
 
@@ -13,7 +14,6 @@ import math
 import re
 from typing import Any
 
-from chipcalc.core.format import _basis as figure_basis
 from chipcalc.output.cells import cell_unit, notes
 from chipcalc.output.table import Refs, Table, bounds
 
@@ -51,6 +51,20 @@ def _num(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _basis(fig: Any, refs: Refs) -> str:
+    """``sourced: S1 S2`` or ``assumed: S1 A1``, and ``(range: S3)`` for the sources of a range: the tags of
+    the Sources and Assumptions sheets."""
+    from chipcalc.core.figure import Figure
+
+    tags = refs.cite(fig)
+    text = f"{fig.status}: {' '.join(tags)}"
+    if fig.has_range and (fig.range_prov.sources or fig.range_prov.assumptions):
+        extra = [t for t in refs.cite(Figure(fig.q, fig.range_prov)) if t not in tags]
+        if extra:
+            text += f" (range: {' '.join(extra)})"
+    return text
+
+
 def _table_sheet(ws: Any, t: Table, refs: Refs, bold: Any) -> None:
     ws.append([t.title])
     ws["A1"].font = bold
@@ -66,10 +80,9 @@ def _table_sheet(ws: Any, t: Table, refs: Refs, bold: Any) -> None:
             if c.fig is None:
                 line += [c.text if (c.text or c.blank) else "n/a", None, None, None, None]
                 continue
-            refs.cite(c.fig)
             unit = cell_unit(c, row)
             n, lo, hi = bounds(c.fig, unit)
-            line += [_num(n), unit or None, _num(lo), _num(hi), figure_basis(c.fig, most=1000)]
+            line += [_num(n), unit or None, _num(lo), _num(hi), _basis(c.fig, refs)]
         if row.detail:
             line.append(row.detail)
         ws.append(line)
@@ -113,7 +126,7 @@ def render_xlsx(tables: list[Table], catalog: Any) -> bytes:
         for cell in ws[1]:
             cell.font = bold
         ws.freeze_panes = "A2"
-    # A fixed creation date: the same tables give the same file.
+    # A fixed creation date rather than the clock: the file tells what it holds, not when it was made.
     import datetime
 
     wb.properties.created = wb.properties.modified = datetime.datetime(2000, 1, 1)
