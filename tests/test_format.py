@@ -45,7 +45,9 @@ def test_counts_take_suffixes_where_large(x, text):
     ([1e308], "FLOPS", "FLOPS", ["1e308"]),
     ([5e17], "FLOP", "PFLOP", ["500"]),
     ([70_272], "B", "kB", ["70.27"]),
-    ([2e6, 3e5], "token/s", "token/s", ["2 M", "0.3 M"]),  # one suffix for the row
+    ([2e6, 3e5], "token/s", "token/s", ["2,000,000", "300,000"]),  # the smallest sets the row's suffix: none
+    ([2e9, 3e6], "", "", ["2,000 M", "3 M"]),
+    ([1e13, 5], "", "", ["10 T", "5e-12 T"]),  # ten digits or more: the largest decides
     ([0.3008], "x", "x", ["0.3008"]),
 ])
 def test_one_display_unit_per_row(values, unit, shown, texts):

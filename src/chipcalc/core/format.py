@@ -52,9 +52,9 @@ def fmt_sci(x: float) -> str:
     return f"{mant}e{int(exp)}"
 
 
-def fmt_number(x: float) -> str:
-    """One number: four significant figures, thousands separated below a million, scientific beyond
-    (and below 0.001)."""
+def fmt_number(x: float, exact_to: float = COUNT_SUFFIX_FROM) -> str:
+    """One number: four significant figures, thousands separated below ``exact_to`` (a million),
+    scientific beyond (and below 0.001)."""
     if _bad(x):
         return "n/a"
     x = float(x)
@@ -63,7 +63,7 @@ def fmt_number(x: float) -> str:
     ax = abs(x)
     if ax == 0:
         return "0"
-    if ax >= COUNT_SUFFIX_FROM or ax < 1e-3:
+    if ax >= exact_to or ax < 1e-3:
         return fmt_sci(x)
     if ax >= 1000:
         return f"{x:,.0f}"
@@ -112,6 +112,7 @@ class Display:
     suffix: str = ""
     divisor: float = 1.0
     sci: bool = False
+    exact_to: float = COUNT_SUFFIX_FROM  # a row of counts below a billion keeps them exact (200,000 and 1,000,000)
 
     def text(self, x: float) -> str:
         if _bad(x):
@@ -120,7 +121,7 @@ class Display:
             return fmt_sci(float(x))
         if self.suffix:
             return f"{fmt_number(float(x) / self.divisor)} {self.suffix}"
-        return fmt_number(float(x))
+        return fmt_number(float(x), self.exact_to)
 
 
 def _largest(values: Iterable[Any]) -> float:
@@ -177,10 +178,28 @@ def display(values: Iterable[Any], unit: str) -> Display:
         top_name, top = COUNT_SUFFIXES[0]
         if big / top >= TOO_MANY_DIGITS:
             return Display(unit, sci=True)
+        small = _smallest(values)
+        # the suffix that keeps the row's smallest value at 1 or more (200,000 and 1,000,000 stay exact),
+        # unless the largest would then need ten digits or more
+        by = small if big / _divisor(small) < 1e9 else big
         for name, div in COUNT_SUFFIXES:
-            if big >= div:
+            if by >= div:
                 return Display(unit, name, div)
+        return Display(unit, exact_to=1e9)
     return Display(unit)
+
+
+def _divisor(x: float) -> float:
+    return next((div for _, div in COUNT_SUFFIXES if x >= div), 1.0)
+
+
+def _smallest(values: Iterable[Any]) -> float:
+    """The smallest nonzero finite absolute value."""
+    import numpy as np
+
+    xs = [abs(x) for v in values if v is not None for x in np.asarray(v, dtype=float).ravel().tolist()]
+    xs = [x for x in xs if math.isfinite(x) and x > 0]
+    return min(xs) if xs else 0.0
 
 
 def unit_for(figs: list[Any]) -> str:
@@ -195,7 +214,9 @@ def unit_for(figs: list[Any]) -> str:
         return ""
     ladder = _ladder(q)
     if ladder is None:
-        return f"{q.units:~P}"
+        import re
+
+        return re.sub(r"\btok\b", "token", f"{q.units:~P}")  # token/s, not pint's tok/s
     base, units = ladder
     big = _largest(f.q.m_as(base) for f in present)
     best = units[0]

@@ -13,27 +13,35 @@ ASSUMED_MARK = "*"
 RANGE_MARK = "†"
 
 
+def _in_row(cell: Cell, row_unit: str | None) -> bool:
+    return cell.unit is None or (row_unit is not None and cell.unit == row_unit)
+
+
 def row_display(row: Row) -> Display:
-    """The one unit (and number style) for every figure of a row that has no unit of its own."""
-    values = [bounds(c.fig, row.unit)[0] for c in row.cells if c.fig is not None and c.unit is None]
+    """The one unit (and number style) for every figure of a row that has no other unit of its own."""
+    values = [bounds(c.fig, row.unit)[0] for c in row.cells if c.fig is not None and _in_row(c, row.unit)]
     return display(values, row.unit)
 
 
-def _cell_display(cell: Cell, shown: Display) -> Display:
+def _cell_display(cell: Cell, shown: Display, row_unit: str | None = None) -> Display:
     """A cell with a unit of its own (a ratio, a claim's measured value) is shown on its own terms."""
-    if cell.unit is None:
+    if _in_row(cell, row_unit):
         return shown
     if cell.unit == "x" or cell.fig is None:
         return Display(cell.unit)
     return display([bounds(cell.fig, cell.unit)[0]], cell.unit)
 
 
-def cell_text(cell: Cell, shown: Display | str, ranges: bool) -> str:
+def cell_text(cell: Cell, shown: Display | str, ranges: bool, row_unit: str | None = None) -> str:
+    """One cell as text in its row's display (``shown``; ``row_unit`` is the unit the table named)."""
     if cell.fig is None:
         return cell.text if cell.text or cell.blank else "n/a"
-    d = _cell_display(cell, shown if isinstance(shown, Display) else display([], shown))
+    shown = shown if isinstance(shown, Display) else display([], shown)
+    d = _cell_display(cell, shown, row_unit)
     n, lo, hi = bounds(cell.fig, d.unit)
     s = d.text(n) + ("×" if d.unit == "x" else "")
+    if cell.unit is not None and d.unit not in ("", "x") and d.unit != shown.unit:
+        s += f" {d.unit}"  # a unit of its own, not the row's: said in the cell
     if cell.fig.assumed:
         s += ASSUMED_MARK
     if cell.fig.has_range:
@@ -63,7 +71,7 @@ def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[l
     body = []
     for row in table.rows:
         shown = row_display(row)
-        cells = [cell_text(c, shown, ranges) for c in row.cells]
+        cells = [cell_text(c, shown, ranges, row.unit) for c in row.cells]
         basis = _basis(row, refs, ranges)
         if row.detail:
             basis = f"{basis} {row.detail}".strip()

@@ -6,8 +6,6 @@ from chipcalc.calc import cluster
 from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, System
 from chipcalc.catalog.store import Catalog
-from chipcalc.core.figure import Figure
-from chipcalc.core.format import fmt_count
 from chipcalc.output.table import Cell, Table, ratio_cell
 
 _label = cluster.label_of
@@ -148,8 +146,8 @@ def power_table(s: System) -> Table:
     pb = cluster.power_breakdown(s)
     t = Table(f"Power breakdown: {s.name}", ["count", "per unit", "total"], key=f"cluster.power.{s.id}")
     for ln in pb.lines:
-        t.add(ln.name, ln.name, "kW", [Cell(text=fmt_count(ln.count.q.m) + ("*" if ln.count.assumed else "")),
-                                         Cell(text=_per_unit(ln.unit_power)), ln.total])
+        per_unit = Cell(fig=ln.unit_power.to("W"), unit="W") if ln.unit_power is not None else Cell(text="unknown")
+        t.add(ln.name, ln.name, "kW", [Cell(fig=ln.count, unit=""), per_unit, ln.total])
     if pb.bottom_up is not None:
         t.add("bottom_up", "bottom-up sum", "kW", [Cell(blank=True), Cell(blank=True), pb.bottom_up])
     if pb.reported is not None:
@@ -159,14 +157,6 @@ def power_table(s: System) -> Table:
     if pb.reported is None:
         t.notes.append("No source gives this system's all-in power; the bottom-up sum is used.")
     return t
-
-
-def _per_unit(fig: Figure | None) -> str:
-    if fig is None:
-        return "unknown"
-    from chipcalc.core.format import fmt_number
-
-    return f"{fmt_number(fig.m('W'))} W" + ("*" if fig.assumed else "")
 
 
 def crosscheck_table(s: System) -> Table:

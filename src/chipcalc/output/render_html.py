@@ -97,7 +97,7 @@ def table_html(t: Table, refs: Refs, ranges: bool, *, heading: str = "h2", inlin
         sub = ' class="sub"' if row.label.startswith(" ") else ""
         cells = [f"<td{sub}>{e(label)}</td>", f"<td>{e(shown.unit)}</td>"]
         for c in row.cells:
-            text = cell_text(c, shown, ranges)
+            text = cell_text(c, shown, ranges, row.unit)
             cells.append(f'<td class="num"{right}>{e(text)}</td>' if is_numeric(c) else f"<td>{e(text)}</td>")
         cells.append(f"<td>{basis.strip()}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")

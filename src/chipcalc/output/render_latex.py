@@ -92,7 +92,7 @@ def table_tex(t: Table, refs: Refs, ranges: bool) -> str:
         label = tex(row.label.strip())
         if row.label.startswith(" "):
             label = r"\quad " + label
-        cells = [cell_text(c, shown, ranges) for c in row.cells]
+        cells = [cell_text(c, shown, ranges, row.unit) for c in row.cells]
         body = [label, tex(shown.unit, breaks=False)]
         for c, text in zip(row.cells, cells):
             t_ = tex(text, breaks=False)
