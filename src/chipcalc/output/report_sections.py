@@ -53,7 +53,7 @@ def _times(f: Figure | None) -> str | None:
 
 
 def headline_sentence(systems: Sequence[Any], precision: str) -> str:
-    """The headline in one sentence (two systems), e.g. "Per chip, cloudmatrix384 has 0.3008× the BF16 ..."."""
+    """The headline in one sentence (two systems): "Against B, A has 0.3008× the BF16 dense peak per chip, ..."."""
     if len(systems) != 2:
         return ""
     a, b = systems
@@ -61,18 +61,19 @@ def headline_sentence(systems: Sequence[Any], precision: str) -> str:
     p = precision.upper()
     parts = []
     if r["peak_chip"]:
-        parts.append(f"Per chip, {a.name} has {r['peak_chip']} the {p} dense peak of {b.name}")
+        parts.append(f"{r['peak_chip']} the {p} dense peak per chip")
     if r["peak_system"]:
-        n_a, n_b = fmt_number(a.chips.m("")), fmt_number(b.chips.m(""))
-        parts.append(f"as a whole system ({n_a} vs {n_b} chips) {r['peak_system']}")
+        parts.append(f"{r['peak_system']} as a whole system ({fmt_number(a.chips.m(''))} vs {fmt_number(b.chips.m(''))} chips)")
     if r["hbm_bandwidth_system"]:
-        parts.append(f"with {r['hbm_bandwidth_system']} the HBM bandwidth")
-    text = ", ".join(parts)
+        parts.append(f"{r['hbm_bandwidth_system']} the HBM bandwidth")
+    if not parts and not r["power_allin"]:
+        return ""
+    text = f"Against {b.name}, {a.name} has " + ", ".join(parts)
     if r["power_allin"]:
-        text += f", at {r['power_allin']} the all-in power"
+        text += (", at " if parts else "") + f"{r['power_allin']} the all-in power"
         if r["peak_per_kw"]:
             text += f": {r['peak_per_kw']} the {p} compute per kW"
-    return (text + ".") if text else ""
+    return text + "."
 
 
 # -- claims --------------------------------------------------------------------------------------
