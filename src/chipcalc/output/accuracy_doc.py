@@ -19,6 +19,7 @@ from chipcalc.calc.accuracy import Prediction, predict
 from chipcalc.catalog.measurements import Measurement, load_measurements
 from chipcalc.core.errors import ChipcalcError
 from chipcalc.core.figure import Figure
+from chipcalc.core.units import Q
 
 
 def _f(x: float) -> str:
@@ -63,7 +64,7 @@ def render(catalog: Any) -> str:
     lines = [HEADER, "Assumptions used (name: nominal, low–high):", ""]
     for name in L.KNOBS:
         a = catalog.assumption(name)
-        unit = "us" if a.q.dimensionality == catalog.assumption("layer_overhead").q.dimensionality else ""
+        unit = next((u for u in ("us", "GB") if a.q.dimensionality == Q(1, u).dimensionality), "")
         n, lo, hi = (float(v) for v in a.bounds(unit))
         lines.append(f"- `{name}`: {n:g}{' ' + unit if unit else ''} ({lo:g}–{hi:g})")
     lines.append("")

@@ -117,7 +117,8 @@ def serving_tables(catalog: Any, systems: Sequence[Any], model: Any, precision: 
     """`chipcalc latency SYSTEMS MODEL -p PRECISION` at the default batch and context: the tables, or a
     note saying why there are none (a chip without that precision, a model that does not fit)."""
     from chipcalc.calc import serving as L
-    from chipcalc.output.serving_tables import Request, latency_tables, run
+    from chipcalc.calc.serving.request import Request, run
+    from chipcalc.output.serving_tables import latency_tables
 
     req = Request(precision=precision)
     try:
