@@ -119,11 +119,11 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     system and kW, the binding resource. ``batch`` and ``context`` take a number or a list; ``tpot`` a
     target like ``"50 ms"`` (the largest batch that meets it)."""
     from chipcalc.calc import serving as L
+    from chipcalc.calc.serving.request import Request, run
     from chipcalc.core.counts import whole
     from chipcalc.core.errors import UsageError
     from chipcalc.core.figure import Figure, Provenance
     from chipcalc.core.units import check_dimension, parse
-    from chipcalc.calc.serving.request import Request, run
     from chipcalc.output.serving_tables import latency_tables
 
     if not targets:

@@ -52,8 +52,17 @@ def _batch(m: Measurement, model: Any, hw: Any, lay: Any, kn: L.Knobs, kvp: str)
 
 
 def predict(catalog: Any, kn: L.Knobs, m: Measurement) -> Prediction:
-    """The model's tokens/s per chip (and TPOT) for a measured set-up, as Figures with ranges."""
+    """The model's tokens/s per chip (and TPOT) for a measured set-up, as Figures with ranges. A set-up
+    run with perfect expert balance (``perfect_balance = true``, as the experiment states) has an
+    imbalance of 1."""
     s = m.setup
+    if s.get("perfect_balance"):
+        from dataclasses import replace
+
+        from chipcalc.core.figure import Provenance
+        from chipcalc.core.units import Q
+
+        kn = replace(kn, imbalance=Figure(Q(1.0, ""), Provenance.source(m.source, "the run simulates perfect expert balance")))
     model, hw, lay, kvp = _deployment(catalog, kn, m)
     if s["phase"] == "prefill":
         p = L.prefill(model, hw, lay, kn, s["context"], s.get("prefill_tokens"), kvp, s.get("cache_hit", 0.0))

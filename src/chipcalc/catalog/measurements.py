@@ -11,7 +11,7 @@ from typing import Any
 from chipcalc.core.errors import Problem, SpecError, UnitError
 
 SETUP_KEYS = {"target", "model", "phase", "precision", "kv_precision", "device", "chips", "tp", "ep", "mtp",
-              "batch", "context", "prefill_tokens", "isl", "osl", "cache_hit"}
+              "batch", "context", "prefill_tokens", "isl", "osl", "cache_hit", "perfect_balance"}
 #: ``fitted = true`` marks a point an assumption's value was chosen by (reported apart from the rest).
 OTHER_KEYS = {"source", "detail", "tokens_per_chip", "tpot", "tpot_kind", "note", "fitted"}
 PHASES = ("decode", "prefill", "offline")

@@ -230,3 +230,12 @@ def _check_precisions(precs: List[str]) -> None:
     for p in precs:
         if p not in schema.PRECISIONS:
             raise UsageError(f"--precision: unknown precision '{p}'; use one of {', '.join(schema.PRECISIONS)}")
+
+
+def _register_pareto() -> None:
+    from chipcalc.cli.pareto import register_plot
+
+    register_plot(plot_app)
+
+
+_register_pareto()

@@ -23,6 +23,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+@app.callback()
+def _group() -> None:
+    """Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption."""
+    # A callback keeps the app a group of commands even when a call registers only its own command's
+    # module (typer would otherwise run a lone command directly and read its name as an argument).
+
 FORMAT_HELP = ("Output format: plain, github (markdown, md), grid, rst, latex, html, csv, json, xlsx (a file only). "
                "Default: from --output's suffix, else plain.")
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
@@ -33,13 +40,6 @@ ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
 SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
 PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the value from this kind of source: official, paper, analyst or press.", show_default=False)
-
-
-@app.callback()
-def _root() -> None:
-    # A callback keeps `app` a group when a call registers only one command (`chipcalc train ...` imports
-    # only cli.train, and typer would otherwise run a lone command without its name).
-    pass
 
 
 def _fail(message: str, code: int) -> None:
@@ -123,7 +123,7 @@ COMMAND_MODULES = {
     "train": "train",
     "check": "claims", "fleet": "claims",
     "sensitivity": "ranges", "sweep": "ranges",
-    "plot": "plot", "report": "plot",
+    "plot": "plot", "report": "plot", "pareto": "pareto",
 }
 
 

@@ -89,7 +89,7 @@ def latency_cmd(
     isl: Optional[str] = typer.Option(None, "--isl", help="Offline (end-to-end) throughput: input tokens per request (with --osl; default batch: the largest that fits).", show_default=False),
     osl: Optional[str] = typer.Option(None, "--osl", help="Offline throughput: output tokens per request.", show_default=False),
     cache_hit: Optional[str] = typer.Option(None, "--cache-hit", help="Share of prompt tokens a prefix cache serves, e.g. 0.56 (prefill computes only the rest).", show_default=False),
-    overlap: Optional[bool] = typer.Option(None, "--overlap/--no-overlap", help="Two-micro-batch overlap of communication with compute (default: the comm_exposed assumption); --no-overlap exposes all of it.", show_default=False),
+    overlap: Optional[bool] = typer.Option(None, "--overlap/--no-overlap", help="Two-micro-batch overlap of communication with compute (default: the comm_exposed_decode and comm_exposed_prefill assumptions); --overlap hides all it can, --no-overlap exposes all of it.", show_default=False),
     attn_tp: Optional[str] = typer.Option(None, "--attn-tp", help="Attention (and dense FFN) tensor-parallel ranks; the same as --tp.", show_default=False),
     attn_dp: Optional[str] = typer.Option(None, "--attn-dp", help="Attention data-parallel groups: ranks / attention TP (checked against the layout).", show_default=False),
     allow_long_context: bool = typer.Option(False, "--allow-long-context", help="Allow a context above the model's maximum (max_context)."),
@@ -108,9 +108,9 @@ def latency_cmd(
 
     def body() -> None:
         from chipcalc.calc import serving as L
+        from chipcalc.calc.serving.request import Request, run
         from chipcalc.core.errors import UsageError
         from chipcalc.core.units import parse
-        from chipcalc.calc.serving.request import Request, run
         from chipcalc.output.serving_tables import latency_tables
 
         targets = list(names)
@@ -124,8 +124,10 @@ def latency_cmd(
         for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):
             if text is not None:
                 overrides[name] = L.override(cat, name, text, f"--{name.replace('_', '-')} {text}")
-        if overlap is False:
-            overrides["comm_exposed"] = L.override(cat, "comm_exposed", "1", "--no-overlap")
+        if overlap is not None:  # --overlap: hide all the compute can; --no-overlap: hide nothing
+            for name in ("comm_exposed_decode", "comm_exposed_prefill"):
+                overrides[name] = L.override(cat, name, "1" if overlap is False else "0.01",
+                                             "--no-overlap" if overlap is False else "--overlap")
         if sets:  # any assumption, chip, system or model figure: a what-if on the catalog itself
             from chipcalc.catalog.overrides import apply_overrides
 

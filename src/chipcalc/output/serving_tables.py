@@ -116,7 +116,9 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
                                   ("mbu", "achievable fraction of HBM bandwidth (mbu)", kn.mbu, ""),
                                   ("link_efficiency", "achievable fraction of link bandwidth", kn.link, ""),
                                   ("collective_overhead", "fixed cost per collective", kn.collective, "us"),
-                                  ("comm_exposed", "share of communication not hidden by overlap", kn.exposed, ""),
+                                  ("alltoall_overhead", "fixed cost per EP dispatch or combine", kn.alltoall, "us"),
+                                  ("comm_exposed_decode", "share of decode communication not hidden by overlap", kn.exposed_decode, ""),
+                                  ("comm_exposed_prefill", "share of prefill communication not hidden by overlap", kn.exposed_prefill, ""),
                                   ("layer_overhead", "fixed cost per layer per step", kn.layer, "us"),
                                   ("hbm_usable", "usable fraction of HBM", kn.usable, ""),
                                   ("serving_workspace", "workspace per rank", kn.workspace, "GB")):

@@ -9,7 +9,8 @@
   token visits (DeepSeek-V3: 4 of 8 groups). The expected number of distinct nodes a token's k copies hit
   among n is n(1 - (1 - 1/n)^k); the busiest rank sends and receives ``expert_imbalance`` times the mean.
 
-Each collective pays its link latency per hop plus ``collective_overhead``. ``s`` is the layout's
+Each collective pays its link latency per hop plus a fixed software cost: ``collective_overhead`` for a TP
+all-reduce, ``alltoall_overhead`` for an EP dispatch or combine (quantisation, permutation, signalling). ``s`` is the layout's
 :class:`~.formulas.Shape`, ``x`` the inputs.
 """
 
@@ -20,8 +21,9 @@ from typing import Any
 from chipcalc.core.errors import UsageError
 
 
-def collective(o: Any, x: Any, s: Any, group: int, nbytes: Any, hops: int) -> Any:
-    """Time of one collective moving ``nbytes`` per rank over a group of ``group`` ranks."""
+def collective(o: Any, x: Any, s: Any, group: int, nbytes: Any, hops: int, fixed: Any = None) -> Any:
+    """Time of one collective moving ``nbytes`` per rank over a group of ``group`` ranks; ``fixed`` is its
+    fixed software cost (default ``collective_overhead``)."""
     if x.up_bw is None:
         raise UsageError(f"{s.id} has no scale-up bandwidth figure; parallelism across chips needs one")
     if s.up_domain is None or group <= s.up_domain:
@@ -33,14 +35,14 @@ def collective(o: Any, x: Any, s: Any, group: int, nbytes: Any, hops: int) -> An
         f_out = (group - s.up_domain) / (group - 1)
         wire = o.max(nbytes * (1 - f_out) / (x.up_bw * x.link), nbytes * f_out / (x.out_bw * x.link))
         lat = x.out_lat
-    return wire + (lat * hops + x.collective)
+    return wire + (lat * hops + (x.collective if fixed is None else fixed))
 
 
 def all_to_all(o: Any, x: Any, s: Any, per_token: Any, tokens: Any) -> Any:
     """One EP dispatch or combine: ``per_token`` bytes per copy of a token, ``tokens`` tokens per rank."""
     e = s.ep
     if s.domains <= 1:  # every copy inside one scale-up domain
-        return collective(o, x, s, e, per_token * x.k * ((e - 1) / e) * x.imbalance * tokens, hops=1)
+        return collective(o, x, s, e, per_token * x.k * ((e - 1) / e) * x.imbalance * tokens, hops=1, fixed=x.alltoall)
     if x.out_bw is None:
         raise UsageError(f"EP{e} spans {s.domains} scale-up domains of {s.id} and it has no scale-out tier")
     d, u = s.domains, s.up_domain
@@ -49,7 +51,7 @@ def all_to_all(o: Any, x: Any, s: Any, per_token: Any, tokens: Any) -> Any:
     out_bytes = per_token * remote * x.imbalance * tokens
     up_bytes = per_token * x.k * ((u - 1) / u) * x.imbalance * tokens  # spread (and forwarded) inside the domain
     wire = o.max(up_bytes / (x.up_bw * x.link), out_bytes / (x.out_bw * x.link))
-    return wire + (x.out_lat + x.collective)
+    return wire + (x.out_lat + x.alltoall)
 
 
 def communication(o: Any, x: Any, s: Any, tokens: Any) -> Any:

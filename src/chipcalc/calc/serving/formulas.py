@@ -7,11 +7,13 @@ of its compute time and its memory time:
   the GEMM precision's peak x ``mfu``; bytes = those weights (split by TP) / (HBM x ``mbu``);
 * routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
   tokens touch (uniform routing); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
+  a grouped expert GEMM of M tokens per expert streams its weights at M / (M + ``expert_gemm_half_tokens``)
+  of the achievable bandwidth;
 * attention: FLOPs over the context at the BF16 peak; bytes = the KV cache read (decode) or written
   (prefill).
 
-Communication (:mod:`.comm`) is added, all but the share ``comm_exposed`` hidden under the step's
-compute (two micro-batches, as DeepSeek and SGLang run them; never more than the compute there is to hide
+Communication (:mod:`.comm`) is added, all but the share ``comm_exposed_decode`` or ``comm_exposed_prefill``
+hidden under the step's compute (two micro-batches, as DeepSeek and SGLang run them; never more than the compute there is to hide
 it under), then ``layer_overhead`` per layer; with multi-token prediction each draft token also costs one
 pass of the MTP module (one layer of the model). Memory: weights, KV cache, the activations of the tokens
 of one step (``activation_factor`` hidden-sizes per token) and ``serving_workspace`` must fit in
@@ -89,7 +91,9 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     if s.moe:
         busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
         touched = o.touch(x.k, x.E, ct * s.ep) * s.held  # hot experts get more tokens, not more experts touched
-        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched))
+        per_expert = busy * s.ep * x.k / x.E  # tokens one expert's grouped GEMM multiplies per step
+        eff = per_expert / (per_expert + x.gemm_half)  # small grouped GEMMs do not stream weights at full bandwidth
+        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched / eff))
     dqk, dv = (x.dqk_decode, x.dv_decode) if phase == "decode" else (x.dqk_prefill, x.dv_prefill)
     kinds.append((x.heads * (dqk + dv) * flop2 * x.layers * attn_context * ct, peak_a, kv_bytes))
     c_times = [f / pk for f, pk, _ in kinds]
@@ -98,7 +102,8 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     overhead = x.layer * x.layers
     parts = [o.max(c, m) for c, m in zip(c_times, m_times)]
     work = o.total(parts)
-    exposed = None if comm is None else o.max(comm * x.exposed, comm - work)  # what overlap cannot hide
+    share = x.exposed_decode if phase == "decode" else x.exposed_prefill
+    exposed = None if comm is None else o.max(comm * share, comm - work)  # what overlap cannot hide
     time = o.total([work] + ([exposed] if exposed is not None else []) + [overhead])
     return {"c_times": c_times, "m_times": m_times, "compute": o.total(c_times), "memory": o.total(m_times),
             "comm": comm, "exposed": exposed, "overhead": overhead, "time": time,

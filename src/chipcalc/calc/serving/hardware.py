@@ -14,8 +14,8 @@ from chipcalc.core.figure import Figure, Provenance
 
 #: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
-         "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed", "expert_imbalance", "serving_workspace",
-         "activation_factor", "prefill_chunk_tokens")
+         "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
+         "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens")
 #: Precision of activations on the wire and of the attention math.
 ACT_PRECISION = "bf16"
 
@@ -33,11 +33,14 @@ class Knobs:
     layer: Figure
     usable: Figure
     acceptance: Figure
-    exposed: Figure  # share of communication not hidden under compute (two micro-batches)
+    exposed_decode: Figure  # share of a decode step's communication not hidden under compute
+    exposed_prefill: Figure  # the same for a prefill step (two micro-batches)
+    alltoall: Figure  # fixed cost of one EP dispatch or combine
     imbalance: Figure  # busiest expert-parallel rank / mean
     workspace: Figure  # per rank: communication buffers, kernel workspace
     activation: Figure  # live activations per token in a step, in hidden sizes
     chunk: Figure  # prompt tokens of one prefill forward pass
+    gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
 
 
 def knobs(catalog: Any, overrides: dict[str, Figure] | None = None) -> Knobs:
@@ -57,7 +60,7 @@ def override(catalog: Any, name: str, text: str, how: str) -> Figure:
         raise UsageError(f"{name}={text}: expected a value like '{base.q:~P}'")
     if float(q.magnitude) <= 0:
         raise UsageError(f"{name}={text}: must be positive")
-    if name in ("mfu", "mbu", "link_efficiency", "hbm_usable", "mtp_acceptance", "comm_exposed") and float(q.m_as("")) > 1:
+    if name in ("mfu", "mbu", "link_efficiency", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill") and float(q.m_as("")) > 1:
         raise UsageError(f"{name}={text}: must be a fraction in (0, 1]")
     return Figure(q.to(base.q.units), Provenance.assume(name, f"set on the command line ({how})"), label=name)
 

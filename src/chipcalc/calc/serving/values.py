@@ -195,8 +195,9 @@ class RangeOps(FloatOps):
 
     @staticmethod
     def touch(k: Any, e: Any, tokens: Any) -> Ranged:
-        k, e = Ranged.of(k), Ranged.of(e)  # routing shares come from the card's counts: exact
-        return Ranged(FloatOps.touch(k.n, e.n, tokens))
+        k, e, t = Ranged.of(k), Ranged.of(e), Ranged.of(tokens)  # the card's counts: exact; monotone in tokens
+        f = lambda n: FloatOps.touch(k.n, e.n, n)  # noqa: E731
+        return Ranged(f(t.n), f(t.lo), f(t.hi))
 
     @staticmethod
     def spread(k: Any, n: Any) -> Ranged:
@@ -283,7 +284,8 @@ class SymOps:
     @staticmethod
     def touch(k: Any, e: Any, tokens: Any) -> Sym:
         r = Sym.of(k) / e
-        return Sym(NODIM, r.prov, False, f"touched({r.name})")  # the card's counts, taken exact
+        t = Sym.of(tokens)  # the card's counts, taken exact; the tokens may rest on assumptions
+        return Sym(NODIM, r.prov | t.prov, t.ranged, f"touched({r.name})", t.rprov)
 
     @staticmethod
     def spread(k: Any, n: Any) -> Sym:
@@ -320,8 +322,11 @@ class FigureOps:
     def touch(k: Figure, e: Figure, tokens: Any) -> Figure:
         from chipcalc.core.units import Q
 
-        frac = FloatOps.touch(float(k.m("")), float(e.m("")), tokens)
-        return Figure(Q(frac, ""), k.prov | e.prov)
+        kn, en = float(k.m("")), float(e.m(""))
+        if isinstance(tokens, Figure):  # monotone in the tokens: apply to nominal, low and high
+            out = apply(tokens.to(""), lambda t: FloatOps.touch(kn, en, t))
+            return Figure(out.q, k.prov | e.prov | tokens.prov, low=out.low, high=out.high, range_prov=out.range_prov)
+        return Figure(Q(FloatOps.touch(kn, en, tokens), ""), k.prov | e.prov)
 
     @staticmethod
     def spread(k: Any, n: Any) -> Figure:
