@@ -1,8 +1,9 @@
 """LaTeX: each table a ``table`` float with booktabs rules, its notes after the tabular, then the marks,
-sources and assumptions as real LaTeX (a description list), so that a PDF shows them.
+sources and assumptions as real LaTeX (a description list), so that a PDF shows them. A table too long
+for one page (more than LONG_ROWS rows) is a ``longtable`` instead, its header repeated on every page.
 
-The output is meant for ``\\input`` in a document that loads ``booktabs`` and ``array``; it compiles
-with pdflatex. Characters pdflatex cannot set (CJK in a quote, say) are written as their code points.
+The output is meant for ``\\input`` in a document that loads ``booktabs``, ``array`` and ``longtable``; it
+compiles with pdflatex. Characters pdflatex cannot set (CJK in a quote, say) are written as their code points.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from chipcalc.output.cells import (
 )
 from chipcalc.output.table import Refs, Table
 
-PACKAGES = ("booktabs", "array")
+PACKAGES = ("booktabs", "array", "longtable")
+#: Rows above which a table is a longtable (a float cannot break across pages).
+LONG_ROWS = 25
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
@@ -75,33 +78,52 @@ def _label(key: str) -> str:
     return "tab:" + re.sub(r"[^A-Za-z0-9.:-]+", "-", key or "table")
 
 
+def _wordy(t: Table, j: int) -> bool:
+    """A value column of words (verdicts, notes), which wraps, rather than of numbers."""
+    return any(len(r.cells) > j and not is_numeric(r.cells[j]) and len(r.cells[j].text) > 14 for r in t.rows)
+
+
+def _spec(t: Table) -> str:
+    """Column types: the figure and basis wrap, numbers align right, columns of words wrap in what is left."""
+    wrap = lambda w: rf">{{\raggedright\arraybackslash}}p{{{w:.2f}\linewidth}}"  # noqa: E731
+    wordy = [_wordy(t, j) for j in range(len(t.columns))]
+    n_num, n_words = wordy.count(False), wordy.count(True)
+    if not n_words:
+        return wrap(0.24) + "l" + "r" * n_num + wrap(max(0.15, 0.55 - 0.11 * n_num))
+    words_w = max(0.1, (0.92 - 0.2 - 0.07 - 0.14 - 0.09 * n_num) / n_words)
+    return wrap(0.2) + "l" + "".join(wrap(words_w) if w else "r" for w in wordy) + wrap(0.14)
+
+
 def table_tex(t: Table, refs: Refs, ranges: bool) -> str:
-    n = len(t.columns)
-    basis_width = max(0.15, 0.55 - 0.11 * n)  # the room the value columns leave
-    spec = (r">{\raggedright\arraybackslash}p{0.24\linewidth}l" + "r" * n
-            + rf">{{\raggedright\arraybackslash}}p{{{basis_width:.2f}\linewidth}}")
+    spec = _spec(t)
     head = ["figure", "unit", *t.columns, "basis"]
-    lines = [r"\begin{table}[htbp]", r"\centering", r"\footnotesize", r"\setlength{\tabcolsep}{3pt}",
-             rf"\caption{{{tex(t.title)}}}", rf"\label{{{_label(t.key or t.title)}}}",
-             rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-             " & ".join(tex(h) if i < 2 or i == len(head) - 1 else rf"\multicolumn{{1}}{{c}}{{{tex(h)}}}"
-                        for i, h in enumerate(head)) + r" \\", r"\midrule"]
+    header = " & ".join(tex(h) if i < 2 or i == len(head) - 1 else rf"\multicolumn{{1}}{{c}}{{{tex(h)}}}"
+                        for i, h in enumerate(head)) + r" \\"
+    body = []
     for row in t.rows:
         shown = row_display(row)
         basis = _basis(row, refs, ranges) + (f" {row.detail}" if row.detail else "")
         label = tex(row.label.strip())
         if row.label.startswith(" "):
             label = r"\quad " + label
-        cells = [cell_text(c, shown, ranges, row.unit) for c in row.cells]
-        body = [label, tex(shown.unit, breaks=False)]
-        for c, text in zip(row.cells, cells):
-            t_ = tex(text, breaks=False)
-            body.append(t_ if is_numeric(c) else rf"\multicolumn{{1}}{{l}}{{{t_}}}" if text else "")
-        body.append(tex(basis.strip()))
-        lines.append(" & ".join(body) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    if t.notes:
-        lines += [r"\par\smallskip\raggedright"] + [tex(x) + r"\par" for x in t.notes]
+        cells = [label, tex(shown.unit, breaks=False)]
+        for j, c in enumerate(row.cells):
+            text = tex(cell_text(c, shown, ranges, row.unit), breaks=_wordy(t, j))
+            wraps = _wordy(t, j)
+            cells.append(text if is_numeric(c) or wraps else rf"\multicolumn{{1}}{{l}}{{{text}}}" if text else "")
+        cells.append(tex(basis.strip()))
+        body.append(" & ".join(cells) + r" \\")
+    notes = [tex(x) + r"\par" for x in t.notes]
+    caption, label = rf"\caption{{{tex(t.title)}}}", rf"\label{{{_label(t.key or t.title)}}}"
+    if len(t.rows) > LONG_ROWS:
+        lines = [r"\begingroup\footnotesize\setlength{\tabcolsep}{3pt}", rf"\begin{{longtable}}{{{spec}}}",
+                 caption + label + r" \\", r"\toprule", header, r"\midrule", r"\endfirsthead", r"\toprule", header,
+                 r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot", *body, r"\end{longtable}"]
+        return "\n".join(lines + ([r"\raggedright"] + notes if notes else []) + [r"\par\endgroup"])
+    lines = [r"\begin{table}[htbp]", r"\centering", r"\footnotesize", r"\setlength{\tabcolsep}{3pt}", caption, label,
+             rf"\begin{{tabular}}{{{spec}}}", r"\toprule", header, r"\midrule", *body, r"\bottomrule", r"\end{tabular}"]
+    if notes:
+        lines += [r"\par\smallskip\raggedright"] + notes
     lines.append(r"\end{table}")
     return "\n".join(lines)
 
