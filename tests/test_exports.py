@@ -107,6 +107,8 @@ def test_latex_table_with_booktabs_and_real_footnotes():
     assert r"\item[A1] \textbf{ascend-910c.tdp} (assumption)" in tex
     assert "752\\dag{}" in tex and "0.3008$\\times$" in tex  # marks as LaTeX, not raw Unicode
     assert "(U+4F30 U+7B97)" in tex  # CJK in a quote: code points, so pdflatex never stops on it
+    long = run("check", "-f", "latex").stdout  # the verdicts of every claim: longer than a page
+    assert r"\begin{longtable}" in long and r"\endhead" in long and long.count(r"\begin{longtable}") == 1
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -134,7 +136,7 @@ def test_latex_compiles_and_the_pdf_shows_the_footnotes(tmp_path):
     out = tmp_path / "tables.tex"
     r = run("cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "-o", str(out))
     assert r.exit_code == 0, r.stderr
-    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs,array}\n"
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{booktabs,array,longtable}\n"
                                       "\\begin{document}\n\\input{tables.tex}\n\\end{document}\n")
     p = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=120)
