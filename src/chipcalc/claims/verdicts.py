@@ -56,11 +56,12 @@ class Verdict:
 
 
 def _range_text(f: Figure) -> str:
-    from chipcalc.core.format import fmt_number, unit_for
+    from chipcalc.core.format import fmt_count, fmt_number, unit_for
 
     u = unit_for([f]) if not f.q.dimensionless else ""
     lo, hi = float(f.lo.m_as(u)), float(f.hi.m_as(u))
-    return f"{fmt_number(lo)}–{fmt_number(hi)}{' ' + u if u else ''}"
+    fmt = fmt_number if u else fmt_count  # counts: 320,000–1 M
+    return f"{fmt(lo)}–{fmt(hi)}{' ' + u if u else ''}"
 
 
 def robustness(o: judge.Outcome) -> tuple[str, str]:

@@ -12,7 +12,15 @@ from typing import List, Optional
 import typer
 
 from chipcalc.cli.pareto import COMMON
-from chipcalc.cli.root import ForceOpt, PreferOpt, SpecsOpt, _catalog, app, guarded
+from chipcalc.cli.root import (
+    ForceOpt,
+    PreferOpt,
+    SetOpt,
+    SpecsOpt,
+    _catalog,
+    app,
+    guarded,
+)
 
 plot_app = typer.Typer(
     help="Draw plots (PNG or SVG by the --output suffix): roofline, cluster (per chip vs system), latency.",
@@ -191,15 +199,17 @@ def latency_cmd(
 def report_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
     vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the latency plot and workload points for this model (e.g. deepseek-r1)."),
-    precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Roofline precision(s), repeatable (default bf16)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the serving tables, the latency plot and workload points for this model (e.g. deepseek-r1)."),
+    precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s), repeatable (default bf16): the first for the headline and the serving tables, all on the roofline."),
     output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
     force: bool = ForceOpt,
     ranges: bool = typer.Option(False, "--ranges", help="Show every table figure as nominal [low–high] where sources disagree."),
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
 ) -> None:
-    """One self-contained HTML page: comparison tables, plots (embedded), assumptions and bibliography."""
+    """One self-contained HTML page: headline, plots (embedded), per-chip and whole-system tables, serving
+    tables (with --model), the claims about these systems with verdicts, assumptions and bibliography."""
 
     def body() -> None:
         from chipcalc.output.plot import require_matplotlib
@@ -207,17 +217,28 @@ def report_cmd(
 
         _check_output(output, force, (".html", ".htm"), "a report")
         require_matplotlib()
-        cat = _catalog(specs, prefer=prefer)
+        cat = _catalog(specs, sets, prefer, claims=True)
         a = cat.system(name)
         b = cat.system(vs) if vs else None
         m = cat.model(model) if model else None
-        html = build_report(cat, a, b, model=m, precisions=[p.lower() for p in (precision or ["bf16"])], ranges=ranges)
+        precs = [p.lower() for p in (precision or ["bf16"])]
+        _check_precisions(precs)
+        html = build_report(cat, a, b, model=m, precisions=precs, ranges=ranges, sets=list(sets or []))
         from chipcalc.output.files import write_atomic
 
         write_atomic(output, html, force=force)
         _wrote(output, "html", f"{len(html) // 1024} KiB, self-contained")
 
     guarded(body)
+
+
+def _check_precisions(precs: List[str]) -> None:
+    from chipcalc.catalog import schema
+    from chipcalc.core.errors import UsageError
+
+    for p in precs:
+        if p not in schema.PRECISIONS:
+            raise UsageError(f"--precision: unknown precision '{p}'; use one of {', '.join(schema.PRECISIONS)}")
 
 
 @plot_app.command("pareto")

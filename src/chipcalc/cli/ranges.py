@@ -10,6 +10,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     SetOpt,
@@ -30,6 +31,7 @@ def sensitivity_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -60,7 +62,7 @@ def sensitivity_cmd(
         still = len(swings) - len(moving)
         t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
                        f"at nominal; {still} of them do not move this metric and are not shown.")
-        emit([t], fmt, output, force, cat)
+        emit([t], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -91,6 +93,7 @@ def sweep_latency_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -119,7 +122,7 @@ def sweep_latency_cmd(
             if not summary:
                 tables[0].notes.append(f"{prepared.size:,} points are too many for a table: this is the summary "
                                        "(--format csv or json gives every point).")
-            emit(tables, fmt, output, force, cat)
+            emit(tables, fmt, output, force, cat, fragment=fragment)
             return
         res = sw.collect(prepared)
         if f == "csv":
@@ -127,7 +130,7 @@ def sweep_latency_cmd(
         elif f == "json":
             _write_blocks([st.to_json(res, cat)], output, force, f, len(res.batch))
         else:
-            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
+            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
