@@ -25,6 +25,23 @@ def test_cloudmatrix_decode_ratio_is_reported(catalog):
     assert "| cm384-decode-bs96 |" in text and "1,943" in text
 
 
+def test_the_readme_accuracy_paragraph_is_generated(catalog):
+    import re
+
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- accuracy:begin -->\n(.*)\n<!-- accuracy:end -->", readme, flags=re.S)
+    assert block is not None, "README lacks the generated accuracy paragraph"
+    assert block.group(1) == validation.readme_paragraph(catalog), (
+        "README accuracy paragraph is stale: run `python -m chipcalc.output.accuracy_doc --readme`")
+
+
+def test_every_group_is_summarised_with_fitted_points_apart():
+    text = DOC.read_text(encoding="utf-8")
+    for group in ("decode on NVIDIA", "decode on Huawei", "prefill:", "offline:"):
+        assert f"- {group}" in text
+    assert "used for fitting: 1 point," in text and "not used for fitting" in text
+
+
 # Points added for issue 13: id -> (source, measured tokens/s per chip, measured TPOT ms or None).
 # The per-chip figures are the published per-node / per-group totals divided by the chips they ran on.
 NEW_POINTS = {
@@ -68,8 +85,9 @@ def test_new_points_set_up_as_published(catalog):
     assert ms["ant-h20-ep32-bs8"]["chips"] == ms["ant-h20-ep32-bs8"]["ep"] == 32
     assert ms["ant-h20-prefill"]["tp"] == 8 and ms["ant-h20-prefill"]["phase"] == "prefill"
     assert ms["sglang-gb200-prefill-fp4"]["chips"] == 2 and ms["sglang-gb200-prefill-fp8"]["chips"] == 4
-    assert ms["trtllm-h100-405b-2048-128"]["context"] == 2048 + 128 // 2
-    assert all(ms[i]["batch"] == "max" for i in NEW_POINTS if i.startswith("trtllm-"))
+    assert (ms["trtllm-h100-405b-2048-128"]["isl"], ms["trtllm-h100-405b-2048-128"]["osl"]) == (2048, 128)
+    trt = [i for i in NEW_POINTS if i.startswith("trtllm-")]
+    assert all(ms[i]["phase"] == "offline" and ms[i]["batch"] == "max" for i in trt)
 
 
 def test_new_points_are_in_the_report(catalog):

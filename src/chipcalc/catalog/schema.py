@@ -115,6 +115,8 @@ MODEL_FIGURES: dict[str, tuple[str, str]] = {
     "qk_rope_head_dim": ("count", "MLA rotary head dim"),
     "v_head_dim": ("count", "MLA value head dim"),
     "mtp_modules": ("count", "multi-token-prediction modules"),
+    "routing_groups": ("count", "expert groups of group-limited routing"),
+    "routing_group_limit": ("count", "groups a token may be routed to (group-limited routing)"),
     "max_context": ("count", "maximum context length (tokens)"),
     "kv_cache_per_token": ("information", "KV cache per token, as published"),
 }

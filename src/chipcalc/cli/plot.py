@@ -217,3 +217,12 @@ def report_cmd(
         _wrote(output, "html", f"{len(html) // 1024} KiB, self-contained")
 
     guarded(body)
+
+
+def _register_pareto() -> None:
+    from chipcalc.cli.pareto import register_plot
+
+    register_plot(plot_app)
+
+
+_register_pareto()

@@ -50,7 +50,7 @@ from chipcalc.core.counts import whole
 from chipcalc.core.figure import apply, at, fmax
 
 __all__ = [
-    "ACT_PRECISION", "BOUND_NAMES", "KNOBS", "Decode", "Hardware", "Knobs", "Layout", "Link", "Memory", "Outputs",
+    "ACT_PRECISION", "BOUND_NAMES", "KNOBS", "MAX", "Case", "Request", "Shortfall", "run", "Decode", "Hardware", "Knobs", "Layout", "Link", "Memory", "Outputs",
     "Prefill", "Setup", "Shape", "Step", "accepted_tokens", "apply", "at", "auto_layout", "decode", "experts_held",
     "fmax", "hardware", "knobs", "kv_shard", "largest_batch_for_tpot", "layout", "memory", "override", "peak_of",
     "prefill", "setup_for", "shape", "whole",

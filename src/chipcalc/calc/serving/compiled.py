@@ -26,7 +26,9 @@ from chipcalc.calc.serving.values import (
 from chipcalc.core.figure import Figure
 
 OPS = {"figure": FigureOps, "float": FloatOps, "range": RangeOps, "sym": SymOps}
-PHASES = {"decode": F.decode, "prefill": F.prefill}
+PHASES = {"decode": F.decode, "prefill": lambda o, x, s, a, b: F.prefill(o, x, s, a, b, s.cache_hit), "offline": F.offline}
+#: Exact stand-ins for a phase's arguments when tracing (the trace does not depend on their values).
+TRACE_ARGS = {"decode": (1.0, 1.0), "prefill": (1.0, 1.0), "offline": (1.0, (1.0, 1.0))}
 #: The binding resource of a step as a small integer (sweeps and searches keep codes, not strings).
 BOUND_NAMES = ("compute", "memory", "communication", "overhead")
 
@@ -51,7 +53,7 @@ class Setup:
         key = (phase, s.key)
         t = self._traces.get(key)
         if t is None:
-            t = self._traces[key] = PHASES[phase](SymOps, self.inputs("sym"), s, 1.0, 1.0)
+            t = self._traces[key] = PHASES[phase](SymOps, self.inputs("sym"), s, *TRACE_ARGS[phase])
         return t
 
     def run(self, phase: str, s: F.Shape, kind: str, a: Any, b: Any) -> dict[str, Any]:

@@ -59,9 +59,12 @@ def decode(model: Model, hw: Hardware, lay: Layout, kn: Knobs, batch: Any, conte
 
 
 def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tokens_per_chip: Any = None,
-            kv_precision: str = "bf16") -> Prefill:
+            kv_precision: str = "bf16", cache_hit: float = 0.0) -> Prefill:
     """Prefill of prompts of ``prompt`` tokens, ``tokens_per_chip`` prompt tokens per chip per step
-    (default: one prompt per TP group, i.e. prompt / tp per chip). TTFT is the step time."""
+    (default: one prompt per TP group, i.e. prompt / tp per chip); a prefix cache serves ``cache_hit`` of
+    the prompt tokens. TTFT is the step time."""
+    from dataclasses import replace
+
     import numpy as np
 
     prompt = whole("--context", prompt, "tokens").astype(float)
@@ -70,7 +73,8 @@ def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tok
     else:
         tok = whole("--prefill-tokens", tokens_per_chip, "tokens").astype(float) / hw.rpc
     tok, prompt = np.broadcast_arrays(tok, prompt)
-    return Prefill(Outputs(setup_for(model, hw, kn, kv_precision), "prefill", shape(model, hw, lay), prompt, tok), tok)
+    s = replace(shape(model, hw, lay), cache_hit=float(cache_hit))
+    return Prefill(Outputs(setup_for(model, hw, kn, kv_precision), "prefill", s, prompt, tok), tok)
 
 
 def accepted_tokens(kn: Knobs, mtp: int) -> Any:

@@ -16,8 +16,8 @@ from chipcalc.catalog.records import Model
 
 
 class Memory:
-    """Per rank: weights stored, KV cache at the batch and context asked, usable HBM; per chip: the
-    largest batch whose KV fits (0 when even the weights do not)."""
+    """Per rank: weights stored, KV cache at the batch and context asked, activations, workspace, usable
+    HBM; per chip: the largest batch whose KV and activations fit (0 when even the weights do not)."""
 
     def __init__(self, out: Outputs, prefix: str = "mem_"):
         self._o, self._p = out, prefix
@@ -35,6 +35,14 @@ class Memory:
         return self._o.figure(self._p + "usable", "GB")
 
     @cached_property
+    def activations(self) -> Any:
+        return self._o.figure(self._p + "activations", "GB")
+
+    @cached_property
+    def workspace(self) -> Any:
+        return self._o.figure(self._p + "workspace", "GB")
+
+    @cached_property
     def max_batch(self) -> Any:
         return self._o.figure(self._p + "max_batch", "")
 
@@ -42,8 +50,8 @@ class Memory:
     def fits(self) -> Any:
         import numpy as np
 
-        v = self._o.values
-        return np.asarray(v[self._p + "weights"] + v[self._p + "kv"] <= v[self._p + "usable"])
+        v, p = self._o.values, self._p
+        return np.asarray(v[p + "weights"] + v[p + "kv"] + v[p + "activations"] + v[p + "workspace"] <= v[p + "usable"])
 
 
 class Step:
@@ -55,6 +63,7 @@ class Step:
     compute = cached_property(lambda self: self._o.figure("compute", "ms"))  # all FLOPs at achievable peak
     memory = cached_property(lambda self: self._o.figure("memory", "ms"))  # all bytes at achievable bandwidth
     comm = cached_property(lambda self: self._o.figure("comm", "ms"))
+    exposed = cached_property(lambda self: self._o.figure("exposed", "ms"))  # the communication overlap leaves
     overhead = cached_property(lambda self: self._o.figure("overhead", "ms"))
     time = cached_property(lambda self: self._o.figure("time", "ms"))  # sum over kinds of max(compute, memory) + comm + overhead
     flops = cached_property(lambda self: self._o.figure("flops", "GFLOP"))
@@ -76,8 +85,8 @@ def memory(model: Model, hw: Hardware, lay: Layout, kn: Knobs, batch: Any, conte
     st = setup_for(model, hw, kn, kv_precision)
     s = shape(model, hw, lay)
     b, c = np.asarray(batch, dtype=float), np.asarray(context, dtype=float)
-    out = _MemoryOutputs(st, s, b, c, F.memory(FloatOps, st.inputs("float"), s, b, c),
-                         F.memory(SymOps, st.inputs("sym"), s, 1.0, 1.0))
+    out = _MemoryOutputs(st, s, b, c, F.memory(FloatOps, st.inputs("float"), s, b, c, 1 + s.mtp),
+                         F.memory(SymOps, st.inputs("sym"), s, 1.0, 1.0, 1 + s.mtp))
     return Memory(out, prefix="")
 
 
@@ -93,5 +102,5 @@ class _MemoryOutputs(Outputs):
             from chipcalc.calc.serving import formulas as F
             from chipcalc.calc.serving.values import RangeOps
 
-            self._ranges = F.memory(RangeOps, self.setup.inputs("range"), self.shape, *self.args)
+            self._ranges = F.memory(RangeOps, self.setup.inputs("range"), self.shape, *self.args, 1 + self.shape.mtp)
         return self._ranges

@@ -1,7 +1,7 @@
 """The number types the serving formulas run on: one set of formulas, four ways to evaluate it.
 
 The formulas (:mod:`chipcalc.calc.serving.formulas`) are written once, with ``+ - * /`` and the few
-operations of an ``ops`` object (``const``, ``max``, ``min``, ``total``, ``touch``, ``floor0``). They run on:
+operations of an ``ops`` object (``const``, ``max``, ``min``, ``total``, ``touch``, ``spread``, ``floor0``). They run on:
 
 * :class:`FigureOps` — :class:`~chipcalc.core.figure.Figure` objects (pint quantities, provenance, interval
   ranges): the reference, slow (a pint operation is ~20 µs);
@@ -103,6 +103,11 @@ class FloatOps:
         return 1.0 - np.power(1.0 - k / e, tokens)
 
     @staticmethod
+    def spread(k: Any, n: Any) -> Any:
+        """n(1 - (1 - 1/n)^k): the expected number of distinct bins of n that k uniform picks hit."""
+        return n * (1.0 - (1.0 - 1.0 / n) ** k)
+
+    @staticmethod
     def floor0(x: Any) -> Any:
         import numpy as np
 
@@ -190,8 +195,13 @@ class RangeOps(FloatOps):
 
     @staticmethod
     def touch(k: Any, e: Any, tokens: Any) -> Ranged:
-        k, e = Ranged.of(k), Ranged.of(e)  # routing shares come from the card's counts: exact
-        return Ranged(FloatOps.touch(k.n, e.n, tokens))
+        k, e, t = Ranged.of(k), Ranged.of(e), Ranged.of(tokens)  # the card's counts: exact; monotone in tokens
+        f = lambda n: FloatOps.touch(k.n, e.n, n)  # noqa: E731
+        return Ranged(f(t.n), f(t.lo), f(t.hi))
+
+    @staticmethod
+    def spread(k: Any, n: Any) -> Ranged:
+        return Ranged(FloatOps.spread(Ranged.of(k).n, Ranged.of(n).n))  # counts of the card: exact
 
     @staticmethod
     def floor0(x: Any) -> Ranged:
@@ -274,7 +284,13 @@ class SymOps:
     @staticmethod
     def touch(k: Any, e: Any, tokens: Any) -> Sym:
         r = Sym.of(k) / e
-        return Sym(NODIM, r.prov, False, f"touched({r.name})")  # the card's counts, taken exact
+        t = Sym.of(tokens)  # the card's counts, taken exact; the tokens may rest on assumptions
+        return Sym(NODIM, r.prov | t.prov, t.ranged, f"touched({r.name})", t.rprov)
+
+    @staticmethod
+    def spread(k: Any, n: Any) -> Sym:
+        k, n = Sym.of(k), Sym.of(n)
+        return Sym(NODIM, k.prov | n.prov, False, f"spread({k.name}, {n.name})")
 
     @staticmethod
     def floor0(x: Any) -> Sym:
@@ -306,8 +322,19 @@ class FigureOps:
     def touch(k: Figure, e: Figure, tokens: Any) -> Figure:
         from chipcalc.core.units import Q
 
-        frac = FloatOps.touch(float(k.m("")), float(e.m("")), tokens)
-        return Figure(Q(frac, ""), k.prov | e.prov)
+        kn, en = float(k.m("")), float(e.m(""))
+        if isinstance(tokens, Figure):  # monotone in the tokens: apply to nominal, low and high
+            out = apply(tokens.to(""), lambda t: FloatOps.touch(kn, en, t))
+            return Figure(out.q, k.prov | e.prov | tokens.prov, low=out.low, high=out.high, range_prov=out.range_prov)
+        return Figure(Q(FloatOps.touch(kn, en, tokens), ""), k.prov | e.prov)
+
+    @staticmethod
+    def spread(k: Any, n: Any) -> Figure:
+        from chipcalc.core.units import Q
+
+        num = lambda v: float(v.m("")) if isinstance(v, Figure) else float(v)  # noqa: E731
+        prov = Provenance.union(v.prov for v in (k, n) if isinstance(v, Figure))
+        return Figure(Q(FloatOps.spread(num(k), num(n)), ""), prov)
 
     @staticmethod
     def floor0(x: Figure) -> Figure:
