@@ -39,7 +39,7 @@ def test_every_group_is_summarised_with_fitted_points_apart():
     text = DOC.read_text(encoding="utf-8")
     for group in ("decode on NVIDIA", "decode on Huawei", "prefill:", "offline:"):
         assert f"- {group}" in text
-    assert "used for fitting: 1 point," in text and "not used for fitting" in text
+    assert "  - used for fitting: " in text and "  - not used for fitting: " in text
 
 
 # Points added for issue 13: id -> (source, measured tokens/s per chip, measured TPOT ms or None).
