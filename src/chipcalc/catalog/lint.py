@@ -70,8 +70,7 @@ def mtp_problem(cat: Any, model: Any, mtp: int, option: str = "--mtp") -> str | 
 
 
 def system_problems(chips: Any, power: Any, tdp: Any, tiers: tuple) -> list[tuple[str, str]]:
-    """(field, message) for a system whose all-in power is below its chips' total TDP, or that has more
-    than one chip and no network tier to connect them."""
+    """(field, message) for a system whose all-in power is below its chips' total TDP."""
     out: list[tuple[str, str]] = []
     n = _n(chips) if chips is not None else None
     if power is not None and tdp is not None and n is not None:
@@ -79,9 +78,19 @@ def system_problems(chips: Any, power: Any, tdp: Any, tiers: tuple) -> list[tupl
         if float(power.hi.m_as(power.q.units)) < float(floor.magnitude) * (1 - 1e-9):
             out.append(("power", f"all-in power {power.q:~P} is below its chips' total TDP ({n:g} x {tdp.lo:~.4g} = {floor:~.4g}); "
                                  "the all-in power must include the chips (is it per node, or in the wrong unit?)"))
-    if n is not None and n > 1 and not tiers:
-        out.append(("tier", f"{n:g} chips and no [[tier]] connecting them; add the scale-up tier (kind, size, bandwidth) "
-                            "and any scale-out tier"))
+    return out
+
+
+def warnings(cat: Any) -> list[Problem]:
+    """What `chipcalc validate` says without failing: a system of several chips with no network tier
+    (a source may give none: the interconnect is then unknown, and no communication can be modelled)."""
+    out = []
+    for s in cat.systems.values():
+        n = _n(s.chips)
+        if n > 1 and not s.tiers:
+            out.append(Problem(s.file, "tier", f"{n:g} chips and no [[tier]] connecting them: tensor and expert "
+                                               "parallelism across chips cannot be modelled; add the scale-up tier "
+                                               "(kind, size, bandwidth) when a source gives it"))
     return out
 
 
@@ -104,6 +113,7 @@ def hygiene_problems(cat) -> list[Problem]:
                         abs(float((alt.q / fig.q).m_as("")) - 1) > 0.02:
                     problems.append(Problem(c.file, name, f"{sorted(same)[0]} gives {fig.q:~P} and, {alt.note}, {alt.q:~P}; "
                                                           "per-die x dies must equal the per-package figure"))
+    problems += binary_prefix_problems(cat)
     for s in cat.systems.values():
         for key, rep in s.reported.items():
             der = s.total(key)
@@ -117,3 +127,27 @@ def hygiene_problems(cat) -> list[Problem]:
                 problems.append(Problem(s.file, f"reported.{key}",
                                         f"published total {rep.q:~P} and chips x per-chip ({der.q:~P}) disagree by {r:.2f}x; check units or the chip figure"))
     return problems
+
+
+_BINARY = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "kibi", "mebi", "gibi", "tebi", "pebi", "exbi")
+_BINARY_WORDS = ("KiB", "MiB", "GiB", "TiB", "PiB", "1024", "2**", "2^")
+
+
+def binary_prefix_problems(cat) -> list[Problem]:
+    """A figure in a binary unit (GiB, TiB/s) must show that its source wrote the binary unit: its
+    detail (or assumption) quotes 'GiB', 'TiB' or '1024'. Most vendors write GB and TB/s (decimal);
+    entering those as GiB makes one die two values (1.6 TiB/s = 1.76 TB/s)."""
+    out: list[Problem] = []
+    records = [(c.file, c.figures) for c in cat.chips.values()]
+    records += [(s.file, {f"reported.{k}": f for k, f in s.reported.items()}) for s in cat.systems.values()]
+    for file, figures in records:
+        for name, fig in figures.items():
+            for i, f in enumerate((fig, *fig.alternatives)):
+                if not any(b in str(f.q.units) for b in _BINARY):
+                    continue
+                said = [r.detail for r in f.prov.sources] + [a.text for a in f.prov.assumptions]
+                if not any(w in t for t in said for w in _BINARY_WORDS):
+                    where = name if i == 0 else f"{name}.alternatives[{i - 1}]"
+                    out.append(Problem(file, where, f"{f.q:~P} uses a binary prefix but its detail does not show the source "
+                                                    "wrote it (quote 'GiB'/'TiB' or '1024'); else enter the decimal unit (GB, TB/s)"))
+    return out

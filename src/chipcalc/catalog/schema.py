@@ -50,14 +50,30 @@ def chip_field(name: str) -> tuple[str, str, str] | None:
     return None
 
 
-CHIP_META = {"id", "name", "vendor", "year", "notes", "kind"}
+#: Where a record stands, and the date that status refers to (``status_date``, YYYY-MM[-DD]).
+STATUSES = ("announced", "sampling", "shipping")
+#: Record-level keys that say where a chip or system stands (catalog/meta.py parses them).
+STATUS_META = {"status", "status_date", "status_source", "status_detail"}
+#: What a vendor's headline count of a system counts (``marketed_count.counts``).
+MARKETED_COUNTS = ("dies", "packages")
+
+CHIP_META = {"id", "name", "vendor", "year", "notes", "kind"} | STATUS_META
 
 #: System-level figures.
 SYSTEM_FIGURES: dict[str, tuple[str, str, str]] = {
     "chips": ("count", "accelerators in the system", ""),
     "power": ("power", "all-in system power", "kW"),
 }
-SYSTEM_META = {"id", "name", "vendor", "chip", "year", "notes", "tier", "part", "reported"}
+SYSTEM_META = {"id", "name", "vendor", "chip", "year", "notes", "tier", "part", "reported",
+               "marketed_count", "layout"} | STATUS_META
+#: ``[layout]`` of a system: how its chips sit in nodes and cabinets (counts, each sourced).
+LAYOUT_FIGURES = {
+    "cabinets": "cabinets (racks) in all",
+    "compute_cabinets": "cabinets holding accelerators",
+    "network_cabinets": "cabinets holding only switches (bus, communications)",
+    "nodes": "servers (nodes) holding accelerators",
+    "chips_per_node": "accelerator packages per node",
+}
 TIER_FIGURES = {
     "size": ("count", "chips in one domain of this tier", ""),
     "bandwidth": ("bandwidth", "bandwidth per chip, per direction", "GB/s"),
@@ -70,7 +86,11 @@ PART_FIGURES = {
 }
 
 #: Fields of a figure table.
-FIGURE_KEYS = {"value", "source", "assumption", "detail", "per", "direction", "low", "high", "alternatives"}
+FIGURE_KEYS = {"value", "source", "assumption", "detail", "per", "direction", "low", "high", "alternatives",
+               "reading"}
+#: A compute figure whose source does not say dense or sparse carries ``reading = "dense: <why>"``
+#: (or "sparse: ..."): the reading chipcalc took, added to the figure as a named assumption.
+READINGS = SPARSITY
 
 #: Model-card figures: name -> (dimension, description). Counts unless stated.
 MODEL_FIGURES: dict[str, tuple[str, str]] = {
@@ -95,6 +115,8 @@ MODEL_FIGURES: dict[str, tuple[str, str]] = {
     "qk_rope_head_dim": ("count", "MLA rotary head dim"),
     "v_head_dim": ("count", "MLA value head dim"),
     "mtp_modules": ("count", "multi-token-prediction modules"),
+    "routing_groups": ("count", "expert groups of group-limited routing"),
+    "routing_group_limit": ("count", "groups a token may be routed to (group-limited routing)"),
     "max_context": ("count", "maximum context length (tokens)"),
     "kv_cache_per_token": ("information", "KV cache per token, as published"),
 }
@@ -118,6 +140,14 @@ ASSUMPTIONS: dict[str, tuple[str, str, str]] = {
     "default_batch": ("count", "1e7", "sequences per chip when --batch is not given"),
     "default_context": ("count", "1e9", "context length in tokens when --context is not given"),
     "mtp_drafts_per_module": ("count", "64", "speculative tokens per step one MTP module is chained to draft"),
+    "comm_exposed_decode": ("fraction", "1", "share of a decode step's communication left exposed"),
+    "comm_exposed_prefill": ("fraction", "1", "share of a prefill step's communication left exposed"),
+    "alltoall_overhead": ("time", "10 ms", "fixed cost of one expert-parallel dispatch or combine"),
+    "expert_imbalance": ("number", "1000", "routed tokens on the busiest expert-parallel rank over the mean"),
+    "serving_workspace": ("information", "1 TB", "HBM per rank for buffers, workspace and graphs"),
+    "activation_factor": ("number", "1000", "live activation bytes of one token, in hidden sizes x 2 bytes"),
+    "prefill_chunk_tokens": ("count", "1e9", "prompt tokens one chunked-prefill forward pass processes"),
+    "expert_gemm_half_tokens": ("count", "1e9", "tokens per expert at which a grouped GEMM reaches half its bandwidth"),
     # training (chipcalc train)
     "train_mfu": ("fraction", "1", "model FLOPs utilisation of training"),
     "train_seq_len": ("count", "1e9", "training sequence length in tokens"),
@@ -141,5 +171,6 @@ def allowed(name: str) -> str:
         return "a fraction in (0, 1]"
     if dim == "count":
         return f"a whole number from 1 to {float(top):g}"
-    word = {"time": "a time", "information": "an amount of bytes", "tokens": "a number of tokens"}.get(dim, f"a {dim}")
+    word = {"time": "a time", "information": "an amount of bytes", "tokens": "a number of tokens",
+            "number": "a plain number"}.get(dim, f"a {dim}")
     return f"{word} in (0, {top}]"

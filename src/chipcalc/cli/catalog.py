@@ -10,6 +10,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -26,18 +27,28 @@ from chipcalc.cli.root import (
 
 @app.command("list")
 def list_cmd(
+    vendor: Optional[str] = typer.Option(None, "--vendor", help="Only chips and systems of this vendor (a part of the name, any case)."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only chips and systems with this status: announced, sampling or shipping."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only chips or only systems: chip or system."),
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
-    """List the chips, systems, models and sources in the catalog."""
+    """List the chips and systems (with status and the date it refers to), models and sources."""
 
     def body() -> None:
+        from chipcalc.catalog.schema import STATUSES
+        from chipcalc.core.errors import UsageError
         from chipcalc.output.cluster_tables import list_tables
 
+        if status is not None and status not in STATUSES:
+            raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not '{status}'")
+        if kind is not None and kind not in ("chip", "system"):
+            raise UsageError(f"--kind must be 'chip' or 'system', not '{kind}'")
         cat = _catalog(specs)
-        emit(list_tables(cat), fmt, output, force, cat)
+        emit(list_tables(cat, vendor, status, kind), fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -50,6 +61,7 @@ def chip_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -65,7 +77,7 @@ def chip_cmd(
         chip = cat.chip(name)
         if per == "die" and chip.get("dies") is None:
             raise UsageError(f"{chip.id} has no 'dies' figure in {chip.file}; per-die figures cannot be derived")
-        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True)
+        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True, fragment=fragment)
 
     guarded(body)
 
@@ -77,6 +89,7 @@ def compare_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -91,7 +104,7 @@ def compare_cmd(
             raise UsageError("compare needs at least two chips, e.g. `chipcalc compare ascend-910c h20`")
         cat = _catalog(specs, sets, prefer)
         chips = [cat.chip(n) for n in names]
-        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges)
+        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
@@ -104,6 +117,7 @@ def cluster_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -145,7 +159,7 @@ def cluster_cmd(
             if ranges:
                 cat = replace(cat, notes=[*cat.notes, "Ranges: interval arithmetic over every figure's [low, high] (worst case; "
                                           "exact for monotone functions of independent inputs, conservative otherwise)."])
-        emit(tables, fmt, output, force, cat, ranges=ranges_on)
+        emit(tables, fmt, output, force, cat, ranges=ranges_on, fragment=fragment)
 
     guarded(body)
 
@@ -170,6 +184,10 @@ def validate_cmd(
         from chipcalc.catalog.read import builtin_specs_dir
 
         where = ", ".join(str(f) for f in ([] if no_builtin else [builtin_specs_dir()]) + dirs)
+        from chipcalc.catalog.lint import warnings
+
+        for w in warnings(cat):  # said, not failed: e.g. a system whose interconnect no source gives
+            typer.echo(f"warning: {w}", err=True)
         if problems:
             for p in problems:
                 typer.echo(str(p), err=True)
