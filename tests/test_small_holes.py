@@ -74,7 +74,6 @@ def test_a_large_exact_fleet_count_prints_exactly():
 
 
 @pytest.mark.parametrize("args", [
-    ["cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "--vs", "hgx-h20"],
     ["sensitivity", "cloudmatrix384", "--vs", "gb200-nvl72", "--vs", "hgx-h20"],
     ["plot", "cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "--vs", "hgx-h20", "-o", "x.png"],
     ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--vs", "hgx-h20", "-o", "x.html"],

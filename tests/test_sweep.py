@@ -19,7 +19,8 @@ runner = CliRunner()
     ("1:4", [1, 2, 3, 4]),
     ("8:32", [8, 16, 24, 32]),  # step defaults to start
     ("1:10:3", [1, 4, 7, 10]),
-    ("1k:8k:x2", [1024, 2048, 4096, 8192]),
+    ("1k:8k:x2", [1000, 2000, 4000, 8000]),  # k = 1,000, Ki = 1,024: the rule of every command
+    ("1Ki:8Ki:x2", [1024, 2048, 4096, 8192]),
     ("1:256:x4", [1, 4, 16, 64, 256]),
     ("8,24,96", [8, 24, 96]),
 ])
@@ -32,7 +33,7 @@ def test_grid_specs(spec, expect):
     ("0:8", "values must be positive"),
     ("1:8:0", "step must be positive"),
     ("1:8:x1", "geometric factor must be above 1"),
-    ("a:b", "is not a whole number"),
+    ("a:b", "expected a whole number like 4096"),
     ("1.5:8", "is not a whole number"),
     ("1:2:3:4", "write START:STOP"),
 ])
@@ -45,7 +46,7 @@ def test_bad_grid_specs(spec, msg):
 def test_sweep_csv_matches_pointwise_latency(tmp_path, catalog):
     out = tmp_path / "sweep.csv"
     r = runner.invoke(app, ["sweep", "latency", "cloudmatrix384", "deepseek-r1", "-p", "int8",
-                            "--batch", "8:96:x2", "--context", "1k:4k:x2", "-o", str(out)])
+                            "--batch", "8:96:x2", "--context", "1Ki:4Ki:x2", "-o", str(out)])
     assert r.exit_code == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert len(rows) == 4 * 3
@@ -76,7 +77,7 @@ def test_sweep_json_carries_provenance():
 
 def test_sweep_text_pivot_and_limit():
     r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--chips", "8", "--tp", "8", "-p", "fp8",
-                            "--batch", "1,8", "--context", "1k,2k"])
+                            "--batch", "1,8", "--context", "1Ki,2Ki"])
     assert r.exit_code == 0, r.stderr
     assert "batch 8" in r.stdout and "2048" in r.stdout
     r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "1:1000", "--context", "1k"])

@@ -62,14 +62,23 @@ def _result(tables: list, catalog: Any, ranges: bool = False) -> "Result":
     return Result(list(tables), catalog, ranges)
 
 
-def cluster(a: Any, b: Any = None, *, catalog: Any = None, ranges: bool = False) -> "Result":
-    """Per chip vs whole system (`chipcalc cluster A --vs B`): ``a`` and ``b`` are system ids or records."""
+def cluster(a: Any, *others: Any, catalog: Any = None, ranges: bool = False, base: Any = None) -> "Result":
+    """Per chip vs whole system (`chipcalc cluster A --vs B --vs C`): system ids or records side by side,
+    ratios of the first (or ``base``) over each other."""
+    from chipcalc.core.errors import UsageError
     from chipcalc.output.cluster_tables import cluster_tables
 
     cat = _cat(catalog)
-    sa = cat.system(a) if isinstance(a, str) else a
-    sb = None if b is None else (cat.system(b) if isinstance(b, str) else b)
-    return _result(cluster_tables(sa, sb), cat, ranges)
+    systems = [cat.system(x) if isinstance(x, str) else x for x in (a, *[o for o in others if o is not None])]
+    ids = [s.id for s in systems]
+    b_i = 0
+    if base is not None:
+        want = cat.system(base).id if isinstance(base, str) else base.id
+        if want not in ids:
+            raise UsageError(f"base {want!r} is not one of the systems compared ({', '.join(ids)})")
+        b_i = ids.index(want)
+    return _result(cluster_tables(systems[0], systems[1] if len(systems) > 1 else None, more=tuple(systems[2:]),
+                                  base=b_i), cat, ranges)
 
 
 def compare(*chips: Any, catalog: Any = None, ranges: bool = False) -> "Result":

@@ -103,14 +103,15 @@ def ratio(a: Figure | None, b: Figure | None) -> Figure | None:
 
 @dataclass(frozen=True)
 class Metric:
-    """One row of a cluster comparison: what it is, its display unit, one value per system, and
-    (with two systems) the ratio of the first to the second."""
+    """One row of a cluster comparison: what it is, its display unit, one value per system, and the ratio
+    of the base system (the first unless chosen) to each other one."""
 
     key: str
     label: str
     unit: str  # display unit of the values ("" for counts)
     values: tuple[Figure | None, ...]
-    ratio: Figure | None = None
+    ratio: Figure | None = None  # with two systems: the base over the other
+    ratios: tuple[Figure | None, ...] = ()  # the base over each other system, in order
 
 
 def _label(name: str) -> str:
@@ -132,10 +133,15 @@ def label_of(name: str) -> str:
     return _label(name)
 
 
-def _metric(key: str, label: str, unit: str, figs: list[Figure | None]) -> Metric:
+def ratios_to(figs: list[Figure | None], base: int = 0) -> tuple[Figure | None, ...]:
+    """The base figure over each other one (None where either is missing)."""
+    return tuple(ratio(figs[base], f) for j, f in enumerate(figs) if j != base)
+
+
+def _metric(key: str, label: str, unit: str, figs: list[Figure | None], base: int = 0) -> Metric:
     shown = tuple(f.to(unit) if f is not None else None for f in figs)
-    r = ratio(figs[0], figs[1]) if len(figs) == 2 else None
-    return Metric(key, label, unit, shown, r)
+    rs = ratios_to(figs, base) if len(figs) > 1 else ()
+    return Metric(key, label, unit, shown, rs[0] if len(rs) == 1 else None, rs)
 
 
 def precisions(systems: list[System]) -> list[str]:
@@ -143,57 +149,57 @@ def precisions(systems: list[System]) -> list[str]:
     return [p for p in schema.PRECISIONS if any(schema.compute_name(p) in s.chip.figures for s in systems)]
 
 
-def per_chip_metrics(systems: list[System]) -> list[Metric]:
+def per_chip_metrics(systems: list[System], base: int = 0) -> list[Metric]:
     out = []
     for p in precisions(systems):
         n = schema.compute_name(p)
-        out.append(_metric(n, _label(n), display_unit(n), [s.chip.get(n) for s in systems]))
+        out.append(_metric(n, _label(n), display_unit(n), [s.chip.get(n) for s in systems], base=base))
     for k in ("hbm_capacity", "hbm_bandwidth", "scaleup_bandwidth", "scaleout_bandwidth", "tdp"):
         figs = [per_chip(s, k) for s in systems]
         if any(figs):
-            out.append(_metric(k, _label(k), display_unit(k), figs))
+            out.append(_metric(k, _label(k), display_unit(k), figs, base=base))
     share = [allin_power_per_chip(s) for s in systems]
     if any(share):
-        out.append(_metric("power_per_chip", "all-in system power per chip", "W", share))
+        out.append(_metric("power_per_chip", "all-in system power per chip", "W", share, base=base))
     n = schema.compute_name("bf16")
     eff = [efficiency(s.chip.get(n), s.chip.get("tdp"), "TFLOPS/W") if s.chip.get(n) and s.chip.get("tdp") else None
            for s in systems]
     if any(eff):
-        out.append(_metric("bf16_per_watt_tdp", "BF16 dense per watt (chip TDP)", "TFLOPS/W", eff))
+        out.append(_metric("bf16_per_watt_tdp", "BF16 dense per watt (chip TDP)", "TFLOPS/W", eff, base=base))
     ridge = [ridge_point(s.chip) for s in systems]
     if any(ridge):
-        out.append(_metric("ridge_bf16", "BF16 ridge point (peak / HBM bandwidth)", "FLOP/B", ridge))
+        out.append(_metric("ridge_bf16", "BF16 ridge point (peak / HBM bandwidth)", "FLOP/B", ridge, base=base))
     return out
 
 
-def system_metrics(systems: list[System]) -> list[Metric]:
-    out = [_metric("chips", "accelerators", "", [s.chips for s in systems])]
+def system_metrics(systems: list[System], base: int = 0) -> list[Metric]:
+    out = [_metric("chips", "accelerators", "", [s.chips for s in systems], base=base)]
     for p in precisions(systems):
         n = schema.compute_name(p)
-        out.append(_metric(f"{n}_total", _label(n), display_unit(n, "system"), [system_total(s, n) for s in systems]))
+        out.append(_metric(f"{n}_total", _label(n), display_unit(n, "system"), [system_total(s, n) for s in systems], base=base))
     for k in ADDITIVE:
         if any(per_chip(s, k) for s in systems):
             label = _label(k).replace("per chip, ", "aggregate, ")
-            out.append(_metric(f"{k}_total", label, display_unit(k, "system"), [system_total(s, k) for s in systems]))
+            out.append(_metric(f"{k}_total", label, display_unit(k, "system"), [system_total(s, k) for s in systems], base=base))
     for kind in ("scale-up", "scale-out"):
         tiers = [s.tier(kind) for s in systems]
         if any(x is not None and x.size is not None for x in tiers):
             out.append(_metric(f"{kind}_domain", f"{kind} domain size (chips)", "",
-                               [x.size if x and x.size else None for x in tiers]))
+                               [x.size if x and x.size else None for x in tiers], base=base))
     pb = [power_breakdown(s) for s in systems]
-    out.append(_metric("power_accelerators", "power: accelerators (chips x TDP)", "kW", [p.lines[0].total for p in pb]))
+    out.append(_metric("power_accelerators", "power: accelerators (chips x TDP)", "kW", [p.lines[0].total for p in pb], base=base))
     if any(p.bottom_up for p in pb):
-        out.append(_metric("power_bottom_up", "power: bottom-up sum of known parts", "kW", [p.bottom_up for p in pb]))
+        out.append(_metric("power_bottom_up", "power: bottom-up sum of known parts", "kW", [p.bottom_up for p in pb], base=base))
     if any(p.reported for p in pb):
-        out.append(_metric("power_reported", "power: all-in, as reported", "kW", [p.reported for p in pb]))
+        out.append(_metric("power_reported", "power: all-in, as reported", "kW", [p.reported for p in pb], base=base))
     best = [p.best for p in pb]
     n = schema.compute_name("bf16")
     eff = [(system_total(s, n) / pw).to("PFLOPS/kW") if pw is not None and s.chip.get(n) else None
            for s, pw in zip(systems, best)]
     if any(eff):
-        out.append(_metric("pflops_per_kw", "BF16 dense per kW (all-in)", "PFLOPS/kW", eff))
+        out.append(_metric("pflops_per_kw", "BF16 dense per kW (all-in)", "PFLOPS/kW", eff, base=base))
     bw = [(system_total(s, "hbm_bandwidth") / pw).to("TB/s/kW") if pw is not None and s.chip.get("hbm_bandwidth") else None
           for s, pw in zip(systems, best)]
     if any(bw):
-        out.append(_metric("hbm_bandwidth_per_kw", "HBM bandwidth per kW (all-in)", "TB/s/kW", bw))
+        out.append(_metric("hbm_bandwidth_per_kw", "HBM bandwidth per kW (all-in)", "TB/s/kW", bw, base=base))
     return out

@@ -37,10 +37,11 @@ def sampling(samples: int, seed: int) -> tuple[int, str]:
     return samples, ""
 
 
-def cluster_metrics(cat: Catalog, a: str, b: str | None) -> tuple[list[Metric], list[Metric]]:
-    """The per-chip and whole-system rows of `chipcalc cluster A [--vs B]`."""
-    systems = [cat.system(a)] + ([cat.system(b)] if b else [])
-    return cluster.per_chip_metrics(systems), cluster.system_metrics(systems)
+def cluster_metrics(cat: Catalog, a: str, b: str | None, more: tuple[str, ...] = (),
+                    base: int = 0) -> tuple[list[Metric], list[Metric]]:
+    """The per-chip and whole-system rows of `chipcalc cluster A [--vs B ...]`."""
+    systems = [cat.system(a)] + ([cat.system(b)] if b else []) + [cat.system(x) for x in more]
+    return cluster.per_chip_metrics(systems, base), cluster.system_metrics(systems, base)
 
 
 def metric_keys(metrics: tuple[list[Metric], list[Metric]]) -> list[str]:
@@ -139,7 +140,8 @@ def montecarlo_metrics(nominal: tuple[list[Metric], list[Metric]],
         return collapse(f, g) if f is not None and g is not None else f
 
     def group(ns: list[Metric], ss: list[Metric]) -> list[Metric]:
-        return [replace(n, values=tuple(one(f, g) for f, g in zip(n.values, s.values)), ratio=one(n.ratio, s.ratio))
+        return [replace(n, values=tuple(one(f, g) for f, g in zip(n.values, s.values)), ratio=one(n.ratio, s.ratio),
+                        ratios=tuple(one(f, g) for f, g in zip(n.ratios, s.ratios)))
                 for n, s in zip(ns, ss)]
 
     return group(nominal[0], sampled[0]), group(nominal[1], sampled[1])

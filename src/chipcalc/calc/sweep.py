@@ -1,7 +1,7 @@
 """Sweeps: the latency model over a batch x context grid, in chunks of bounded memory.
 
 Grid specs: ``START:STOP`` (step = START), ``START:STOP:STEP`` or ``START:STOP:xF`` (geometric, factor F).
-``k`` and ``M`` suffixes are binary (1k = 1024 tokens), as context lengths are quoted.
+Counts take the one suffix rule of every command: 4k = 4,000, 4Ki = 4,096 (:mod:`chipcalc.core.counts`).
 
 The grid is never materialised: each chunk of flat indices is turned into its (batch, context) pairs and
 evaluated on the compiled path (SI floats; units and provenance traced once). The binding resource is a
@@ -12,14 +12,12 @@ grid of any size runs in memory proportional to the chunk.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Provenance
 
-_NUM = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
 #: Points per chunk: large enough that numpy's per-call cost vanishes, small enough to stay in cache-sized
 #: temporaries (a chunk's arrays are a few MB).
 CHUNK = 1 << 17
@@ -28,13 +26,9 @@ OBJECTIVES = ("tokens/s per chip", "tokens/s per kW", "lowest TPOT", "tokens/s p
 
 
 def _int(text: str, option: str) -> int:
-    m = _NUM.match(text.strip())
-    if not m:
-        raise UsageError(f"{option}: '{text}' is not a whole number (suffixes k = 1024, M = 1024^2)")
-    v = float(m.group(1)) * {"": 1, "k": 1024, "K": 1024, "m": 1024**2, "M": 1024**2}[m.group(2)]
-    if v != int(v):
-        raise UsageError(f"{option}: '{text}' is not a whole number")
-    return int(v)
+    from chipcalc.core.counts import parse_count
+
+    return parse_count(text, option, minimum=0)  # zero and order are checked by grid() with the spec in the message
 
 
 def grid(spec: str, option: str, limit: int = 10**8) -> Any:

@@ -12,7 +12,6 @@ from typing import Any
 
 from chipcalc.core.errors import Problem
 
-
 # -- record rules: checked when a record is loaded (built-in and user folders alike) and after --set ----
 
 def _n(fig: Any) -> float:

@@ -80,9 +80,8 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     """Judge a bound claim against the catalog. ``literal`` is the provenance of the claimed numbers."""
     from chipcalc.calc import serving as latency
     from chipcalc.calc import workload
-    from chipcalc.core.units import Q
-
     from chipcalc.catalog.lint import mtp_problem
+    from chipcalc.core.units import Q
 
     target = cat.target(spec.target)
     model = cat.model(spec.model)

@@ -21,12 +21,12 @@ from chipcalc.cli.root import (
     app,
     emit,
     guarded,
-    one_vs,
 )
 
 
 @app.command("list")
 def list_cmd(
+    what: Optional[str] = typer.Argument(None, help="One kind only: chips, systems, models, claims, fleets, assumptions or sources.", show_default=False),
     vendor: Optional[str] = typer.Option(None, "--vendor", help="Only chips and systems of this vendor (a part of the name, any case)."),
     status: Optional[str] = typer.Option(None, "--status", help="Only chips and systems with this status: announced, sampling or shipping."),
     kind: Optional[str] = typer.Option(None, "--kind", help="Only chips or only systems: chip or system."),
@@ -36,19 +36,25 @@ def list_cmd(
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
-    """List the chips and systems (with status and the date it refers to), models and sources."""
+    """List the catalog: chips and systems (with status and the date it refers to), models, claims, fleet
+    volumes, assumptions (the names --set takes) and sources; `chipcalc list claims` lists one kind."""
 
     def body() -> None:
         from chipcalc.catalog.schema import STATUSES
         from chipcalc.core.errors import UsageError
-        from chipcalc.output.cluster_tables import list_tables
+        from chipcalc.output.cluster_tables import KINDS, list_tables, list_what
 
+        if what is not None and what not in KINDS:
+            raise UsageError(f"chipcalc list: '{what}' is not one of {', '.join(KINDS)}")
+        if what is not None and what not in ("chips", "systems") and (vendor or status or kind):
+            raise UsageError("--vendor, --status and --kind filter chips and systems; list them alone")
         if status is not None and status not in STATUSES:
             raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not '{status}'")
         if kind is not None and kind not in ("chip", "system"):
             raise UsageError(f"--kind must be 'chip' or 'system', not '{kind}'")
-        cat = _catalog(specs)
-        emit(list_tables(cat, vendor, status, kind), fmt, output, force, cat, fragment=fragment)
+        cat = _catalog(specs, claims=what in (None, "claims", "fleets"))
+        tables = list_what(cat, what) if what is not None and not (vendor or status or kind) else list_tables(cat, vendor, status, kind)
+        emit(tables, fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -112,7 +118,8 @@ def compare_cmd(
 @app.command("cluster")
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (see `chipcalc list`)."),
-    vs: Optional[List[str]] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that).", show_default=False),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="Systems to compare with, repeatable: --vs B --vs C puts each in its own column; ratios are the first (or --base) over each other.", show_default=False),
+    base: Optional[str] = typer.Option(None, "--base", help="The system the ratios are of (default: the first); must be one of those compared.", show_default=False),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -134,22 +141,30 @@ def cluster_cmd(
         from chipcalc.output.cluster_tables import cluster_tables
 
         cat = _catalog(specs, sets, prefer)
-        a = cat.system(name)
-        other = one_vs(vs)
-        b = cat.system(other) if other else None
-        tables = cluster_tables(a, b)
+        systems = [cat.system(n) for n in [name, *(vs or [])]]
+        ids = [s.id for s in systems]
+        if len(set(ids)) != len(ids):
+            raise UsageError(f"each system once: {', '.join(ids)} names one twice")
+        b_i = 0
+        if base is not None:
+            want = cat.system(base).id
+            if want not in ids:
+                raise UsageError(f"--base {base}: not one of the systems compared ({', '.join(ids)})")
+            b_i = ids.index(want)
+        a, b, more = systems[0], (systems[1] if len(systems) > 1 else None), tuple(systems[2:])
+        tables = cluster_tables(a, b, more=more, base=b_i)
         if method not in ("interval", "montecarlo"):
             raise UsageError(f"--method must be 'interval' or 'montecarlo', not '{method}'")
         if method == "montecarlo":
             from chipcalc.calc import ranges as rg
 
-            ids = [a.id] + ([b.id] if b else [])
             inputs = rg.uncertain_inputs(cat, ids)
             drawn, capped = rg.sampling(samples, seed)
             sampled = rg.sample_catalog(cat, inputs, drawn, seed)
-            mc = rg.montecarlo_metrics(rg.cluster_metrics(cat, a.id, b.id if b else None),
-                                       rg.cluster_metrics(sampled, a.id, b.id if b else None))
-            tables = cluster_tables(a, b, metrics=mc)
+            rest = tuple(s.id for s in more)
+            mc = rg.montecarlo_metrics(rg.cluster_metrics(cat, a.id, b.id if b else None, rest, b_i),
+                                       rg.cluster_metrics(sampled, a.id, b.id if b else None, rest, b_i))
+            tables = cluster_tables(a, b, metrics=mc, more=more, base=b_i)
             note = (f"Ranges: Monte Carlo, {drawn:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
                     f"its [low, high], independent; shown as [p{rg.PERCENTILES[0]:g}–p{rg.PERCENTILES[1]:g}] (first two tables).")
             cat = replace(cat, notes=[*cat.notes, note] + ([capped] if capped else []))

@@ -24,6 +24,7 @@ from chipcalc.cli.root import (
     emit,
     guarded,
 )
+from chipcalc.cli.types import COUNT, COUNT0
 
 
 @app.command("check")
@@ -35,14 +36,14 @@ def check_cmd(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Ad-hoc throughput claim: the model served.", show_default=False),
     tokens: Optional[str] = typer.Option(None, "--decode-tokens-per-chip", help="Ad-hoc throughput claim: decode tokens/s per chip, e.g. 1943.", show_default=False),
     tpot: Optional[str] = typer.Option(None, "--tpot", help="Ad-hoc throughput claim: time per output token, at most, e.g. 50ms.", show_default=False),
-    batch: Optional[int] = typer.Option(None, "--batch", "-b", help="Sequences per chip (default: throughput x TPOT).", show_default=False),
-    context: Optional[int] = typer.Option(None, "--context", "-c", help="Tokens of KV per sequence (default: assumption default_context).", show_default=False),
+    batch: Optional[int] = typer.Option(None, "--batch", "-b", click_type=COUNT, help="Sequences per chip (default: throughput x TPOT).", show_default=False),
+    context: Optional[int] = typer.Option(None, "--context", "-c", click_type=COUNT, help="Tokens of KV per sequence (default: assumption default_context).", show_default=False),
     precision: str = typer.Option("bf16", "--precision", "-p", help="GEMM precision of the throughput claim: bf16, fp8, int8, ..."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision of the throughput claim."),
     device: str = typer.Option("package", "--device", help="What one rank is: package or die."),
-    chips: Optional[int] = typer.Option(None, "--chips", help="Chips of the deployment (default: as `chipcalc latency` chooses).", show_default=False),
-    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor-parallel ranks (default: the largest the model and scale-up domain allow).", show_default=False),
-    mtp: int = typer.Option(0, "--mtp", help="Speculative (multi-token-prediction) tokens per step."),
+    chips: Optional[int] = typer.Option(None, "--chips", click_type=COUNT, help="Chips of the deployment (default: as `chipcalc latency` chooses).", show_default=False),
+    tp: Optional[int] = typer.Option(None, "--tp", click_type=COUNT, help="Tensor-parallel ranks (default: the largest the model and scale-up domain allow).", show_default=False),
+    mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative (multi-token-prediction) tokens per step."),
     brief: bool = typer.Option(False, "--brief", help="Only the verdicts table, without each claim's working."),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,

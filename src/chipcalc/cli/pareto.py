@@ -22,6 +22,7 @@ from chipcalc.cli.root import (
     emit,
     guarded,
 )
+from chipcalc.cli.types import COUNT, COUNT0
 
 
 def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs):
@@ -58,10 +59,10 @@ COMMON = dict(
     model_opt=typer.Option(None, "--model", "-m", help="Model id (else the last argument)."),
     precision=typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4."),
     kv_precision=typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
-    context=typer.Option(None, "--context", "-c", help="Tokens of context per sequence (default: assumption default_context).", show_default=False),
+    context=typer.Option(None, "--context", "-c", click_type=COUNT, help="Tokens of context per sequence (default: assumption default_context).", show_default=False),
     tpot=typer.Option(None, "--tpot", help="Keep points with TPOT at most this, e.g. 50ms.", show_default=False),
     ttft=typer.Option(None, "--ttft", help="Keep layouts whose prefill of one prompt takes at most this, e.g. 2s.", show_default=False),
-    mtp=typer.Option(None, "--mtp", help="Speculative tokens per step to try (repeatable; default 0, 1, 2 where the model has MTP).", show_default=False),
+    mtp=typer.Option(None, "--mtp", click_type=COUNT0, help="Speculative tokens per step to try (repeatable; default 0, 1, 2 where the model has MTP).", show_default=False),
 )
 
 

@@ -22,6 +22,7 @@ from chipcalc.cli.root import (
     guarded,
     one_vs,
 )
+from chipcalc.cli.types import COUNT, COUNT0
 
 plot_app = typer.Typer(
     help="Draw plots (PNG or SVG by the --output suffix): roofline, cluster (per chip vs system), latency.",
@@ -34,8 +35,8 @@ app.add_typer(plot_app, name="plot")
 
 PlotOutput = typer.Option(..., "--output", "-o", help="The file to write: NAME.png or NAME.svg.", show_default=False)
 ModelOpt = typer.Option(None, "--model", "-m", help="A model id (see `chipcalc list`).", show_default=False)
-BatchOpt = typer.Option(None, "--batch", "-b", help="Sequences per chip for the decode workload point (default: assumption default_batch).", show_default=False)
-ContextOpt = typer.Option(None, "--context", "-c", help="Context length in tokens (default: assumption default_context).", show_default=False)
+BatchOpt = typer.Option(None, "--batch", "-b", click_type=COUNT, help="Sequences per chip for the decode workload point (default: assumption default_batch).", show_default=False)
+ContextOpt = typer.Option(None, "--context", "-c", click_type=COUNT, help="Context length in tokens (default: assumption default_context).", show_default=False)
 
 
 def _check_output(output: Path, force: bool, suffixes: tuple[str, ...], what: str):
@@ -160,7 +161,7 @@ def latency_cmd(
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
     batch: str = typer.Option("1:256:x2", "--batch", "-b", help="Batches per chip on the x axis: START:STOP:xFACTOR, START:STOP[:STEP] or a comma list."),
     context: Optional[int] = ContextOpt,
-    mtp: int = typer.Option(0, "--mtp", help="Speculative (multi-token-prediction) tokens per step."),
+    mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative (multi-token-prediction) tokens per step."),
     output: Path = PlotOutput,
     force: bool = ForceOpt,
     prefer: Optional[str] = PreferOpt,

@@ -21,6 +21,7 @@ from chipcalc.cli.root import (
     guarded,
     one_vs,
 )
+from chipcalc.cli.types import COUNT, COUNT0
 
 
 @app.command("sensitivity")
@@ -80,14 +81,14 @@ PIVOT_LIMIT = 600
 def sweep_latency_cmd(
     target: str = typer.Argument(..., help="Chip or system id."),
     model: str = typer.Argument(..., help="Model id."),
-    batch: str = typer.Option("1:256:x2", "--batch", help="Batch grid: START:STOP[:STEP|:xFACTOR] or a comma list (k = 1024)."),
-    context: str = typer.Option("1k:128k:x2", "--context", help="Context grid, same form (1k = 1024 tokens)."),
+    batch: str = typer.Option("1:256:x2", "--batch", help="Batch grid: START:STOP[:STEP|:xFACTOR] or a comma list (4k = 4,000, 4Ki = 4,096)."),
+    context: str = typer.Option("1Ki:128Ki:x2", "--context", help="Context grid, same form (1k = 1,000 tokens, 1Ki = 1,024)."),
     precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs precision."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
-    chips: Optional[int] = typer.Option(None, "--chips", help="Chips used (default as in `chipcalc latency`)."),
-    tp: Optional[int] = typer.Option(None, "--tp", help="Tensor-parallel ranks."),
-    ep: Optional[int] = typer.Option(None, "--ep", help="Expert-parallel ranks."),
-    mtp: int = typer.Option(0, "--mtp", help="Speculative tokens per step."),
+    chips: Optional[int] = typer.Option(None, "--chips", click_type=COUNT, help="Chips used (default as in `chipcalc latency`)."),
+    tp: Optional[int] = typer.Option(None, "--tp", click_type=COUNT, help="Tensor-parallel ranks."),
+    ep: Optional[int] = typer.Option(None, "--ep", click_type=COUNT, help="Expert-parallel ranks."),
+    mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative tokens per step."),
     device: str = typer.Option("package", "--device", help="package or die."),
     summary: bool = typer.Option(False, "--summary", help="Reduce a grid of any size: the best point per objective, binding-resource shares, the Pareto front (no row per point)."),
     tpot: Optional[str] = typer.Option(None, "--tpot", help="With --summary: a TPOT target like 50ms (the best tokens/s per chip that meets it).", show_default=False),

@@ -14,8 +14,61 @@ from typing import Callable, List, Optional
 os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+
+
+class OneLineGroup(TyperGroup):
+    """The command group, with click's usage errors (unknown option, bad value, missing argument) printed
+    as one line that names the option — ``chipcalc: error: --tpot: ...`` — and exit code 2."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        import click
+
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:  # `chipcalc` or a group with no command: its help
+            typer.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+            sys.exit(2 if exc.ctx is None else 0)
+        except click.UsageError as exc:
+            typer.echo(f"chipcalc: error: {usage_message(exc)}", err=True)
+            sys.exit(2)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            typer.echo("chipcalc: error: aborted", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            typer.echo(f"chipcalc: error: {_one(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _one(text: str) -> str:
+    import re
+
+    parts = re.split(r"(?<=[.?!])\s+", " ".join(ln.strip() for ln in text.splitlines() if ln.strip()))
+    return " ".join(dict.fromkeys(p for p in parts if p))  # click and typer each add the same "Did you mean"
+
+
+def usage_message(exc) -> str:  # noqa: ANN001
+    """One line for a click usage error, led by the option or argument it is about."""
+    import click
+
+    msg = _one(exc.format_message() if hasattr(exc, "format_message") else str(exc))
+    where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "chipcalc"
+    if isinstance(exc, click.MissingParameter):
+        return f"{where}: {msg[0].lower() + msg[1:]} (see `{where} -h`)"
+    if isinstance(exc, click.BadParameter) and exc.param is not None:
+        name = exc.param.opts[0] if getattr(exc.param, "opts", None) else exc.param.human_readable_name
+        msg = msg.split(": ", 1)[1] if msg.startswith("Invalid value for") and ": " in msg else msg
+        return f"{name}: {msg}"
+    return msg
+
 
 app = typer.Typer(
+    cls=OneLineGroup,
     help="Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption.",
     no_args_is_help=True,
     add_completion=False,
@@ -23,8 +76,17 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+def _version(value: bool) -> None:
+    if value:
+        from chipcalc.core import __version__
+
+        typer.echo(f"chipcalc {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _group() -> None:
+def _group(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                        help="Print chipcalc's version and exit.")) -> None:
     """Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption."""
     # A callback keeps the app a group of commands even when a call registers only its own command's
     # module (typer would otherwise run a lone command directly and read its name as an argument).
@@ -110,9 +172,8 @@ def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalo
          fragment: bool = False) -> None:
     """Render and print, or write to --output. ``fragment``: HTML as the bare tables, not a whole page."""
     from chipcalc.core.errors import UsageError
-    from chipcalc.output.render import BINARY_FORMATS, render
-
     from chipcalc.output import files
+    from chipcalc.output.render import BINARY_FORMATS, render
 
     f = _format(fmt, output)
     if f in BINARY_FORMATS and output is None:

@@ -46,31 +46,15 @@ def model_cmd(
 
 
 def _ints(text: Optional[str], name: str, allow_max: bool = False) -> Optional[tuple]:
-    """'8,24,96' -> (8, 24, 96); refuses zero, negative and non-integral values; ``max`` (the largest batch
+    """'8,24,96' -> (8, 24, 96), with the count suffixes (4k = 4,000, 4Ki = 4,096); ``max`` (the largest batch
     that fits) where ``allow_max``."""
     if text is None:
         return None
-    from chipcalc.core.counts import whole
-    from chipcalc.core.errors import UsageError
+    from chipcalc.core.counts import parse_counts
 
     if allow_max and text.strip().lower() == "max":
         return ("max",)
-    items = text.replace(" ", "").split(",")
-    if "" in items:
-        raise UsageError(f"{name} '{text}' has an empty item; write whole numbers separated by commas, e.g. 1,8,32")
-    try:
-        vals = [float(x) for x in items]
-    except ValueError:
-        raise UsageError(f"{name} must be whole numbers separated by commas, got '{text}'") from None
-    return tuple(int(v) for v in whole(name, vals, "sequences" if name == "--batch" else "tokens"))
-
-
-def _one(value: Optional[int], name: str, what: str, minimum: int = 1) -> Optional[int]:
-    if value is None:
-        return None
-    from chipcalc.core.counts import whole
-
-    return int(whole(name, value, what, minimum))
+    return parse_counts(text, name)
 
 
 @app.command("latency")
@@ -150,7 +134,9 @@ def latency_cmd(
             from chipcalc.core.figure import Figure, Provenance
 
             target_tpot = Figure(q.to("ms"), Provenance.assume("tpot target", f"--tpot {tpot}"))
-        ints = lambda v, n, w, m=1: _one(_num(v, n), n, w, m)  # noqa: E731
+        from chipcalc.core.counts import parse_count
+
+        ints = lambda v, n, w, m=1: None if v is None else parse_count(v, n, m)  # noqa: E731
         tp_n, attn_tp_n = ints(tp, "--tp", "ranks"), ints(attn_tp, "--attn-tp", "ranks")
         if tp_n is not None and attn_tp_n is not None and tp_n != attn_tp_n:
             raise UsageError(f"--tp {tp_n} and --attn-tp {attn_tp_n} name the same thing; give one")
@@ -180,17 +166,6 @@ def latency_cmd(
              fragment=fragment)
 
     guarded(body)
-
-
-def _num(text: Optional[str], name: str) -> Optional[float]:
-    if text is None:
-        return None
-    from chipcalc.core.errors import UsageError
-
-    try:
-        return float(text)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, got '{text}'") from None
 
 
 def _share(text: str, name: str) -> float:

@@ -76,6 +76,11 @@ def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[l
         if row.detail:
             basis = f"{basis} {row.detail}".strip()
         body.append([row.label, shown.unit, *cells, basis])
+    drop = [i for i in (len(headers) - 1, 1) if body and all(not r[i] for r in body)]  # no empty unit or basis column
+    for i in drop:
+        del headers[i]
+        for r in body:
+            del r[i]
     return headers, body
 
 

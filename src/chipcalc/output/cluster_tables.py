@@ -45,6 +45,7 @@ def list_tables(cat: Catalog, vendor: str | None = None, status: str | None = No
         tables.append(systems)
     if vendor or status or kind:
         return tables
+    tables += catalog_extra_tables(cat, None)
     if cat.models:
         models = Table("Models", ["name", "architecture", "file"], key="list.models")
         for m in sorted(cat.models.values(), key=lambda m: m.id):
@@ -55,6 +56,44 @@ def list_tables(cat: Catalog, vendor: str | None = None, status: str | None = No
         sources.add(s.id, s.id, "", [s.kind, s.date, s.title])
     tables.append(sources)
     return tables
+
+
+#: What `chipcalc list WHAT` can list.
+KINDS = ("chips", "systems", "models", "claims", "fleets", "assumptions", "sources")
+
+
+def catalog_extra_tables(cat: Catalog, what: str | None) -> list[Table]:
+    """Claims, fleet volumes and assumptions (the names --set takes): ``what`` one of them, or None for all."""
+    out = []
+    if what in (None, "claims") and cat.claims:
+        t = Table("Claims (chipcalc check ID)", ["kind", "title"], key="list.claims")
+        for c in sorted(cat.claims.values(), key=lambda c: c.id):
+            t.add(c.id, c.id, "", [c.kind, _short(c.title)])
+        out.append(t)
+    if what in (None, "fleets") and cat.volumes:
+        t = Table("Fleet volumes (chipcalc fleet CHIP:ID)", ["chip", "count", "counts"], key="list.fleets")
+        for v in sorted(cat.volumes.values(), key=lambda v: v.id):
+            t.add(v.id, v.id, "", [v.chip or "", v.figure, _short(v.counts, 60)])
+        out.append(t)
+    if what in (None, "assumptions"):
+        t = Table("Assumptions (--set NAME=VALUE)", ["value", "about"], key="list.assumptions")
+        for name in sorted(cat.assumptions):
+            a = cat.assumptions[name]
+            unit = "" if a.q.dimensionless else f"{a.q.units:~P}"
+            about = next(iter(a.prov.assumptions)).text if a.prov.assumptions else ""
+            t.add(name, name, unit, [a, _short(about, 70)])
+        out.append(t)
+    return out
+
+
+def list_what(cat: Catalog, what: str) -> list[Table]:
+    """One kind of record (`chipcalc list claims`)."""
+    if what in ("chips", "systems"):
+        return list_tables(cat, kind=what[:-1])
+    if what in ("claims", "fleets", "assumptions"):
+        return catalog_extra_tables(cat, what)
+    full = list_tables(cat)
+    return [t for t in full if t.key == f"list.{what}"]
 
 
 def chip_table(chip: Chip, per: str = "package") -> Table:
@@ -127,58 +166,63 @@ def compare_table(chips: list[Chip]) -> Table:
 
 
 def cluster_tables(a: System, b: System | None = None,
-                   metrics: tuple[list[cluster.Metric], list[cluster.Metric]] | None = None) -> list[Table]:
-    """Every table of `chipcalc cluster`; ``metrics`` replaces the computed per-chip and system rows
-    (Monte Carlo ranges)."""
-    systems = [a] + ([b] if b is not None else [])
+                   metrics: tuple[list[cluster.Metric], list[cluster.Metric]] | None = None,
+                   *, more: tuple[System, ...] = (), base: int = 0) -> list[Table]:
+    """Every table of `chipcalc cluster` for ``a``, ``b`` and ``more`` systems side by side, ratios of the
+    ``base``-th (the first by default) over each other; ``metrics`` replaces the computed per-chip and
+    system rows (Monte Carlo ranges)."""
+    systems = [a] + ([b] if b is not None else []) + list(more)
     pc, sy = metrics if metrics is not None else (None, None)
-    return ([per_chip_table(systems, pc), system_table(systems, sy)] + [power_table(s) for s in systems]
+    return ([per_chip_table(systems, pc, base), system_table(systems, sy, base)] + [power_table(s) for s in systems]
             + [crosscheck_table(s) for s in systems if s.reported])
 
 
-def _cols(systems: list[System]) -> list[str]:
-    cols = [s.id for s in systems]
-    if len(systems) == 2:
-        cols.append("ratio")
-    return cols
+def ratio_columns(systems: list[System], base: int = 0) -> list[str]:
+    """'ratio' for two systems (the first over the second), else 'BASE / OTHER' for each other system."""
+    if len(systems) == 2 and base == 0:
+        return ["ratio"]
+    return [f"{systems[base].id} / {s.id}" for j, s in enumerate(systems) if j != base] if len(systems) > 1 else []
 
 
-def metrics_table(title: str, key: str, systems: list[System], metrics: list[cluster.Metric]) -> Table:
-    """A table of metrics: one column per system, and the ratio of two."""
-    t = Table(title, _cols(systems), key=key)
+def _cols(systems: list[System], base: int = 0) -> list[str]:
+    return [s.id for s in systems] + ratio_columns(systems, base)
+
+
+def metrics_table(title: str, key: str, systems: list[System], metrics: list[cluster.Metric], base: int = 0) -> Table:
+    """A table of metrics: one column per system, and the ratios of the base system to the others."""
+    t = Table(title, _cols(systems, base), key=key)
     for m in metrics:
-        cells: list = list(m.values)
-        if len(systems) == 2:
-            cells.append(ratio_cell(m.ratio))
+        cells: list = list(m.values) + [ratio_cell(r) for r in m.ratios]
         t.add(m.key, m.label, m.unit, cells)
     return t
 
 
-def per_chip_table(systems: list[System], metrics: list[cluster.Metric] | None = None) -> Table:
+def per_chip_table(systems: list[System], metrics: list[cluster.Metric] | None = None, base: int = 0) -> Table:
     title = "Per chip: " + " vs ".join(f"{s.chip.name} in {s.name}" for s in systems)
     return metrics_table(title, "cluster.per_chip", systems,
-                         cluster.per_chip_metrics(systems) if metrics is None else metrics)
+                         cluster.per_chip_metrics(systems, base) if metrics is None else metrics, base)
 
 
-def system_table(systems: list[System], metrics: list[cluster.Metric] | None = None) -> Table:
+def system_table(systems: list[System], metrics: list[cluster.Metric] | None = None, base: int = 0) -> Table:
     title = "Whole system: " + " vs ".join(f"{s.name} ({s.chips.q.m:g} x {s.chip.id})" for s in systems)
-    t = metrics_table(title, "cluster.system", systems, cluster.system_metrics(systems) if metrics is None else metrics)
-    _count_rows(t, systems)
+    t = metrics_table(title, "cluster.system", systems,
+                      cluster.system_metrics(systems, base) if metrics is None else metrics, base)
+    _count_rows(t, systems, base)
     t.notes.append("All-in power is the reported figure where a source gives one, else the bottom-up sum of known parts.")
     return t
 
 
-def _count_rows(t: Table, systems: list[System]) -> None:
+def _count_rows(t: Table, systems: list[System], base: int = 0) -> None:
     """What each system's count counts: packages (``chips``), dies (chips x dies) and the vendor's
     headline count with what it counts, so die-vs-package claims can be checked both ways."""
     dies = [s.dies_total() for s in systems]
     if any(d is not None for d in dies):
         t.add("dies_total", "compute dies (accelerators x dies per package)", "",
-              dies + ([ratio_cell(cluster.ratio(dies[0], dies[1]))] if len(systems) == 2 else []))
+              dies + [ratio_cell(r) for r in cluster.ratios_to(dies, base)])
     if any(s.marketed is not None for s in systems):
         heads = [s.marketed.figure if s.marketed is not None else s.chips for s in systems]
         t.add("marketed_count", "headline count, as marketed", "",
-              heads + ([ratio_cell(cluster.ratio(heads[0], heads[1]))] if len(systems) == 2 else []))
+              heads + [ratio_cell(r) for r in cluster.ratios_to(heads, base)])
         for s in systems:
             what = s.marketed.counts if s.marketed is not None else "packages"
             t.notes.append(f"{s.id}: accelerators counts packages ({s.chips.q.m:g}); its headline count "
