@@ -35,6 +35,7 @@ def list_cmd(
     fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
+    ranges: bool = RangesOpt,
 ) -> None:
     """List the catalog: chips and systems (with status and the date it refers to), models, claims, fleet
     volumes, assumptions (the names --set takes) and sources; `chipcalc list claims` lists one kind."""
@@ -54,7 +55,7 @@ def list_cmd(
             raise UsageError(f"--kind must be 'chip' or 'system', not '{kind}'")
         cat = _catalog(specs, claims=what in (None, "claims", "fleets"))
         tables = list_what(cat, what) if what is not None and not (vendor or status or kind) else list_tables(cat, vendor, status, kind)
-        emit(tables, fmt, output, force, cat, fragment=fragment)
+        emit(tables, fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
@@ -70,6 +71,7 @@ def chip_cmd(
     fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
+    ranges: bool = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] (a spec sheet always does)."),
 ) -> None:
     """Spec sheet of one chip: every figure with its range, alternatives, and source or assumption."""
 
@@ -183,34 +185,66 @@ def cluster_cmd(
 def validate_cmd(
     folders: Optional[List[Path]] = typer.Argument(None, help="Spec folders to check with the built-ins (default: built-ins and CHIPCALC_SPECS)."),
     no_builtin: bool = typer.Option(False, "--no-builtin", help="Check the given folders alone, without the built-in catalog."),
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
 ) -> None:
-    """Check the catalog (and your own spec folders): report every problem at once."""
+    """Check the catalog (and your own spec folders): report every problem at once (-f json: as data)."""
 
     def body() -> None:
-        from chipcalc.catalog.read import user_specs_dirs
+        from chipcalc.catalog.lint import warnings
+        from chipcalc.catalog.read import builtin_specs_dir, user_specs_dirs
+        from chipcalc.claims.lint import all_problems
         from chipcalc.claims.load import load
 
-        dirs = list(folders) if folders else user_specs_dirs(None)
+        dirs = list(folders or []) + list(specs or []) or user_specs_dirs(None)
         cat, problems = load(dirs, builtin=not no_builtin)
-        from chipcalc.claims.lint import all_problems
-
         problems = problems + all_problems(cat)
+        warns = [str(w) for w in warnings(cat)]  # said, not failed: e.g. a system whose interconnect no source gives
         n_fig = sum(len(c.figures) for c in cat.chips.values())
-        from chipcalc.catalog.read import builtin_specs_dir
-
         where = ", ".join(str(f) for f in ([] if no_builtin else [builtin_specs_dir()]) + dirs)
-        from chipcalc.catalog.lint import warnings
-
-        for w in warnings(cat):  # said, not failed: e.g. a system whose interconnect no source gives
-            typer.echo(f"warning: {w}", err=True)
-        if problems:
+        summary = (f"{len(cat.sources)} sources, {len(cat.chips)} chips ({n_fig} figures), {len(cat.systems)} systems, "
+                   f"{len(cat.models)} models, {len(cat.assumptions)} assumptions, {len(cat.claims)} claims, "
+                   f"{len(cat.volumes)} fleet volumes in {where}")
+        if fmt is not None or output is not None:
+            _validate_report(problems, warns, summary, fmt, output, force, fragment, cat)
+        else:
+            for w in warns:
+                typer.echo(f"warning: {w}", err=True)
             for p in problems:
                 typer.echo(str(p), err=True)
+        if problems:
             _fail(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {where}", 1)
-        typer.echo(
-            f"ok: {len(cat.sources)} sources, {len(cat.chips)} chips ({n_fig} figures), {len(cat.systems)} systems, "
-            f"{len(cat.models)} models, {len(cat.assumptions)} assumptions, {len(cat.claims)} claims, "
-            f"{len(cat.volumes)} fleet volumes in {where}"
-        )
+        if fmt is None and output is None:
+            typer.echo(f"ok: {summary}")
 
     guarded(body)
+
+
+def _validate_report(problems, warns, summary, fmt, output, force, fragment, cat) -> None:
+    """validate's findings as data (-f json) or as a table (any other format), printed or written."""
+    import json
+
+    from chipcalc.cli.root import _format
+    from chipcalc.output import files
+    from chipcalc.output.table import Table
+
+    f = _format(fmt, output)
+    if f == "json":
+        text = json.dumps({"ok": not problems, "summary": summary, "warnings": warns,
+                           "problems": [{"file": p.file, "field": p.field, "message": p.message} for p in problems]},
+                          indent=2, ensure_ascii=False) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+        else:
+            files.write_output(output, text, force=force)
+        return
+    t = Table("Problems" if problems else "No problems", ["file", "field", "message"], key="validate")
+    for i, p in enumerate(problems):
+        t.add(f"p{i}", str(i + 1), "", [p.file, p.field, p.message])
+    for i, w in enumerate(warns):
+        t.add(f"w{i}", "warning", "", ["", "", w])
+    t.notes.append(("ok: " if not problems else "") + summary)
+    emit([t], fmt, output, force, cat, fragment=fragment)

@@ -17,6 +17,7 @@ from chipcalc.cli.root import (
     OutputOpt,
     PreferOpt,
     RangesOpt,
+    SetOpt,
     SpecsOpt,
     _catalog,
     app,
@@ -28,19 +29,22 @@ from chipcalc.cli.root import (
 @app.command("model")
 def model_cmd(
     name: str = typer.Argument(..., help="Model id, e.g. deepseek-r1 (see `chipcalc list`)."),
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
+    ranges: bool = RangesOpt,
 ) -> None:
     """Model card: parameters, layers, experts, KV-cache bytes per token, weight bytes, FLOPs per token."""
 
     def body() -> None:
         from chipcalc.output.model_tables import model_table
 
-        cat = _catalog(specs)
-        emit(model_table(cat.model(name), cat), fmt, output, force, cat, ranges=True, fragment=fragment)
+        cat = _catalog(specs, sets, prefer)
+        emit(model_table(cat.model(name), cat), fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
