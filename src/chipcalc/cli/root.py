@@ -109,7 +109,8 @@ COMMAND_MODULES = {
     "train": "train",
     "check": "claims", "fleet": "claims",
     "sensitivity": "ranges", "sweep": "ranges",
-    "plot": "plot", "report": "plot",
+    "plot": "supply", "report": "plot",  # cli.supply imports cli.plot and adds `plot supply`
+    "supply": "supply",
 }
 
 
