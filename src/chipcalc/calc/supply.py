@@ -371,39 +371,3 @@ def put_input(cat: Any, name: str, fig: Figure) -> Any:
     if supply_whatif.owns(supply_of(cat), name):
         return supply_whatif.put_in(cat, name, fig)
     return put(cat, name, fig)
-
-
-def count_of(packages: Figure) -> Figure:
-    """A package count as a plain count (for fleets): same value, range and provenance."""
-    from dataclasses import replace
-
-    from chipcalc.core.units import Q
-
-    conv = lambda x: None if x is None else Q(x.m_as("package"), "")  # noqa: E731
-    return replace(packages, q=conv(packages.q), low=conv(packages.low), high=conv(packages.high), alternatives=())
-
-
-def fleet_volume(cat: Any, chip: Any, text: str) -> Any:
-    """``supply-2025`` or ``supply-<scenario>`` as a fleet count for ``chip``: the supply model's packages."""
-    from chipcalc.catalog.volumes import Volume
-
-    supply = supply_of(cat)
-    rest = text.strip().lower()[len("supply-"):]
-    products = [p for p in supply.products.values() if p.chip == chip.id]
-    if rest in supply.scenarios:
-        s = supply.scenarios[rest]
-        if supply.products[s.product].chip != chip.id:
-            raise UsageError(f"supply scenario {s.id} is of {supply.products[s.product].chip}, not {chip.id}")
-    elif not products:
-        raise UsageError(f"no supply product makes {chip.id} (specs/supply/); products: {', '.join(sorted(supply.products))}")
-    elif rest.isdigit():
-        s = select(cat, products[0].id, year=int(rest))
-    else:
-        raise UsageError(f"'{text}': write {chip.id}:supply-YEAR (e.g. supply-2025) or {chip.id}:supply-<scenario id>")
-    f = funnel(cat, s)
-    if f.packages is None:
-        raise UsageError(f"supply scenario {s.id} gives no package count: no limit is sourced ({s.file})")
-    binding = LIMITS.get(f.binding or "", "")
-    counts = (f"{s.counts or s.name}: the supply model's packages in {f.months:g} months (`chipcalc supply {s.product} "
-              f"--scenario {s.id}`), bound by {binding}")
-    return Volume(f"supply-{s.id}", s.name, counts, count_of(f.packages), chip.id, s.year, file=s.file)
