@@ -93,6 +93,29 @@ def _assumptions(refs: Refs) -> str:
     return '<ol class="refs">\n' + "\n".join(items) + "\n</ol>"
 
 
+def _supply_section(catalog: Any, systems: list[Any], refs: Refs, ranges: bool) -> list[str]:
+    """For each chip of the systems that has a supply product: its default scenario's constraints
+    (table and plot), as `chipcalc supply` and `chipcalc plot supply` show them."""
+    from chipcalc.calc import supply as S
+    from chipcalc.catalog.supply_whatif import supply_of, with_supply
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output.plot.supply import supply_bars
+    from chipcalc.output.supply_tables import constraints_table
+
+    catalog = with_supply(catalog, supply_of(catalog))
+    out = []
+    for chip in dict.fromkeys(s.chip.id for s in systems):
+        for p in (p for p in catalog.supply.products.values() if p.chip == chip):
+            try:
+                f = S.funnel(catalog, S.select(catalog, p.id))
+            except UsageError:  # no default scenario: nothing to show
+                continue
+            out.append(table_html(constraints_table(f), refs, ranges))
+            out.append(chart_html(supply_bars(f), refs, f"Supply of {p.name}, {f.scenario.year}: the packages each input "
+                                  f"allows, the binding limit marked (chipcalc supply {p.id} --scenario {f.scenario.id})."))
+    return (['<h2 id="supply">Supply: how many can be made</h2>', *out]) if out else []
+
+
 def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, precisions: Sequence[str] = ("bf16",),
                  ranges: bool = False) -> str:
     """The whole page as a string."""
@@ -140,6 +163,7 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
             figures.append(chart_html(chart, refs, f"{model.name} decode at {context} tokens of context, from the latency "
                                                    "model (every curve rests on assumed efficiencies: dashed)."))
 
+    supply_html = _supply_section(catalog, systems, refs, ranges)
     ranged = any(c.fig is not None and c.fig.has_range for t in tables for r in t.rows for c in r.cells)
     legend = [f"{ASSUMED_MARK} depends on at least one assumption (A#), not only on sources."]
     if ranged:
@@ -167,6 +191,7 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
         '<h2 id="tables">Tables</h2>',
         "".join(f'<p class="note">{_e(x)}</p>' for x in legend),
         *tables_html,
+        *supply_html,
         '<h2 id="assumptions">Assumptions</h2>',
         _assumptions(refs),
         '<h2 id="bibliography">Bibliography</h2>',
