@@ -83,11 +83,12 @@ def test_every_table_and_image_is_there(report, catalog):
 
     page = parse(report)
     tables = cluster_tables(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))
-    assert page.tables == len(tables)
+    assert page.tables == len(tables) + 1  # + the supply constraints of the 910C (the only chip with a supply product)
+    assert "Supply: how many can be made" in page.headings
     for t in tables:
         assert t.title in page.headings
     assert page.rows >= sum(len(t.rows) + 1 for t in tables)  # header row + body rows
-    assert len(page.images) == 2  # cluster bars and roofline
+    assert len(page.images) == 3  # cluster bars, roofline and the 910C's supply constraints
     for img in page.images:
         assert img.get("alt")
         src = img["src"]
@@ -121,7 +122,7 @@ def test_with_a_model_adds_the_latency_plot(tmp_path):
     r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--model", "deepseek-r1", "-o", str(out)])
     assert r.exit_code == 0, r.stderr
     page = parse(out)
-    assert len(page.images) == 3
+    assert len(page.images) == 4  # + the latency plot
     assert "mfu" in " ".join(page.text)  # the latency model's assumptions join the list
 
 
@@ -163,7 +164,7 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     m = re.search(r'data-probe="([^"]*)"', r.stdout)
     assert m, (r.returncode, r.stderr[-2000:])
     data = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-    assert len(data["imgs"]) == 2
+    assert len(data["imgs"]) == 3
     for complete, nw, nh, shown in data["imgs"]:
         assert complete and nw > 500 and nh > 300 and shown > 300  # decoded and laid out
     assert len(data["tables"]) >= 4

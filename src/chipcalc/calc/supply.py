@@ -303,8 +303,12 @@ def _sum(figs: list[Figure]) -> Figure:
 
 
 def _edge_note(product: Product) -> str:
+    import numpy as np
+
     d = product.figures["wafer_diameter"].q.m_as("mm")
     e = product.figures.get("edge_exclusion")
+    if np.ndim(d) or (e is not None and np.ndim(e.q.magnitude)):
+        return "sampled diameter and edge exclusion"
     return f"d = {d:g} mm" + (f" - 2 x {e.q.m_as('mm'):g} mm edge exclusion" if e is not None else ", no edge exclusion given")
 
 
