@@ -137,18 +137,18 @@ def _label(r: VolumeResult) -> str:
     at = {k: holds(spec, float(getattr(m, k).m_as("package"))) for k in ("q", "lo", "hi")}
     if spec.relation == "at-most":
         if at["hi"]:
-            return "consistent (at every end of the ranges)"
+            return "consistent"
         if at["q"]:
-            return "consistent at nominal (not at the high ends of the ranges)"
+            return "consistent at nominal"
         if at["lo"]:
-            return "contradicted at nominal (holds at the low ends of the ranges)"
-        return "contradicted (the supply model allows more at every end of the ranges)"
+            return "contradicted at nominal"
+        return "contradicted by the supply model"
     if at["lo"]:
-        return "possible (at every end of the ranges)"
+        return "possible"
     if at["q"]:
-        return "possible (within the sourced ranges)"
+        return "possible within the sourced ranges"
     if at["hi"]:
-        return "possible only toward the high ends of the ranges"
+        return "possible only at the high ends of the ranges"
     short = sorted({n.label for _, _, items in r.needs for n in _short(items)})
     return "needs more than the sourced " + (" and ".join(_what(s) for s in short) if short else "inputs")
 
@@ -176,7 +176,7 @@ def robustness(r: VolumeResult) -> tuple[str, str]:
         assumed = sorted({a.name for a in r.model.prov.assumptions})
         spans = r.model.has_range
         text = "robust: the same at both ends of every range" if spans else "robust: no input has a range"
-        if _label(r).startswith(("contradicted at nominal", "consistent at nominal", "possible (within", "possible only")):
+        if _label(r).startswith(("contradicted at nominal", "consistent at nominal", "possible within", "possible only")):
             text = "flips only when the ranges combine (no input alone flips it)"
         names = ", ".join(assumed[:4]) + (f" and {len(assumed) - 4} more" if len(assumed) > 4 else "")
         short = ("robust" if "robust" in text else "ranges combine") + ("; rests on assumptions" if assumed else "")

@@ -64,7 +64,11 @@ def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, pref
         from chipcalc.catalog.overrides import prefer as prefer_kind
 
         cat = prefer_kind(cat, prefer)
-    if sets:
+    if sets and claims:  # with the claims come the supply records: --set reaches their inputs too
+        from chipcalc.catalog.supply_whatif import apply_settings
+
+        cat = apply_settings(cat, list(sets))
+    elif sets:
         from chipcalc.catalog.overrides import apply_overrides
 
         cat = apply_overrides(cat, list(sets))

@@ -32,10 +32,7 @@ ScenarioOpt = typer.Option(None, "--scenario", help="A scenario id (see `chipcal
 
 def supply_catalog(specs: Optional[List[Path]], sets: Optional[List[str]], prefer: Optional[str]):
     """The catalog with supply records; --set applies to supply inputs and catalog figures alike."""
-    from chipcalc.catalog.supply_whatif import apply_settings
-
-    cat = _catalog(specs, None, prefer, claims=True)
-    return apply_settings(cat, list(sets or []))
+    return _catalog(specs, sets, prefer, claims=True)
 
 
 @app.command("supply")
