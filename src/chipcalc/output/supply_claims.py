@@ -45,6 +45,10 @@ def volume_rows(t: Table, v: Any) -> None:
         t.notes.append(f"Attribution: {spec.attribution}")
     o = r.comparison
     if o is not None and o.holds is not None:
-        ratio = f" ({float(o.measured.q.m_as('')):.3g}x)" if o.measured is not None else ""
+        lit = not expr.refs(o.node.right)  # a number on the right: show the left side, else left / right
+        shown = o.lhs if lit else o.measured
+        ratio = ""
+        if shown is not None and shown.q.dimensionless:
+            ratio = f" (left side {fmt_number(float(shown.q.m_as('')))})" if lit else f" (left / right {float(shown.q.m_as('')):.3g}x)"
         t.notes.append(f"Compared with each other: {expr.show(o.node)}: {'holds' if o.holds else 'does not hold'}{ratio}"
                        + ("" if o.robust else "; flips inside the ranges"))
