@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from chipcalc.claims.load import load
+
+# The suite (and the commands it starts) keep their pre-parsed catalog in a folder of their own.
+os.environ.setdefault("CHIPCALC_CACHE_DIR", tempfile.mkdtemp(prefix="chipcalc-test-cache-"))
 
 
 @pytest.fixture(scope="session")

@@ -119,7 +119,7 @@ def test_output_refuses_to_clobber(tmp_path):
 
 
 @pytest.mark.parametrize("args,code,msg", [
-    (["chip", "ascend-910"], 2, "unknown chip 'ascend-910'; did you mean"),
+    (["chip", "ascend-919"], 2, "unknown chip 'ascend-919'; did you mean"),
     (["cluster", "cloudmatrix"], 2, "did you mean cloudmatrix384"),
     (["cluster", "cloudmatrix384", "--vs", "nvl72"], 2, "unknown system 'nvl72'"),
     (["compare", "h20"], 2, "at least two chips"),

@@ -49,3 +49,14 @@ def test_console_script_loads_only_the_command_it_runs():
     code = code.replace("'cluster', 'cloudmatrix384'", "'train', 'x'")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['chipcalc.cli.train']"
+
+
+def test_a_lone_command_runs_from_the_console_script():
+    """The console script registers only the running command's module: a module with one command must still
+    run as that command (a regression: `chipcalc train ...` once read 'train' as its argument)."""
+    for args, expect in ((["train", "deepseek-v3", "--tokens", "14.8T", "--chip", "h800", "--gpu-hours", "2.788M"], "implied MFU"),
+                         (["model", "llama-3.1-70b"], "Model card"),
+                         (["sensitivity", "cloudmatrix384", "--vs", "gb200-nvl72"], "Sensitivity")):
+        r = subprocess.run([sys.executable, "-m", "chipcalc", *args], capture_output=True, text=True)
+        assert r.returncode == 0, (args, r.stderr)
+        assert expect in r.stdout, args

@@ -45,13 +45,18 @@ def test_memory_time_by_hand(catalog, kn):
 
 
 def test_largest_batch_that_fits_by_hand(catalog, kn):
-    m, hw, lay = _h100_70b(catalog, kn, chips=1, tp=1)
+    m, hw, lay = _h100_70b(catalog, kn, chips=2, tp=2)
     mem = L.memory(m, hw, lay, kn, 1, 1000, "bf16")
     usable = 80e9 * kn.usable.m("")
-    weights = w.params(m).total.m("")  # FP8: 1 byte per parameter
-    per_seq = 1000 * 327_680
+    p = w.params(m)
+    weights = p.non_routed.m("") / 2  # FP8: 1 byte per parameter, TP2 splits every weight
+    per_seq = 1000 * 327_680  # per chip of batch: TP2 halves each sequence's KV and doubles the sequences per rank
+    act = 8192 * 2 * kn.activation.m("")  # activations of a decode token: hidden x 2 B x activation_factor
+    workspace = kn.workspace.m("B")
     assert mem.weights.m("B") == pytest.approx(weights)
-    assert mem.max_batch.m("") == np.floor((usable - weights) / per_seq)
+    assert mem.workspace.m("B") == pytest.approx(workspace)
+    assert mem.max_batch.m("") == np.floor((usable - weights - workspace) / (per_seq + act)) == 105
+    assert mem.max_batch.m("") > 0
     big = L.memory(m, hw, lay, kn, int(mem.max_batch.m("")) + 1, 1000, "bf16")
     assert not big.fits.all()
 

@@ -23,3 +23,20 @@ def test_every_measurement_cites_a_known_source(catalog):
 def test_cloudmatrix_decode_ratio_is_reported(catalog):
     text = DOC.read_text(encoding="utf-8")
     assert "| cm384-decode-bs96 |" in text and "1,943" in text
+
+
+def test_the_readme_accuracy_paragraph_is_generated(catalog):
+    import re
+
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- accuracy:begin -->\n(.*)\n<!-- accuracy:end -->", readme, flags=re.S)
+    assert block is not None, "README lacks the generated accuracy paragraph"
+    assert block.group(1) == validation.readme_paragraph(catalog), (
+        "README accuracy paragraph is stale: run `python -m chipcalc.output.accuracy_doc --readme`")
+
+
+def test_every_group_is_summarised_with_fitted_points_apart():
+    text = DOC.read_text(encoding="utf-8")
+    for group in ("decode on NVIDIA", "decode on Huawei", "prefill:", "offline:"):
+        assert f"- {group}" in text
+    assert "used for fitting: 1 point," in text and "not used for fitting" in text

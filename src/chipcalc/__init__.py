@@ -99,7 +99,7 @@ def chip(name: Any, per: str = "package", *, catalog: Any = None) -> "Result":
 
 def model(name: Any, *, catalog: Any = None) -> "Result":
     """A model card and what follows from its shapes (`chipcalc model ID`)."""
-    from chipcalc.output.serving_tables import model_table
+    from chipcalc.output.model_tables import model_table
 
     cat = _cat(catalog)
     return _result(model_table(cat.model(name) if isinstance(name, str) else name, cat), cat)
@@ -119,11 +119,12 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     system and kW, the binding resource. ``batch`` and ``context`` take a number or a list; ``tpot`` a
     target like ``"50 ms"`` (the largest batch that meets it)."""
     from chipcalc.calc import serving as L
+    from chipcalc.calc.serving.request import Request, run
     from chipcalc.core.counts import whole
     from chipcalc.core.errors import UsageError
     from chipcalc.core.figure import Figure, Provenance
     from chipcalc.core.units import check_dimension, parse
-    from chipcalc.output.serving_tables import Request, latency_tables, run
+    from chipcalc.output.serving_tables import latency_tables
 
     if not targets:
         raise UsageError("name at least one chip or system, e.g. cc.latency('cloudmatrix384', model='deepseek-r1')")

@@ -1,19 +1,30 @@
-"""Sweeps: one vectorised evaluation of the latency model over a batch x context grid.
+"""Sweeps: the latency model over a batch x context grid, in chunks of bounded memory.
 
-Grid specs: ``START:STOP`` (step = START), ``START:STOP:STEP`` or ``START:STOP:xF`` (geometric,
-factor F). ``k`` and ``M`` suffixes are binary (1k = 1024 tokens), as context lengths are quoted.
+Grid specs: ``START:STOP`` (step = START), ``START:STOP:STEP`` or ``START:STOP:xF`` (geometric, factor F).
+``k`` and ``M`` suffixes are binary (1k = 1024 tokens), as context lengths are quoted.
+
+The grid is never materialised: each chunk of flat indices is turned into its (batch, context) pairs and
+evaluated on the compiled path (SI floats; units and provenance traced once). The binding resource is a
+small integer code. Reductions (:class:`Summary`) — best point per objective, binding-resource shares,
+the Pareto front of tokens/s per chip vs tokens/s per sequence — are computed chunk by chunk, so a
+grid of any size runs in memory proportional to the chunk.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterator
 
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Provenance
 
 _NUM = re.compile(r"^(\d+(?:\.\d+)?)([kKmM]?)$")
+#: Points per chunk: large enough that numpy's per-call cost vanishes, small enough to stay in cache-sized
+#: temporaries (a chunk's arrays are a few MB).
+CHUNK = 1 << 17
+#: Objectives of a summary, in the order shown.
+OBJECTIVES = ("tokens/s per chip", "tokens/s per kW", "lowest TPOT", "tokens/s per chip within the TPOT target")
 
 
 def _int(text: str, option: str) -> int:
@@ -26,7 +37,7 @@ def _int(text: str, option: str) -> int:
     return int(v)
 
 
-def grid(spec: str, option: str, limit: int = 10**7) -> Any:
+def grid(spec: str, option: str, limit: int = 10**8) -> Any:
     """The integer values of a grid spec, as a numpy array."""
     import numpy as np
 
@@ -46,7 +57,7 @@ def grid(spec: str, option: str, limit: int = 10**7) -> Any:
                 factor = float(step[1:])
             except ValueError:
                 raise UsageError(f"{option} '{spec}': geometric step must look like x2") from None
-            if factor <= 1:
+            if not factor > 1:
                 raise UsageError(f"{option} '{spec}': geometric factor must be above 1")
             vals, v = [], float(start)
             while v <= stop * (1 + 1e-12):
@@ -68,71 +79,165 @@ def grid(spec: str, option: str, limit: int = 10**7) -> Any:
 
 
 @dataclass(frozen=True)
+class Sweep:
+    """A deployment and a grid, ready to evaluate (nothing computed yet)."""
+
+    setup: Any  # compiled.Setup
+    shape: Any  # formulas.Shape
+    batches: Any  # 1-D int arrays
+    contexts: Any
+    layout: str
+    prov: Provenance  # of TPOT and tokens/s per chip (from the trace)
+    per_kw_basis: str | None  # "all-in system power" | "chip TDP only" | None (no power figure)
+
+    @property
+    def size(self) -> int:
+        return len(self.batches) * len(self.contexts)
+
+    def chunks(self, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
+        """The grid in chunks of flat indices (batch-major): per point batch, context, TPOT [s], tokens/s
+        per chip, step time [s], binding code, fits, tokens/s per kW (or None)."""
+        import numpy as np
+
+        from chipcalc.calc.serving.compiled import Outputs
+
+        nc = len(self.contexts)
+        for i0 in range(0, self.size, chunk):
+            idx = np.arange(i0, min(i0 + chunk, self.size), dtype=np.int64)
+            b = self.batches[idx // nc].astype(float)
+            c = self.contexts[idx % nc].astype(float)
+            out = Outputs(self.setup, "decode", self.shape, b, c)
+            v = out.values
+            yield {"batch": b, "context": c, "tpot": np.broadcast_to(v["tpot"], b.shape),
+                   "per_chip": np.broadcast_to(v["per_chip"], b.shape), "step": np.broadcast_to(v["time"], b.shape),
+                   "bound": np.broadcast_to(out.bound_codes(), b.shape).astype(np.int8),
+                   "fits": np.broadcast_to(v["mem_weights"] + v["mem_kv"] <= v["mem_usable"], b.shape),
+                   "per_kw": None if v["per_kw"] is None else np.broadcast_to(v["per_kw"], b.shape)}
+
+
+def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, precision: str = "bf16",
+            kv_precision: str = "bf16", chips: int | None = None, tp: int | None = None, ep: int | None = None,
+            mtp: int = 0, device: str = "package") -> Sweep:
+    """The deployment of a sweep: the layout is fixed by the smallest batch and context (or by
+    --chips/--tp/--ep); units and provenance are checked here, once."""
+    from chipcalc.calc import serving as L
+
+    hw = L.hardware(target, precision, device, kn)
+    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(contexts.min()), kv_precision, chips, tp, ep, mtp)
+    setup = L.setup_for(model, hw, kn, kv_precision)
+    s = L.shape(model, hw, lay)
+    t = setup.trace("decode", s)
+    basis = hw.power_basis if hw.power is not None else None
+    return Sweep(setup, s, batches, contexts, f"{lay.chips} chips, TP{lay.tp} EP{lay.ep}",
+                 t["tpot"].prov | t["per_chip"].prov, basis)
+
+
+@dataclass(frozen=True)
 class SweepResult:
-    batch: Any  # 1-D arrays over the flattened grid
+    """Every point of a sweep (for CSV, JSON and the pivot table): 1-D arrays over the flattened grid."""
+
+    batch: Any
     context: Any
     tpot_ms: Any
     tokens_per_chip: Any
     step_ms: Any
-    bound: Any
+    bound: Any  # int8 codes into BOUND_NAMES
     fits: Any
     prov: Provenance
     layout: str
 
 
-def latency_sweep(catalog: Any, target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *,
-                  precision: str = "bf16", kv_precision: str = "bf16", chips: int | None = None,
-                  tp: int | None = None, ep: int | None = None, mtp: int = 0, device: str = "package") -> SweepResult:
-    """Decode over every (batch, context) pair in one vectorised call; the layout is fixed by the
-    smallest batch and context (or by --chips/--tp/--ep)."""
+def collect(sw: Sweep) -> SweepResult:
+    """All points in memory (a few tens of bytes each); for a summary of a big grid use :func:`summarize`."""
     import numpy as np
 
-    from chipcalc.calc import serving as L
-
-    hw = L.hardware(target, precision, device, kn)
-    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(contexts.min()), kv_precision, chips, tp, ep, mtp)
-    B, C = np.meshgrid(batches, contexts, indexing="ij")
-    B, C = B.ravel(), C.ravel()
-    d = L.decode(model, hw, lay, kn, B, C, kv_precision)
-    prov = d.tpot.prov | d.per_chip.prov
-    bound = np.broadcast_to(np.asarray(d.step.bound), B.shape)
-    fits = np.broadcast_to(np.asarray(d.memory.fits), B.shape)
-    return SweepResult(B, C, np.broadcast_to(d.tpot.q.m_as("ms"), B.shape), np.broadcast_to(d.per_chip.q.m_as("token/s"), B.shape),
-                       np.broadcast_to(d.step.time.q.m_as("ms"), B.shape), bound, fits, prov,
-                       f"{lay.chips} chips, TP{lay.tp} EP{lay.ep}")
+    parts = list(sw.chunks())
+    cat = lambda k: np.concatenate([p[k] for p in parts]) if parts else np.array([])  # noqa: E731
+    return SweepResult(cat("batch").astype(np.int64), cat("context").astype(np.int64), cat("tpot") * 1e3,
+                       cat("per_chip"), cat("step") * 1e3, cat("bound"), cat("fits"), sw.prov, sw.layout)
 
 
-COLUMNS = ("batch", "context", "tpot_ms", "tokens_per_s_per_chip", "step_ms", "binding", "fits_in_hbm")
+# -- reductions -------------------------------------------------------------------------------------
+
+@dataclass
+class Best:
+    objective: str
+    value: float | None = None  # in SI (s for TPOT, token/s, token/s/W)
+    batch: int | None = None
+    context: int | None = None
+    tpot: float | None = None  # s
+    per_chip: float | None = None  # token/s
 
 
-def to_csv(r: SweepResult) -> str:
-    import io
+@dataclass
+class Summary:
+    points: int = 0
+    fitting: int = 0
+    bound_counts: Any = None  # points per binding code (fitting points)
+    best: dict[str, Best] = field(default_factory=dict)
+    front: Any = None  # rows (per-sequence tokens/s, per-chip tokens/s, batch, context, tpot), sorted by per-sequence rate
+    tpot_target: float | None = None  # s
 
+
+def pareto(x: Any, y: Any) -> Any:
+    """Indices of the points not dominated in (x, y), both maximised, sorted by x descending.
+
+    O(n) pre-filter: bin x; a point is kept only if its y beats the best y of every bin of larger x;
+    the few survivors are then sorted exactly."""
     import numpy as np
 
-    buf = io.StringIO()
-    buf.write(",".join(COLUMNS) + "\n")
-    cols = [r.batch, r.context, r.tpot_ms, r.tokens_per_chip, r.step_ms]
-    nums = np.column_stack([np.asarray(c, dtype=float) for c in cols])
-    for row, b, f in zip(nums.tolist(), r.bound.tolist(), r.fits.tolist()):
-        buf.write(f"{int(row[0])},{int(row[1])},{row[2]!r},{row[3]!r},{row[4]!r},{b},{'yes' if f else 'no'}\n")
-    return buf.getvalue()
+    n = len(x)
+    if n == 0:
+        return np.array([], dtype=np.int64)
+    lx = np.log(np.maximum(x, 1e-300))
+    lo, hi = float(lx.min()), float(lx.max())
+    nb = 4096
+    k = np.zeros(n, dtype=np.int64) if hi == lo else np.minimum(((lx - lo) / (hi - lo) * nb).astype(np.int64), nb - 1)
+    binmax = np.full(nb + 1, -np.inf)
+    np.maximum.at(binmax, k, y)
+    above = np.maximum.accumulate(binmax[::-1])[::-1]  # best y in bins >= j
+    keep = np.nonzero(y > above[k + 1])[0]  # beats every bin of strictly larger x
+    order = keep[np.lexsort((-y[keep], -x[keep]))]  # x descending, then y descending
+    ys = y[order]
+    best = np.maximum.accumulate(np.concatenate([[-np.inf], ys[:-1]]))
+    return order[ys > best]
 
 
-def to_json(r: SweepResult, catalog: Any) -> str:
-    import json
-
+def summarize(sw: Sweep, tpot_target: float | None = None, chunk: int = CHUNK) -> Summary:
+    """Best point per objective, binding shares and the Pareto front, over the whole grid, chunk by chunk."""
     import numpy as np
 
-    data = {
-        "columns": list(COLUMNS),
-        "units": {"tpot_ms": "ms", "tokens_per_s_per_chip": "token/s", "step_ms": "ms"},
-        "layout": r.layout,
-        "status": r.prov.status,
-        "sources": sorted({s.id for s in r.prov.sources}),
-        "assumptions": [{"name": a.name, "text": a.text} for a in sorted(r.prov.assumptions)],
-        "rows": [[int(b), int(c), float(t), float(p), float(s), str(k), bool(f)]
-                 for b, c, t, p, s, k, f in zip(r.batch, r.context, np.asarray(r.tpot_ms), np.asarray(r.tokens_per_chip),
-                                                np.asarray(r.step_ms), r.bound, r.fits)],
-    }
-    return json.dumps(data) + "\n"
+    sm = Summary(bound_counts=np.zeros(4, dtype=np.int64), tpot_target=tpot_target)
+    names = list(OBJECTIVES[:3]) + ([OBJECTIVES[3]] if tpot_target is not None else [])
+    sm.best = {n: Best(n) for n in names}
+    front = None
+    for ch in sw.chunks(chunk):
+        sm.points += len(ch["batch"])
+        ok = ch["fits"]
+        if not ok.any():
+            continue
+        sel = {k: (v[ok] if v is not None else None) for k, v in ch.items()}
+        sm.fitting += len(sel["batch"])
+        sm.bound_counts += np.bincount(sel["bound"], minlength=4)[:4]
+        cands = {OBJECTIVES[0]: sel["per_chip"], OBJECTIVES[2]: -sel["tpot"]}
+        if sel["per_kw"] is not None:
+            cands[OBJECTIVES[1]] = sel["per_kw"]
+        if tpot_target is not None:
+            cands[OBJECTIVES[3]] = np.where(sel["tpot"] <= tpot_target, sel["per_chip"], -np.inf)
+        for name, score in cands.items():
+            i = int(np.argmax(score))
+            if not np.isfinite(score[i]):
+                continue
+            b = sm.best[name]
+            value = -float(score[i]) if name == OBJECTIVES[2] else float(score[i])
+            better = b.value is None or (value < b.value if name == OBJECTIVES[2] else value > b.value)
+            if better:
+                sm.best[name] = Best(name, value, int(sel["batch"][i]), int(sel["context"][i]),
+                                     float(sel["tpot"][i]), float(sel["per_chip"][i]))
+        per_seq = 1.0 / sel["tpot"]
+        rows = np.column_stack([per_seq, sel["per_chip"], sel["batch"], sel["context"], sel["tpot"]])
+        rows = rows[pareto(rows[:, 0], rows[:, 1])]
+        front = rows if front is None else np.concatenate([front, rows])
+        front = front[pareto(front[:, 0], front[:, 1])]
+    sm.front = front if front is not None else np.zeros((0, 5))
+    return sm

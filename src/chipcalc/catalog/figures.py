@@ -91,6 +91,25 @@ class FigureParser:
             return None
         return Provenance.assume(label, asm.strip())
 
+    def reading(self, text: Any, prov: Provenance, file: str, fieldname: str, label: str) -> Provenance | None:
+        """``reading = "dense: <why>"``: the source does not say dense or sparse; the reading chipcalc
+        took becomes a named assumption of the figure (so it shows ``*``)."""
+        pc = schema.parse_compute_name(label.rsplit(".", 1)[-1])
+        where = f"{fieldname}.reading"
+        if pc is None:
+            self.problem(file, where, "only compute figures (<precision>_dense or _sparse) take a reading")
+            return None
+        word, _, why = str(text).partition(":") if isinstance(text, str) else ("", "", "")
+        if word.strip() not in schema.READINGS or len(why.strip()) < 10:
+            self.problem(file, where, f"must be \"{pc[1]}: <why chipcalc reads it so>\" (a sentence), not {text!r}")
+            return None
+        if word.strip() != pc[1]:
+            self.problem(file, where, f"reads the figure as {word.strip()} but the field is {pc[1]}; "
+                                      f"move it to {pc[0]}_{word.strip()} or fix the reading")
+            return None
+        return prov | Provenance.assume(f"{label.rsplit('.', 1)[0]}.{pc[0]}_{pc[1]} reading",
+                                        f"read as {pc[1]}: {why.strip()}")
+
     def figure(self, entry: Any, dim: str, file: str, fieldname: str, label: str,
                dies: Figure | None = None, allow_alternatives: bool = True) -> Figure | None:
         if not isinstance(entry, dict):
@@ -108,6 +127,8 @@ class FigureParser:
             return None
         q = self.quantity(entry["value"], dim, file, fieldname)
         prov = self.provenance(entry, file, fieldname, label)
+        if "reading" in entry and prov is not None:
+            prov = self.reading(entry["reading"], prov, file, fieldname, label)
         if q is None or prov is None:
             return None
         note = []

@@ -30,6 +30,7 @@ def hygiene_problems(cat) -> list[Problem]:
                         abs(float((alt.q / fig.q).m_as("")) - 1) > 0.02:
                     problems.append(Problem(c.file, name, f"{sorted(same)[0]} gives {fig.q:~P} and, {alt.note}, {alt.q:~P}; "
                                                           "per-die x dies must equal the per-package figure"))
+    problems += binary_prefix_problems(cat)
     for s in cat.systems.values():
         for key, rep in s.reported.items():
             der = s.total(key)
@@ -43,3 +44,27 @@ def hygiene_problems(cat) -> list[Problem]:
                 problems.append(Problem(s.file, f"reported.{key}",
                                         f"published total {rep.q:~P} and chips x per-chip ({der.q:~P}) disagree by {r:.2f}x; check units or the chip figure"))
     return problems
+
+
+_BINARY = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "kibi", "mebi", "gibi", "tebi", "pebi", "exbi")
+_BINARY_WORDS = ("KiB", "MiB", "GiB", "TiB", "PiB", "1024", "2**", "2^")
+
+
+def binary_prefix_problems(cat) -> list[Problem]:
+    """A figure in a binary unit (GiB, TiB/s) must show that its source wrote the binary unit: its
+    detail (or assumption) quotes 'GiB', 'TiB' or '1024'. Most vendors write GB and TB/s (decimal);
+    entering those as GiB makes one die two values (1.6 TiB/s = 1.76 TB/s)."""
+    out: list[Problem] = []
+    records = [(c.file, c.figures) for c in cat.chips.values()]
+    records += [(s.file, {f"reported.{k}": f for k, f in s.reported.items()}) for s in cat.systems.values()]
+    for file, figures in records:
+        for name, fig in figures.items():
+            for i, f in enumerate((fig, *fig.alternatives)):
+                if not any(b in str(f.q.units) for b in _BINARY):
+                    continue
+                said = [r.detail for r in f.prov.sources] + [a.text for a in f.prov.assumptions]
+                if not any(w in t for t in said for w in _BINARY_WORDS):
+                    where = name if i == 0 else f"{name}.alternatives[{i - 1}]"
+                    out.append(Problem(file, where, f"{f.q:~P} uses a binary prefix but its detail does not show the source "
+                                                    "wrote it (quote 'GiB'/'TiB' or '1024'); else enter the decimal unit (GB, TB/s)"))
+    return out

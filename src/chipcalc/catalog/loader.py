@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chipcalc.catalog import schema
 from chipcalc.catalog.figures import FigureParser, _closest
+from chipcalc.catalog.meta import parse_layout, parse_marketed, parse_status
 from chipcalc.catalog.read import Raw, RawFile
 from chipcalc.catalog.records import Chip, Model, Part, Source, System, Tier
 from chipcalc.core.errors import Problem
@@ -65,10 +66,11 @@ def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
         dn, sp = figures.get(f"{p}_dense"), figures.get(f"{p}_sparse")
         if dn is not None and sp is not None and sp.q < dn.q:
             fp.problem(file, f"{p}_sparse", f"sparse peak {sp.q:~P} is below dense {dn.q:~P}; is it mislabelled?")
+    status = parse_status(d, file, fp)
     if len(fp.problems) > n_before:
         return None
     return Chip(id=cid, name=d["name"], vendor=d["vendor"], figures=figures, file=file,
-                year=d.get("year"), notes=str(d.get("notes", "")))
+                year=d.get("year"), notes=str(d.get("notes", "")), status=status)
 
 
 def _chip_names() -> list[str]:
@@ -155,10 +157,14 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
         for t in tiers:
             if t.size is not None and t.size.q.m > count.q.m:
                 fp.problem(file, "tier", f"tier '{t.name}' has {t.size.q.m:g} chips per domain, more than the system's {count.q.m:g}")
+    status = parse_status(d, file, fp)
+    marketed = parse_marketed(d, file, fp, sid, count, chip.get("dies") if chip is not None else None)
+    layout = parse_layout(d, file, fp, sid, count)
     if len(fp.problems) > n_before or chip is None or count is None:
         return None
     return System(id=sid, name=d["name"], vendor=d["vendor"], chip=chip, chips=count, tiers=tuple(tiers),
-                  parts=tuple(parts), power=power, reported=reported, file=file, notes=str(d.get("notes", "")))
+                  parts=tuple(parts), power=power, reported=reported, file=file, notes=str(d.get("notes", "")),
+                  status=status, marketed=marketed, layout=layout)
 
 
 def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:

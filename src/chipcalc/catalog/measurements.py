@@ -11,8 +11,10 @@ from typing import Any
 from chipcalc.core.errors import Problem, SpecError, UnitError
 
 SETUP_KEYS = {"target", "model", "phase", "precision", "kv_precision", "device", "chips", "tp", "ep", "mtp",
-              "batch", "context", "prefill_tokens"}
-OTHER_KEYS = {"source", "detail", "tokens_per_chip", "tpot", "tpot_kind", "note"}
+              "batch", "context", "prefill_tokens", "isl", "osl", "cache_hit", "perfect_balance"}
+#: ``fitted = true`` marks a point an assumption's value was chosen by (reported apart from the rest).
+OTHER_KEYS = {"source", "detail", "tokens_per_chip", "tpot", "tpot_kind", "note", "fitted"}
+PHASES = ("decode", "prefill", "offline")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,11 @@ class Measurement:
     tpot_kind: str = "measured"
     note: str = ""
     file: str = ""
+    fitted: bool = False  # an assumption's value was chosen by looking at this point
+
+    @property
+    def phase(self) -> str:
+        return self.setup["phase"]
 
 
 def load_measurements(catalog: Any) -> list[Measurement]:
@@ -66,8 +73,17 @@ def load_measurements(catalog: Any) -> list[Measurement]:
                     problems.append(Problem(shown, f"{mid}.tpot", "expected a time like '49.4 ms'"))
                     continue
                 setup = {k: v for k, v in e.items() if k in SETUP_KEYS}
+                if setup.get("phase") not in PHASES:
+                    problems.append(Problem(shown, f"{mid}.phase", f"'{setup.get('phase')}' is not one of {', '.join(PHASES)}"))
+                    continue
+                if setup["phase"] == "offline" and not (isinstance(e.get("isl"), int) and isinstance(e.get("osl"), int)):
+                    problems.append(Problem(shown, mid, "an offline point needs isl and osl (input and output tokens)"))
+                    continue
+                if not isinstance(e.get("fitted", False), bool):
+                    problems.append(Problem(shown, f"{mid}.fitted", "must be true or false"))
+                    continue
                 out.append(Measurement(mid, e["source"], e.get("detail", ""), setup, tok, tpot,
-                                       e.get("tpot_kind", "measured"), e.get("note", ""), shown))
+                                       e.get("tpot_kind", "measured"), e.get("note", ""), shown, e.get("fitted", False)))
     if problems:
         raise SpecError(problems)
     return out

@@ -27,6 +27,25 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Status:
+    """Where a chip or system stands (announced | sampling | shipping), the date that refers to, and
+    the source that says so (a bibliography id, optional) with its words."""
+
+    status: str
+    date: str
+    source: str | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MarketedCount:
+    """A vendor's headline count of a system (``NVL144``) and what it counts (dies or packages)."""
+
+    figure: Figure
+    counts: str
+
+
+@dataclass(frozen=True)
 class Chip:
     id: str
     name: str
@@ -35,6 +54,7 @@ class Chip:
     file: str = ""
     year: int | None = None
     notes: str = ""
+    status: Status | None = None
 
     def get(self, name: str) -> Figure | None:
         return self.figures.get(name)
@@ -80,6 +100,9 @@ class System:
     reported: dict[str, Figure] = field(default_factory=dict)
     file: str = ""
     notes: str = ""
+    status: Status | None = None
+    marketed: MarketedCount | None = None
+    layout: dict[str, Figure] = field(default_factory=dict)  # cabinets, nodes, chips_per_node, ...
 
     def tier(self, kind: str) -> Tier | None:
         for t in self.tiers:
@@ -100,6 +123,13 @@ class System:
             if tier is not None:
                 return tier.bandwidth
         return self.chip.get(name)
+
+    def dies_total(self) -> Figure | None:
+        """chips (packages) x the chip's dies; None when the chip has no dies figure."""
+        dies = self.chip.get("dies")
+        if dies is None:
+            return None
+        return (self.chips * dies).relabel(f"{self.id}.dies_total", f"{self.chips.q.m:g} x {self.chip.id}.dies")
 
     def total(self, name: str) -> Figure | None:
         """chips x the per-chip figure (an additive or a compute figure); None when the chip lacks it."""

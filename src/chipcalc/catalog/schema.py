@@ -50,14 +50,30 @@ def chip_field(name: str) -> tuple[str, str, str] | None:
     return None
 
 
-CHIP_META = {"id", "name", "vendor", "year", "notes", "kind"}
+#: Where a record stands, and the date that status refers to (``status_date``, YYYY-MM[-DD]).
+STATUSES = ("announced", "sampling", "shipping")
+#: Record-level keys that say where a chip or system stands (catalog/meta.py parses them).
+STATUS_META = {"status", "status_date", "status_source", "status_detail"}
+#: What a vendor's headline count of a system counts (``marketed_count.counts``).
+MARKETED_COUNTS = ("dies", "packages")
+
+CHIP_META = {"id", "name", "vendor", "year", "notes", "kind"} | STATUS_META
 
 #: System-level figures.
 SYSTEM_FIGURES: dict[str, tuple[str, str, str]] = {
     "chips": ("count", "accelerators in the system", ""),
     "power": ("power", "all-in system power", "kW"),
 }
-SYSTEM_META = {"id", "name", "vendor", "chip", "year", "notes", "tier", "part", "reported"}
+SYSTEM_META = {"id", "name", "vendor", "chip", "year", "notes", "tier", "part", "reported",
+               "marketed_count", "layout"} | STATUS_META
+#: ``[layout]`` of a system: how its chips sit in nodes and cabinets (counts, each sourced).
+LAYOUT_FIGURES = {
+    "cabinets": "cabinets (racks) in all",
+    "compute_cabinets": "cabinets holding accelerators",
+    "network_cabinets": "cabinets holding only switches (bus, communications)",
+    "nodes": "servers (nodes) holding accelerators",
+    "chips_per_node": "accelerator packages per node",
+}
 TIER_FIGURES = {
     "size": ("count", "chips in one domain of this tier", ""),
     "bandwidth": ("bandwidth", "bandwidth per chip, per direction", "GB/s"),
@@ -70,7 +86,11 @@ PART_FIGURES = {
 }
 
 #: Fields of a figure table.
-FIGURE_KEYS = {"value", "source", "assumption", "detail", "per", "direction", "low", "high", "alternatives"}
+FIGURE_KEYS = {"value", "source", "assumption", "detail", "per", "direction", "low", "high", "alternatives",
+               "reading"}
+#: A compute figure whose source does not say dense or sparse carries ``reading = "dense: <why>"``
+#: (or "sparse: ..."): the reading chipcalc took, added to the figure as a named assumption.
+READINGS = SPARSITY
 
 #: Model-card figures: name -> (dimension, description). Counts unless stated.
 MODEL_FIGURES: dict[str, tuple[str, str]] = {
@@ -95,6 +115,8 @@ MODEL_FIGURES: dict[str, tuple[str, str]] = {
     "qk_rope_head_dim": ("count", "MLA rotary head dim"),
     "v_head_dim": ("count", "MLA value head dim"),
     "mtp_modules": ("count", "multi-token-prediction modules"),
+    "routing_groups": ("count", "expert groups of group-limited routing"),
+    "routing_group_limit": ("count", "groups a token may be routed to (group-limited routing)"),
     "max_context": ("count", "maximum context length (tokens)"),
     "kv_cache_per_token": ("information", "KV cache per token, as published"),
 }

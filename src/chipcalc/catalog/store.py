@@ -177,5 +177,10 @@ def signature(dirs: list[Path]) -> tuple:
 
 @lru_cache(maxsize=8)
 def _load_cached(dirs: tuple[str, ...], signature: tuple, claims: bool) -> tuple[Catalog, tuple[Problem, ...]]:
-    cat, problems = load([Path(d) for d in dirs], claims=claims)
-    return cat, tuple(problems)
+    from chipcalc.catalog.cache import cached
+
+    def build() -> tuple[Catalog, tuple[Problem, ...]]:
+        cat, problems = load([Path(d) for d in dirs], claims=claims)
+        return cat, tuple(problems)
+
+    return cached("records" if claims else "records-noclaims", [builtin_specs_dir(), *map(Path, dirs)], build)

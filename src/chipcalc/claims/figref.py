@@ -5,6 +5,8 @@
     <system>.<figure>               per chip as the system has it (links from its tiers)
     <system>.<figure>_total         chips x per-chip figure: cloudmatrix384.bf16_dense_total
     <system>.chips | .power | .power_per_chip | .power_bottom_up | .reported.<figure>
+    <system>.dies_total             chips (packages) x the chip's dies
+    <system>.marketed_count         the vendor's headline count (what it counts: the system's file)
     <model>.<figure>                deepseek-r1.params_active
     volume.<id>                     a sourced production / shipment volume (specs/fleets.toml)
     assumption.<name>               a named assumption (e.g. assumption.mbu)
@@ -31,7 +33,7 @@ def _scaled(fig: Figure, factor: Figure, op: str) -> Figure:
     f = (lambda x: x * factor) if op == "*" else (lambda x: x / factor)
     return replace(f(fig), alternatives=tuple(f(a) for a in fig.alternatives))
 
-_SYSTEM_EXTRA = ("chips", "power", "power_per_chip", "power_bottom_up")
+_SYSTEM_EXTRA = ("chips", "power", "power_per_chip", "power_bottom_up", "dies_total", "marketed_count")
 
 
 def _chip_figure_names() -> list[str]:
@@ -147,6 +149,15 @@ def _system(cat: Any, system: Any, rest: str, name: str, pick: Callable[[Figure]
 
     if rest == "chips":
         return pick(system.chips)
+    if rest == "dies_total":
+        dies = system.dies_total()
+        if dies is None:
+            raise ExprError(f"{name}: {system.chip.id} has no 'dies' figure ({system.chip.file}); dies cannot be counted")
+        return pick(dies)
+    if rest == "marketed_count":
+        if system.marketed is None:
+            raise ExprError(f"{name}: {system.id} has no marketed_count ({system.file}); use {system.id}.chips (packages)")
+        return pick(system.marketed.figure)
     if rest == "power":
         if system.power is not None:
             return pick(system.power).to("kW")

@@ -34,5 +34,11 @@ def load_checked(specs: list[Path] | None = None) -> Catalog:
 
 @lru_cache(maxsize=8)
 def _load_cached(dirs: tuple[str, ...], signature: tuple) -> tuple[Catalog, tuple[Problem, ...]]:
-    cat, problems = load([Path(d) for d in dirs])
-    return cat, tuple(problems)
+    from chipcalc.catalog.cache import cached
+    from chipcalc.catalog.read import builtin_specs_dir
+
+    def build() -> tuple[Catalog, tuple[Problem, ...]]:
+        cat, problems = load([Path(d) for d in dirs])
+        return cat, tuple(problems)
+
+    return cached("claims", [builtin_specs_dir(), *map(Path, dirs)], build)

@@ -25,18 +25,27 @@ from chipcalc.cli.root import (
 
 @app.command("list")
 def list_cmd(
+    vendor: Optional[str] = typer.Option(None, "--vendor", help="Only chips and systems of this vendor (a part of the name, any case)."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only chips and systems with this status: announced, sampling or shipping."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Only chips or only systems: chip or system."),
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
-    """List the chips, systems, models and sources in the catalog."""
+    """List the chips and systems (with status and the date it refers to), models and sources."""
 
     def body() -> None:
+        from chipcalc.catalog.schema import STATUSES
+        from chipcalc.core.errors import UsageError
         from chipcalc.output.cluster_tables import list_tables
 
+        if status is not None and status not in STATUSES:
+            raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not '{status}'")
+        if kind is not None and kind not in ("chip", "system"):
+            raise UsageError(f"--kind must be 'chip' or 'system', not '{kind}'")
         cat = _catalog(specs)
-        emit(list_tables(cat), fmt, output, force, cat)
+        emit(list_tables(cat, vendor, status, kind), fmt, output, force, cat)
 
     guarded(body)
 

@@ -217,3 +217,21 @@ def report_cmd(
         _wrote(output, "html", f"{len(html) // 1024} KiB, self-contained")
 
     guarded(body)
+
+
+def _register_pareto() -> None:
+    from chipcalc.cli.pareto import register_plot
+
+    register_plot(plot_app)
+
+
+_register_pareto()
+
+
+def _register_supply() -> None:
+    from chipcalc.cli.supply import register_plot
+
+    register_plot(plot_app, _check_plot, _wrote, PlotOutput)
+
+
+_register_supply()

@@ -116,10 +116,10 @@ def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, outp
     emit([t], fmt, output, force, cat)
 
 
-sweep_app = typer.Typer(help="Evaluate a model over a grid in one vectorised pass.", no_args_is_help=True)
+sweep_app = typer.Typer(help="Evaluate a model over a grid, in chunks of bounded memory.", no_args_is_help=True)
 app.add_typer(sweep_app, name="sweep")
 
-#: Text formats show the grid as a pivot (TPOT, batch x context) up to this many cells.
+#: Text formats show the grid as a pivot (TPOT, batch x context) up to this many cells, else the summary.
 PIVOT_LIMIT = 600
 
 
@@ -136,6 +136,8 @@ def sweep_latency_cmd(
     ep: Optional[int] = typer.Option(None, "--ep", help="Expert-parallel ranks."),
     mtp: int = typer.Option(0, "--mtp", help="Speculative tokens per step."),
     device: str = typer.Option("package", "--device", help="package or die."),
+    summary: bool = typer.Option(False, "--summary", help="Reduce a grid of any size: the best point per objective, binding-resource shares, the Pareto front (no row per point)."),
+    tpot: Optional[str] = typer.Option(None, "--tpot", help="With --summary: a TPOT target like 50ms (the best tokens/s per chip that meets it).", show_default=False),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -143,51 +145,64 @@ def sweep_latency_cmd(
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
-    """TPOT and tokens/s per chip over a batch x context grid (csv/json: one row per point)."""
+    """TPOT and tokens/s per chip over a batch x context grid (csv/json: one row per point; text: a pivot,
+    or the summary for a large grid)."""
 
     def body() -> None:
         from chipcalc.calc import serving as L
         from chipcalc.calc import sweep as sw
         from chipcalc.cli.root import _format
         from chipcalc.core.errors import UsageError
+        from chipcalc.output import sweep_tables as st
 
         cat = _catalog(specs, sets, prefer)
         rec, mdl = cat.target(target), cat.model(model)
         b, c = sw.grid(batch, "--batch"), sw.grid(context, "--context")
+        target_s = _time(tpot, "--tpot") if tpot is not None else None
+        if target_s is not None and not summary:
+            raise UsageError("--tpot applies to --summary (every point is in the csv/json output)")
         kn = L.knobs(cat)
         f = _format(fmt, output)
-        res = sw.latency_sweep(cat, rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
-                               chips=chips, tp=tp, ep=ep, mtp=mtp, device=device)
-        if f == "csv":
-            text = sw.to_csv(res)
-        elif f == "json":
-            text = sw.to_json(res, cat)
-        else:
-            if len(b) * len(c) > PIVOT_LIMIT:
-                raise UsageError(f"{len(b) * len(c):,} points are too many for a {f} table; use --format csv or json")
-            emit([_pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
+        prepared = sw.prepare(rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
+                              chips=chips, tp=tp, ep=ep, mtp=mtp, device=device)
+        if summary or (f not in ("csv", "json") and prepared.size > PIVOT_LIMIT):
+            tables = st.summary_tables(prepared, sw.summarize(prepared, target_s), rec.id, mdl.id)
+            if not summary:
+                tables[0].notes.append(f"{prepared.size:,} points are too many for a table: this is the summary "
+                                       "(--format csv or json gives every point).")
+            emit(tables, fmt, output, force, cat)
             return
-        _write(text, output, force, f, len(res.batch))
+        res = sw.collect(prepared)
+        if f == "csv":
+            _write_blocks(st.csv_blocks(res), output, force, f, len(res.batch))
+        elif f == "json":
+            _write_blocks([st.to_json(res, cat)], output, force, f, len(res.batch))
+        else:
+            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
 
     guarded(body)
 
 
-def _pivot(res, b, c, tid: str, mid: str):
-    import numpy as np
+def _time(text: str, option: str) -> float:
+    """A time option like 50ms, in seconds (a one-line usage error otherwise)."""
+    from chipcalc.core.errors import UnitError, UsageError
+    from chipcalc.core.units import check_dimension, parse
 
-    from chipcalc.core.figure import Figure
-    from chipcalc.core.units import Q
-    from chipcalc.output.table import Cell, Table
+    try:
+        q = parse(text)
+    except UnitError:
+        q = None
+    if q is None or not check_dimension(q, "time") or not float(q.magnitude) > 0:
+        raise UsageError(f"{option}: expected a time like 50ms, got '{text}'")
+    return float(q.m_as("s"))
 
-    t = Table(f"TPOT (ms) of {mid} on {tid}, {res.layout}: batch (rows) x context (columns)", [str(x) for x in c], key="sweep.tpot")
-    tp = np.asarray(res.tpot_ms).reshape(len(b), len(c))
-    fits = np.asarray(res.fits).reshape(len(b), len(c))
-    for i, bb in enumerate(b):
-        cells = [Cell(fig=Figure(Q(float(tp[i, j]), "ms"), res.prov)) if fits[i, j] else Cell(text="no fit")
-                 for j in range(len(c))]
-        t.add(f"batch {bb}", f"batch {bb}", "ms", cells)
-    t.notes.append("'no fit': weights + KV cache exceed usable HBM at that point.")
-    return t
+
+def _write_blocks(blocks, output, force: bool, f: str, n: int) -> None:
+    if output is None:
+        for text in blocks:
+            typer.echo(text, nl=False)
+        return
+    _write("".join(blocks), output, force, f, n)
 
 
 def _write(text: str, output, force: bool, f: str, n: int) -> None:

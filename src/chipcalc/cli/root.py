@@ -23,6 +23,13 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
+
+@app.callback()
+def _group() -> None:
+    """Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption."""
+    # A callback keeps the app a group of commands even when a call registers only its own command's
+    # module (typer would otherwise run a lone command directly and read its name as an argument).
+
 FORMAT_HELP = "Output format: plain, github (markdown), grid, rst, latex, html, csv, json. Default: from --output's suffix, else plain."
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
 FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
@@ -113,8 +120,8 @@ COMMAND_MODULES = {
     "train": "train",
     "check": "claims", "fleet": "claims",
     "sensitivity": "ranges", "sweep": "ranges",
-    "plot": "supply", "report": "plot",  # cli.supply imports cli.plot and adds `plot supply`
-    "supply": "supply",
+    "plot": "plot", "report": "plot", "pareto": "pareto",
+    "supply": "supply",  # also adds `plot supply` when cli.plot registers it
 }
 
 

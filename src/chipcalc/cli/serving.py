@@ -35,7 +35,7 @@ def model_cmd(
     """Model card: parameters, layers, experts, KV-cache bytes per token, weight bytes, FLOPs per token."""
 
     def body() -> None:
-        from chipcalc.output.serving_tables import model_table
+        from chipcalc.output.model_tables import model_table
 
         cat = _catalog(specs)
         emit(model_table(cat.model(name), cat), fmt, output, force, cat, ranges=True)
@@ -43,13 +43,16 @@ def model_cmd(
     guarded(body)
 
 
-def _ints(text: Optional[str], name: str) -> Optional[tuple[int, ...]]:
-    """'8,24,96' -> (8, 24, 96); refuses zero, negative and non-integral values."""
+def _ints(text: Optional[str], name: str, allow_max: bool = False) -> Optional[tuple]:
+    """'8,24,96' -> (8, 24, 96); refuses zero, negative and non-integral values; ``max`` (the largest batch
+    that fits) where ``allow_max``."""
     if text is None:
         return None
     from chipcalc.core.counts import whole
     from chipcalc.core.errors import UsageError
 
+    if allow_max and text.strip().lower() == "max":
+        return ("max",)
     try:
         vals = [float(x) for x in text.replace(" ", "").split(",") if x != ""]
     except ValueError:
@@ -71,7 +74,7 @@ def latency_cmd(
     model_opt: Optional[str] = typer.Option(None, "--model", "-m", help="Model id (else the last argument)."),
     precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4 (the chip needs a peak for it)."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
-    batch: Optional[str] = typer.Option(None, "--batch", "-b", help="Concurrent sequences per chip; a comma list gives one column each (default: assumption default_batch)."),
+    batch: Optional[str] = typer.Option(None, "--batch", "-b", help="Concurrent sequences per chip; a comma list gives one column each; max: the largest that fits (default: assumption default_batch)."),
     context: Optional[str] = typer.Option(None, "--context", "-c", help="Tokens of context per sequence (prompt length for prefill); comma list allowed (default: assumption default_context)."),
     chips: Optional[str] = typer.Option(None, "--chips", help="Chips used (default: a system's all; a bare chip: the fewest that fit)."),
     tp: Optional[str] = typer.Option(None, "--tp", help="Tensor-parallel ranks (default: 1 for MoE, the fewest that fit for dense)."),
@@ -81,6 +84,13 @@ def latency_cmd(
     device: str = typer.Option("package", "--device", help="What one rank is: package (a whole chip) or die (each die its own rank, as Ascend 910C software does)."),
     tpot: Optional[str] = typer.Option(None, "--tpot", help="A TPOT target like 50ms: report the largest batch that meets it."),
     prefill_tokens: Optional[str] = typer.Option(None, "--prefill-tokens", help="Prompt tokens per chip in one prefill step (default: one prompt per TP group)."),
+    isl: Optional[str] = typer.Option(None, "--isl", help="Offline (end-to-end) throughput: input tokens per request (with --osl; default batch: the largest that fits).", show_default=False),
+    osl: Optional[str] = typer.Option(None, "--osl", help="Offline throughput: output tokens per request.", show_default=False),
+    cache_hit: Optional[str] = typer.Option(None, "--cache-hit", help="Share of prompt tokens a prefix cache serves, e.g. 0.56 (prefill computes only the rest).", show_default=False),
+    overlap: Optional[bool] = typer.Option(None, "--overlap/--no-overlap", help="Two-micro-batch overlap of communication with compute (default: the comm_exposed_decode and comm_exposed_prefill assumptions); --overlap hides all it can, --no-overlap exposes all of it.", show_default=False),
+    attn_tp: Optional[str] = typer.Option(None, "--attn-tp", help="Attention (and dense FFN) tensor-parallel ranks; the same as --tp.", show_default=False),
+    attn_dp: Optional[str] = typer.Option(None, "--attn-dp", help="Attention data-parallel groups: ranks / attention TP (checked against the layout).", show_default=False),
+    allow_long_context: bool = typer.Option(False, "--allow-long-context", help="Allow a context above the model's maximum (max_context)."),
     mfu: Optional[str] = typer.Option(None, "--mfu", help="Achievable fraction of peak compute (assumption mfu)."),
     mbu: Optional[str] = typer.Option(None, "--mbu", help="Achievable fraction of HBM bandwidth (assumption mbu)."),
     sets: Optional[List[str]] = typer.Option(None, "--set", help="Override an assumption (--set layer_overhead=10us) or any chip/system/model figure (--set h20.hbm_bandwidth=3.2TB/s); repeatable."),
@@ -95,9 +105,10 @@ def latency_cmd(
 
     def body() -> None:
         from chipcalc.calc import serving as L
+        from chipcalc.calc.serving.request import Request, run
         from chipcalc.core.errors import UsageError
         from chipcalc.core.units import parse
-        from chipcalc.output.serving_tables import Request, latency_tables, run
+        from chipcalc.output.serving_tables import latency_tables
 
         targets = list(names)
         model_id = model_opt
@@ -110,6 +121,10 @@ def latency_cmd(
         for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):
             if text is not None:
                 overrides[name] = L.override(cat, name, text, f"--{name.replace('_', '-')} {text}")
+        if overlap is not None:  # --overlap: hide all the compute can; --no-overlap: hide nothing
+            for name in ("comm_exposed_decode", "comm_exposed_prefill"):
+                overrides[name] = L.override(cat, name, "1" if overlap is False else "0.01",
+                                             "--no-overlap" if overlap is False else "--overlap")
         if sets:  # any assumption, chip, system or model figure: a what-if on the catalog itself
             from chipcalc.catalog.overrides import apply_overrides
 
@@ -125,14 +140,28 @@ def latency_cmd(
 
             target_tpot = Figure(q.to("ms"), Provenance.assume("tpot target", f"--tpot {tpot}"))
         ints = lambda v, n, w, m=1: _one(_num(v, n), n, w, m)  # noqa: E731
+        tp_n, attn_tp_n = ints(tp, "--tp", "ranks"), ints(attn_tp, "--attn-tp", "ranks")
+        if tp_n is not None and attn_tp_n is not None and tp_n != attn_tp_n:
+            raise UsageError(f"--tp {tp_n} and --attn-tp {attn_tp_n} name the same thing; give one")
+        isl_n, osl_n = ints(isl, "--isl", "tokens"), ints(osl, "--osl", "tokens")
+        if (isl_n is None) != (osl_n is None):
+            raise UsageError("offline throughput needs both --isl and --osl (input and output tokens per request)")
+        if isl_n is not None and (context is not None or tpot is not None):
+            raise UsageError("--context and --tpot are for decode; with --isl/--osl the context is the request length")
+        hit = 0.0 if cache_hit is None else _share(cache_hit, "--cache-hit")
         req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(),
-                      batches=_ints(batch, "--batch"), contexts=_ints(context, "--context"),
-                      chips=ints(chips, "--chips", "chips"), tp=ints(tp, "--tp", "ranks"), ep=ints(ep, "--ep", "ranks"),
-                      mtp=ints(mtp, "--mtp", "tokens", 0), device=device, tpot=target_tpot,
-                      prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"))
+                      batches=_ints(batch, "--batch", allow_max=True), contexts=_ints(context, "--context"),
+                      chips=ints(chips, "--chips", "chips"), tp=tp_n if tp_n is not None else attn_tp_n,
+                      ep=ints(ep, "--ep", "ranks"), mtp=ints(mtp, "--mtp", "tokens", 0), device=device, tpot=target_tpot,
+                      prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"), isl=isl_n, osl=osl_n,
+                      cache_hit=hit, allow_long_context=allow_long_context)
         kn = L.knobs(cat, overrides)
         cases = run(cat, model, recs, req, kn)
-        emit(latency_tables(model, cases, kn, req), fmt, output, force, cat, ranges=ranges)
+        dp = ints(attn_dp, "--attn-dp", "groups")
+        for c in cases:
+            if dp is not None and c.lay.ranks // c.lay.tp != dp:
+                raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at attention TP{c.lay.tp}, i.e. DP{c.lay.ranks // c.lay.tp}")
+        emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs)), fmt, output, force, cat, ranges=ranges)
 
     guarded(body)
 
@@ -146,3 +175,24 @@ def _num(text: Optional[str], name: str) -> Optional[float]:
         return float(text)
     except ValueError:
         raise UsageError(f"{name} must be a whole number, got '{text}'") from None
+
+
+def _share(text: str, name: str) -> float:
+    from chipcalc.core.errors import UsageError
+
+    t = text.strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise UsageError(f"{name}: expected a share like 0.56 or 56%, got '{text}'") from None
+    if not 0 <= v < 1:
+        raise UsageError(f"{name}: expected a share in [0, 1), got '{text}'")
+    return v
+
+
+def _accuracy(specs):
+    """The model's measured error, from the catalog's own assumptions (never a what-if's)."""
+    from chipcalc.calc.accuracy import cached_ratios
+    from chipcalc.catalog.store import load_checked
+
+    return cached_ratios(load_checked(specs, claims=False))

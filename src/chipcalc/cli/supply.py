@@ -11,7 +11,6 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli.plot import PlotOutput, _check_plot, _wrote, plot_app
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
@@ -98,28 +97,32 @@ def supply_cmd(
     guarded(body)
 
 
-@plot_app.command("supply")
-def plot_supply_cmd(
-    product: str = typer.Argument(..., help="A product (e.g. ascend-910c) or a scenario id."),
-    year: Optional[int] = YearOpt,
-    scenario: Optional[str] = ScenarioOpt,
-    output: Path = PlotOutput,
-    force: bool = ForceOpt,
-    sets: Optional[List[str]] = SetOpt,
-    prefer: Optional[str] = PreferOpt,
-    specs: Optional[List[Path]] = SpecsOpt,
-) -> None:
-    """The constraints side by side: packages each input allows (wafers, die bank, HBM, packaging), the
-    binding one marked, ranges as whiskers."""
+def register_plot(plot_app: typer.Typer, check_plot, wrote, output_opt) -> None:
+    """Add `chipcalc plot supply` to the plot group (called by :mod:`chipcalc.cli.plot`, which passes its
+    own output checks, so this module does not import it)."""
 
-    def body() -> None:
-        from chipcalc.calc import supply as S
-        from chipcalc.output.plot.supply import supply_bars
+    @plot_app.command("supply")
+    def plot_supply_cmd(
+        product: str = typer.Argument(..., help="A product (e.g. ascend-910c) or a scenario id."),
+        year: Optional[int] = YearOpt,
+        scenario: Optional[str] = ScenarioOpt,
+        output: Path = output_opt,
+        force: bool = ForceOpt,
+        sets: Optional[List[str]] = SetOpt,
+        prefer: Optional[str] = PreferOpt,
+        specs: Optional[List[Path]] = SpecsOpt,
+    ) -> None:
+        """The constraints side by side: packages each input allows (wafers, die bank, HBM, packaging), the
+        binding one marked, ranges as whiskers."""
 
-        _check_plot(output, force)
-        cat = supply_catalog(specs, sets, prefer)
-        f = S.funnel(cat, S.select(cat, product, year, scenario))
-        fmt = supply_bars(f).save(output, force=force)
-        _wrote(output, fmt, f"supply constraints of {f.scenario.id}")
+        def body() -> None:
+            from chipcalc.calc import supply as S
+            from chipcalc.output.plot.supply import supply_bars
 
-    guarded(body)
+            check_plot(output, force)
+            cat = supply_catalog(specs, sets, prefer)
+            f = S.funnel(cat, S.select(cat, product, year, scenario))
+            fmt = supply_bars(f).save(output, force=force)
+            wrote(output, fmt, f"supply constraints of {f.scenario.id}")
+
+        guarded(body)

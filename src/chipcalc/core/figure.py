@@ -92,6 +92,8 @@ class Figure:
     #: where the low/high come from when other sources set them (alternatives' sources and
     #: assumptions); carried through arithmetic so a range never loses its citations
     range_prov: Provenance = field(default=Provenance(), compare=False)
+    #: ``array * figure`` defers to :meth:`__rmul__` (numpy would otherwise make an object array)
+    __array_ufunc__ = None
 
     def __post_init__(self) -> None:
         if not self.prov.sources and not self.prov.assumptions:
@@ -297,7 +299,8 @@ def fmax(*figs: Figure) -> Figure:
     prov = Provenance.union(f.prov for f in figs)
     if not ranged:
         return Figure(Q(pick("q"), unit), prov)
-    return Figure(Q(pick("q"), unit), prov, low=Q(pick("lo"), unit), high=Q(pick("hi"), unit))
+    return Figure(Q(pick("q"), unit), prov, low=Q(pick("lo"), unit), high=Q(pick("hi"), unit),
+                  range_prov=Provenance.union(f.range_prov for f in figs))
 
 
 def apply(f: Figure, fn: Any, unit: str = "") -> Figure:
@@ -307,7 +310,8 @@ def apply(f: Figure, fn: Any, unit: str = "") -> Figure:
     q = Q(fn(f.q.m_as(unit)), unit)
     if f.low is None and f.high is None:
         return Figure(q, f.prov)
-    return Figure(q, f.prov, low=Q(fn(f.lo.m_as(unit)), unit), high=Q(fn(f.hi.m_as(unit)), unit))
+    return Figure(q, f.prov, low=Q(fn(f.lo.m_as(unit)), unit), high=Q(fn(f.hi.m_as(unit)), unit),
+                  range_prov=f.range_prov)
 
 
 def at(f: Figure | None, idx: Any) -> Figure | None:
@@ -323,4 +327,5 @@ def at(f: Figure | None, idx: Any) -> Figure | None:
         return Q(m[idx] if m.ndim else m, x.units)
 
     return Figure(pick(f.q), f.prov, low=None if f.low is None else pick(f.low),
-                  high=None if f.high is None else pick(f.high), label=f.label, note=f.note)
+                  high=None if f.high is None else pick(f.high), label=f.label, note=f.note,
+                  range_prov=f.range_prov)

@@ -13,14 +13,39 @@ _label = cluster.label_of
 _unit = cluster.display_unit
 
 
-def list_tables(cat: Catalog) -> list[Table]:
-    chips = Table("Chips", ["name", "vendor", "file"], key="list.chips")
-    for c in sorted(cat.chips.values(), key=lambda c: c.id):
-        chips.add(c.id, c.id, "", [c.name, c.vendor, c.file])
-    systems = Table("Systems", ["name", "accelerators", "file"], key="list.systems")
-    for s in sorted(cat.systems.values(), key=lambda s: s.id):
-        systems.add(s.id, s.id, "", [s.name, f"{s.chips.q.m:g} x {s.chip.id}", s.file])
-    tables = [chips, systems]
+def _status(rec) -> tuple[str, str]:
+    st = getattr(rec, "status", None)
+    return (st.status, st.date) if st is not None else ("", "")
+
+
+def list_tables(cat: Catalog, vendor: str | None = None, status: str | None = None,
+                kind: str | None = None) -> list[Table]:
+    """The catalog's chips and systems (with status and date), models and sources. ``vendor``
+    (case-insensitive, a part of the name), ``status`` and ``kind`` ("chip" or "system") filter;
+    with a filter, only chips and systems are listed."""
+    def keep(rec) -> bool:
+        if vendor and vendor.lower() not in rec.vendor.lower():
+            return False
+        return not status or _status(rec)[0] == status
+
+    tables = []
+    if kind in (None, "chip"):
+        chips = Table("Chips", ["name", "vendor", "status", "date", "file"], key="list.chips")
+        for c in sorted(cat.chips.values(), key=lambda c: c.id):
+            if keep(c):
+                chips.add(c.id, c.id, "", [c.name, c.vendor, *_status(c), c.file])
+        tables.append(chips)
+    if kind in (None, "system"):
+        systems = Table("Systems", ["name", "accelerators", "status", "date", "file"], key="list.systems")
+        for s in sorted(cat.systems.values(), key=lambda s: s.id):
+            if keep(s):
+                count = f"{s.chips.q.m:g} x {s.chip.id}"
+                if s.marketed is not None:
+                    count += f" (marketed: {s.marketed.figure.q.m:g} {s.marketed.counts})"
+                systems.add(s.id, s.id, "", [s.name, count, *_status(s), s.file])
+        tables.append(systems)
+    if vendor or status or kind:
+        return tables
     if cat.models:
         models = Table("Models", ["name", "architecture", "file"], key="list.models")
         for m in sorted(cat.models.values(), key=lambda m: m.id):
@@ -133,8 +158,26 @@ def per_chip_table(systems: list[System], metrics: list[cluster.Metric] | None =
 def system_table(systems: list[System], metrics: list[cluster.Metric] | None = None) -> Table:
     title = "Whole system: " + " vs ".join(f"{s.name} ({s.chips.q.m:g} x {s.chip.id})" for s in systems)
     t = metrics_table(title, "cluster.system", systems, cluster.system_metrics(systems) if metrics is None else metrics)
+    _count_rows(t, systems)
     t.notes.append("All-in power is the reported figure where a source gives one, else the bottom-up sum of known parts.")
     return t
+
+
+def _count_rows(t: Table, systems: list[System]) -> None:
+    """What each system's count counts: packages (``chips``), dies (chips x dies) and the vendor's
+    headline count with what it counts, so die-vs-package claims can be checked both ways."""
+    dies = [s.dies_total() for s in systems]
+    if any(d is not None for d in dies):
+        t.add("dies_total", "compute dies (accelerators x dies per package)", "",
+              dies + ([ratio_cell(cluster.ratio(dies[0], dies[1]))] if len(systems) == 2 else []))
+    if any(s.marketed is not None for s in systems):
+        heads = [s.marketed.figure if s.marketed is not None else s.chips for s in systems]
+        t.add("marketed_count", "headline count, as marketed", "",
+              heads + ([ratio_cell(cluster.ratio(heads[0], heads[1]))] if len(systems) == 2 else []))
+        for s in systems:
+            what = s.marketed.counts if s.marketed is not None else "packages"
+            t.notes.append(f"{s.id}: accelerators counts packages ({s.chips.q.m:g}); its headline count "
+                           f"({(s.marketed.figure if s.marketed else s.chips).q.m:g}) counts {what}.")
 
 
 def power_table(s: System) -> Table:

@@ -1,4 +1,4 @@
-"""The serving model: a careful roofline for prefill (TTFT) and decode (TPOT) of one LLM.
+"""The serving model (formulas in :mod:`.formulas`, compiled once and evaluated on SI floats): a careful roofline for prefill (TTFT) and decode (TPOT) of one LLM.
 
 One model for every chip. Per step and per rank (a rank is one package, or one die with
 ``device="die"``), each kind of work takes the longer of its compute time and its memory time:
@@ -23,6 +23,8 @@ range of batches is one call. Results are :class:`Figure` objects with the prove
 
 from __future__ import annotations
 
+from chipcalc.calc.serving.compiled import BOUND_NAMES, Outputs, Setup, setup_for
+from chipcalc.calc.serving.formulas import Shape
 from chipcalc.calc.serving.hardware import (
     ACT_PRECISION,
     KNOBS,
@@ -34,7 +36,7 @@ from chipcalc.calc.serving.hardware import (
     override,
     peak_of,
 )
-from chipcalc.calc.serving.layout import Layout, experts_held, kv_shard, layout
+from chipcalc.calc.serving.layout import Layout, experts_held, kv_shard, layout, shape
 from chipcalc.calc.serving.phases import (
     Decode,
     Prefill,
@@ -43,13 +45,13 @@ from chipcalc.calc.serving.phases import (
     prefill,
 )
 from chipcalc.calc.serving.search import auto_layout, largest_batch_for_tpot
-from chipcalc.calc.serving.step import Memory, Step, communication, memory, step
+from chipcalc.calc.serving.step import Memory, Step, memory
 from chipcalc.core.counts import whole
 from chipcalc.core.figure import apply, at, fmax
 
 __all__ = [
-    "ACT_PRECISION", "KNOBS", "Decode", "Hardware", "Knobs", "Layout", "Link", "Memory", "Prefill", "Step",
-    "accepted_tokens", "apply", "at", "auto_layout", "communication", "decode", "experts_held", "fmax", "hardware",
-    "knobs", "kv_shard", "largest_batch_for_tpot", "layout", "memory", "override", "peak_of", "prefill", "step",
-    "whole",
+    "ACT_PRECISION", "BOUND_NAMES", "KNOBS", "MAX", "Case", "Request", "Shortfall", "run", "Decode", "Hardware", "Knobs", "Layout", "Link", "Memory", "Outputs",
+    "Prefill", "Setup", "Shape", "Step", "accepted_tokens", "apply", "at", "auto_layout", "decode", "experts_held",
+    "fmax", "hardware", "knobs", "kv_shard", "largest_batch_for_tpot", "layout", "memory", "override", "peak_of",
+    "prefill", "setup_for", "shape", "whole",
 ]

@@ -14,7 +14,8 @@ from chipcalc.core.figure import Figure, Provenance
 
 #: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
-         "layer_overhead", "hbm_usable", "mtp_acceptance")
+         "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
+         "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens")
 #: Precision of activations on the wire and of the attention math.
 ACT_PRECISION = "bf16"
 
@@ -32,6 +33,14 @@ class Knobs:
     layer: Figure
     usable: Figure
     acceptance: Figure
+    exposed_decode: Figure  # share of a decode step's communication not hidden under compute
+    exposed_prefill: Figure  # the same for a prefill step (two micro-batches)
+    alltoall: Figure  # fixed cost of one EP dispatch or combine
+    imbalance: Figure  # busiest expert-parallel rank / mean
+    workspace: Figure  # per rank: communication buffers, kernel workspace
+    activation: Figure  # live activations per token in a step, in hidden sizes
+    chunk: Figure  # prompt tokens of one prefill forward pass
+    gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
 
 
 def knobs(catalog: Any, overrides: dict[str, Figure] | None = None) -> Knobs:
@@ -51,7 +60,7 @@ def override(catalog: Any, name: str, text: str, how: str) -> Figure:
         raise UsageError(f"{name}={text}: expected a value like '{base.q:~P}'")
     if float(q.magnitude) <= 0:
         raise UsageError(f"{name}={text}: must be positive")
-    if name in ("mfu", "mbu", "link_efficiency", "hbm_usable", "mtp_acceptance") and float(q.m_as("")) > 1:
+    if name in ("mfu", "mbu", "link_efficiency", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill") and float(q.m_as("")) > 1:
         raise UsageError(f"{name}={text}: must be a fraction in (0, 1]")
     return Figure(q.to(base.q.units), Provenance.assume(name, f"set on the command line ({how})"), label=name)
 
@@ -132,7 +141,7 @@ def hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> H
             up = Link("scale-up", size, t_up.bandwidth / per_chip, t_up.latency or kn.up_latency)
         if t_out is not None:
             out = Link("scale-out", None, t_out.bandwidth / per_chip, t_out.latency or kn.out_latency)
-        power, basis = cluster.allin_power_per_chip(system), "all-in system power"
+        power, basis = cluster.allin_power_per_chip(system), _power_basis(cluster.power_breakdown(system))
         chips_total = system.chips
     else:
         su, so = chip.get("scaleup_bandwidth"), chip.get("scaleout_bandwidth")
@@ -140,7 +149,17 @@ def hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> H
             up = Link("scale-up", None, su / per_chip, kn.up_latency)
         if so is not None:
             out = Link("scale-out", None, so / per_chip, kn.out_latency)
-        power, basis = chip.get("tdp"), "chip TDP only"
+        power, basis = chip.get("tdp"), "chip TDP only (a bare chip)"
         chips_total = None
     return Hardware(target.id, chip, system, device, per_chip, precision, peak, peak_attn, bw, cap, up, out,
                     power, basis, chips_total)
+
+
+def _power_basis(pb: Any) -> str:
+    """What a system's per-chip power rests on: a reported all-in figure, a bottom-up sum of parts, or
+    only its chips' TDP (then it is not called all-in)."""
+    if pb.reported is not None:
+        return "all-in system power"
+    if len(pb.lines) > 1 and any(ln.total is not None for ln in pb.lines[1:]):
+        return "bottom-up sum of the system's known parts"
+    return "chip TDP only (the system has no power figure)"

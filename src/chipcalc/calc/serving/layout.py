@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from chipcalc.calc import workload
 from chipcalc.calc.serving.hardware import Hardware
 from chipcalc.catalog.records import Model
 from chipcalc.core.counts import whole
 from chipcalc.core.errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from chipcalc.calc.serving.formulas import Shape
 
 # -- the parallel layout -----------------------------------------------------------------------
 
@@ -77,3 +81,17 @@ def kv_shard(model: Model, tp: int) -> int:
     if model.attention == "mla":
         return 1
     return min(tp, _count(model, "kv_heads"))
+
+
+def shape(model: Model, hw: Hardware, lay: Layout) -> "Shape":
+    """The counts the formulas branch on, for this model, hardware and layout."""
+    from chipcalc.calc.serving.formulas import Shape
+
+    up = None if hw.up is None else hw.up.domain
+    domains = -(-lay.ep // up) if up is not None and lay.ep > up else 1
+    groups, limit = _count(model, "routing_groups"), _count(model, "routing_group_limit")
+    factor = max(1.0, domains / groups) if groups else 1.0
+    limited = bool(limit) and domains > 1 and limit * factor < domains
+    return Shape(hw.id, lay.chips, lay.ranks, hw.rpc, lay.tp, lay.ep, lay.mtp, experts_held(model, lay),
+                 kv_shard(model, lay.tp), up, workload.is_moe(model), hw.chips_total is not None,
+                 domains, limited, factor)

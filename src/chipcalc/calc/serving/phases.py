@@ -1,42 +1,50 @@
-"""Decode (TPOT, tokens/s) and prefill (TTFT) of one model on one deployment."""
+"""Decode (TPOT, tokens/s) and prefill (TTFT) of one model on one deployment, as Figures.
+
+Evaluated on the compiled path (:mod:`.compiled`); every field is a Figure built when first read, with
+the provenance of the inputs it rests on and, where an input has one, its range.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from chipcalc.calc import workload
+from chipcalc.calc.serving.compiled import Outputs, setup_for
 from chipcalc.calc.serving.hardware import Hardware, Knobs
-from chipcalc.calc.serving.layout import Layout, kv_shard
-from chipcalc.calc.serving.step import Memory, Step, memory, step
+from chipcalc.calc.serving.layout import Layout, shape
+from chipcalc.calc.serving.step import Memory, Step
 from chipcalc.catalog.records import Model
 from chipcalc.core.counts import whole
-from chipcalc.core.figure import Figure
 
-# -- decode and prefill ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
 class Decode:
-    step: Step
-    accepted: Figure | int  # tokens per sequence per step
-    tpot: Figure
-    per_rank: Figure  # tokens/s
-    per_chip: Figure
-    per_system: Figure | None
-    per_kw: Figure | None
-    memory: Memory
+    """Decode at a batch per chip and a context per sequence (arrays broadcast)."""
+
+    def __init__(self, out: Outputs):
+        self.out = out
+        self.step = Step(out)
+        self.memory = Memory(out)
+
+    accepted = cached_property(lambda self: self.out.figure("accepted", ""))  # tokens per sequence per step
+    tpot = cached_property(lambda self: self.out.figure("tpot", "ms"))
+    per_rank = cached_property(lambda self: self.out.figure("per_rank", "token/s"))
+    per_chip = cached_property(lambda self: self.out.figure("per_chip", "token/s"))
+    per_system = cached_property(lambda self: self.out.figure("per_system", "token/s"))
+    per_kw = cached_property(lambda self: self.out.figure("per_kw", "token/s/kW"))
 
 
-def accepted_tokens(kn: Knobs, mtp: int) -> Figure | int:
-    """1 + a + a^2 + ... + a^mtp tokens per sequence per step."""
-    if not mtp:
-        return 1
-    acc = 1 + kn.acceptance
-    term = kn.acceptance
-    for _ in range(mtp - 1):
-        term = term * kn.acceptance
-        acc = acc + term
-    return acc
+class Prefill:
+    """Prefill of prompts: TTFT is the step time; tokens/s of prompt per chip."""
+
+    def __init__(self, out: Outputs, tokens: Any):
+        self.out = out
+        self.step = Step(out)
+        self.tokens = tokens  # prompt tokens per rank in one step
+
+    ttft = cached_property(lambda self: self.out.figure("ttft", "ms"))
+    per_chip = cached_property(lambda self: self.out.figure("per_chip", "token/s"))
+    per_system = cached_property(lambda self: self.out.figure("per_system", "token/s"))
+    per_kw = cached_property(lambda self: self.out.figure("per_kw", "token/s/kW"))
 
 
 def decode(model: Model, hw: Hardware, lay: Layout, kn: Knobs, batch: Any, context: Any,
@@ -44,45 +52,20 @@ def decode(model: Model, hw: Hardware, lay: Layout, kn: Knobs, batch: Any, conte
     """Decode at ``batch`` sequences per chip and ``context`` tokens of KV each (arrays broadcast)."""
     import numpy as np
 
-    from chipcalc.core.units import Q
-
-    batch = whole("--batch", batch, "sequences")
-    context = whole("--context", context, "tokens")
-    b, ctx = np.broadcast_arrays(batch.astype(float) / hw.rpc, context.astype(float))
-    kv_tok = workload.kv_bytes_per_token(model, kv_precision) * (lay.tp / kv_shard(model, lay.tp))
-    st = step(model, hw, lay, kn, tokens=b * lay.tokens_per_step, attn_context=ctx,
-              kv_bytes=kv_tok * (b * ctx), phase="decode")
-    acc = accepted_tokens(kn, lay.mtp)
-    tpot = (st.time / acc).to("ms").relabel("TPOT")
-    per_rank = ((1 / st.time) * Q(1.0, "token") * b * acc).to("token/s")
-    per_chip = (per_rank * hw.per_chip).to("token/s")
-    return Decode(st, acc, tpot, per_rank, per_chip, *_scale(hw, lay, per_chip),
-                  memory(model, hw, lay, kn, batch, context, kv_precision))
-
-
-def _scale(hw: Hardware, lay: Layout, per_chip: Figure) -> tuple[Figure | None, Figure | None]:
-    per_system = (per_chip * hw.chips_total).to("token/s") if hw.chips_total is not None else (per_chip * lay.chips).to("token/s")
-    per_kw = (per_chip / hw.power).to("token/s/kW") if hw.power is not None else None
-    return per_system, per_kw
-
-
-@dataclass(frozen=True)
-class Prefill:
-    step: Step
-    tokens: Any  # per rank
-    ttft: Figure
-    per_chip: Figure  # input tokens/s
-    per_system: Figure | None
-    per_kw: Figure | None
+    b = whole("--batch", batch, "sequences").astype(float)
+    c = whole("--context", context, "tokens").astype(float)
+    b, c = np.broadcast_arrays(b, c)
+    return Decode(Outputs(setup_for(model, hw, kn, kv_precision), "decode", shape(model, hw, lay), b, c))
 
 
 def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tokens_per_chip: Any = None,
-            kv_precision: str = "bf16") -> Prefill:
+            kv_precision: str = "bf16", cache_hit: float = 0.0) -> Prefill:
     """Prefill of prompts of ``prompt`` tokens, ``tokens_per_chip`` prompt tokens per chip per step
-    (default: one prompt per TP group, i.e. prompt / tp per chip). TTFT is the step time."""
-    import numpy as np
+    (default: one prompt per TP group, i.e. prompt / tp per chip); a prefix cache serves ``cache_hit`` of
+    the prompt tokens. TTFT is the step time."""
+    from dataclasses import replace
 
-    from chipcalc.core.units import Q
+    import numpy as np
 
     prompt = whole("--context", prompt, "tokens").astype(float)
     if tokens_per_chip is None:
@@ -90,7 +73,15 @@ def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tok
     else:
         tok = whole("--prefill-tokens", tokens_per_chip, "tokens").astype(float) / hw.rpc
     tok, prompt = np.broadcast_arrays(tok, prompt)
-    kv_tok = workload.kv_bytes_per_token(model, kv_precision) * (lay.tp / kv_shard(model, lay.tp))
-    st = step(model, hw, lay, kn, tokens=tok, attn_context=prompt / 2, kv_bytes=kv_tok * tok, phase="prefill")
-    per_chip = ((1 / st.time) * Q(1.0, "token") * tok * hw.per_chip).to("token/s")
-    return Prefill(st, tok, st.time.relabel("TTFT"), per_chip, *_scale(hw, lay, per_chip))
+    s = replace(shape(model, hw, lay), cache_hit=float(cache_hit))
+    return Prefill(Outputs(setup_for(model, hw, kn, kv_precision), "prefill", s, prompt, tok), tok)
+
+
+def accepted_tokens(kn: Knobs, mtp: int) -> Any:
+    """1 + a + a^2 + ... + a^mtp tokens per sequence per step (a Figure; 1 without MTP)."""
+    from types import SimpleNamespace
+
+    from chipcalc.calc.serving.formulas import accepted
+    from chipcalc.calc.serving.values import FigureOps
+
+    return accepted(FigureOps, SimpleNamespace(acceptance=kn.acceptance), mtp)

@@ -25,7 +25,8 @@ from chipcalc.output.plot.base import (
            require_matplotlib,
 )
 from chipcalc.output.plot.curves import Curve, latency_curve, latency_curves
+from chipcalc.output.plot.pareto import pareto_fronts
 from chipcalc.output.plot.roofline import WorkPoint, roofline, workload_points
 
 __all__ = ["FORMATS", "MISSING_MATPLOTLIB", "Chart", "Curve", "MissingDependency", "WorkPoint", "cluster_bars",
-           "latency_curve", "latency_curves", "plot_format", "require_matplotlib", "roofline", "workload_points"]
+           "latency_curve", "latency_curves", "pareto_fronts", "plot_format", "require_matplotlib", "roofline", "workload_points"]

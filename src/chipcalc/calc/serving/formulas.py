@@ -1,0 +1,192 @@
+"""The serving model's formulas, written once for every number type (see :mod:`.values`).
+
+Per step and per rank (a package, or a die with ``device="die"``), each kind of work takes the longer
+of its compute time and its memory time:
+
+* non-routed matmuls (attention projections, dense FFN, shared experts, router, output head): FLOPs at
+  the GEMM precision's peak x ``mfu``; bytes = those weights (split by TP) / (HBM x ``mbu``);
+* routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
+  tokens touch (uniform routing); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
+  a grouped expert GEMM of M tokens per expert streams its weights at M / (M + ``expert_gemm_half_tokens``)
+  of the achievable bandwidth;
+* attention: FLOPs over the context at the BF16 peak; bytes = the KV cache read (decode) or written
+  (prefill).
+
+Communication (:mod:`.comm`) is added, all but the share ``comm_exposed_decode`` or ``comm_exposed_prefill``
+hidden under the step's compute (two micro-batches, as DeepSeek and SGLang run them; never more than the compute there is to hide
+it under), then ``layer_overhead`` per layer; with multi-token prediction each draft token also costs one
+pass of the MTP module (one layer of the model). Memory: weights, KV cache, the activations of the tokens
+of one step (``activation_factor`` hidden-sizes per token) and ``serving_workspace`` must fit in
+``hbm_usable`` of HBM.
+
+In a product a figure comes before a constant (``o.const``): the Figure path multiplies Figures by pint
+quantities, not the other way round. ``x`` holds the inputs (:mod:`.inputs`), ``s`` the layout's counts
+(:class:`Shape`), ``o`` the number type's operations. Batch and context are exact numbers or arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chipcalc.calc.serving.comm import communication
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The counts of a deployment the formulas branch on (all exact)."""
+
+    id: str  # the target, for messages
+    chips: int
+    ranks: int
+    rpc: int  # ranks per chip
+    tp: int
+    ep: int
+    mtp: int
+    held: int  # routed experts per rank per layer
+    kv_shard: int  # ways TP splits one sequence's KV cache
+    up_domain: int | None  # ranks in one scale-up domain (None: all)
+    moe: bool
+    system: bool  # the target is a system (its chip count scales the throughput)
+    domains: int = 1  # scale-up domains the EP group spans
+    group_limited: bool = False  # routing caps the nodes a token visits below the domains spanned
+    node_factor: float = 1.0  # nodes per routing group when the EP group spans more domains than groups
+    cache_hit: float = 0.0  # share of prompt tokens a prefix cache serves (prefill)
+
+    @property
+    def key(self) -> tuple:
+        """What the structure of the calculation depends on (which terms exist, which tier a group uses)."""
+        return (self.tp > 1, self.ep > 1, self.mtp, self.moe, self.system, self.domains > 1, self.group_limited,
+                self.up_domain is not None and self.tp > self.up_domain)
+
+
+def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, fixed_tokens: Any = 0) -> dict[str, Any]:
+    """Per rank: weights, KV cache of ``batch`` sequences per chip at ``context`` tokens, activations of a
+    step (``seq_tokens`` per sequence, plus ``fixed_tokens`` whatever the batch, e.g. a prefill chunk),
+    workspace; per chip: the largest batch whose KV and activations fit (0 when even the weights do not)."""
+    stored = x.non_routed / s.tp
+    if s.moe:
+        stored = stored + x.expert * s.held * x.moe_layers
+    weights = stored * x.w
+    per_seq = x.kv_tok * (s.tp / s.kv_shard) * context  # one sequence's KV cache, per rank
+    act_tok = x.hidden * x.act * x.activation_factor  # live activations of one token in a step
+    usable = x.hbm_cap * x.usable
+    fixed = x.workspace + act_tok * fixed_tokens
+    free = usable - weights - fixed
+    return {"weights": weights, "kv": per_seq * (batch / s.rpc),
+            "activations": act_tok * (seq_tokens * (batch / s.rpc) + fixed_tokens), "workspace": x.workspace,
+            "usable": usable, "max_batch": o.floor0(free * s.rpc / (per_seq + act_tok * seq_tokens))}
+
+
+def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any, phase: str,
+         compute_tokens: Any = None) -> dict[str, Any]:
+    """Roofline of one step: ``tokens`` tokens per rank attending to ``attn_context`` tokens each, with
+    ``kv_bytes`` of KV traffic per rank (``compute_tokens``: the tokens computed, when a prefix cache
+    serves the rest). Returns the per-kind compute and memory times and the sums."""
+    flop2 = o.const(2.0, "FLOP")
+    ct = tokens if compute_tokens is None else compute_tokens
+    peak, peak_a = x.peak * x.mfu, x.peak_attn * x.mfu
+    bw = x.hbm_bw * x.mbu
+    kinds = [(x.nrm * flop2 * ct, peak, x.nr_matmul / s.tp * x.w)]
+    if s.moe:
+        busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
+        touched = o.touch(x.k, x.E, ct * s.ep) * s.held  # hot experts get more tokens, not more experts touched
+        per_expert = busy * s.ep * x.k / x.E  # tokens one expert's grouped GEMM multiplies per step
+        eff = per_expert / (per_expert + x.gemm_half)  # small grouped GEMMs do not stream weights at full bandwidth
+        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched / eff))
+    dqk, dv = (x.dqk_decode, x.dv_decode) if phase == "decode" else (x.dqk_prefill, x.dv_prefill)
+    kinds.append((x.heads * (dqk + dv) * flop2 * x.layers * attn_context * ct, peak_a, kv_bytes))
+    c_times = [f / pk for f, pk, _ in kinds]
+    m_times = [b / bw for _, _, b in kinds]
+    comm = communication(o, x, s, ct)
+    overhead = x.layer * x.layers
+    parts = [o.max(c, m) for c, m in zip(c_times, m_times)]
+    work = o.total(parts)
+    share = x.exposed_decode if phase == "decode" else x.exposed_prefill
+    exposed = None if comm is None else o.max(comm * share, comm - work)  # what overlap cannot hide
+    time = o.total([work] + ([exposed] if exposed is not None else []) + [overhead])
+    return {"c_times": c_times, "m_times": m_times, "compute": o.total(c_times), "memory": o.total(m_times),
+            "comm": comm, "exposed": exposed, "overhead": overhead, "time": time,
+            "flops": o.total([f for f, _, _ in kinds]), "bytes": o.total([b for _, _, b in kinds])}
+
+
+def accepted(o: Any, x: Any, mtp: int) -> Any:
+    """1 + a + a^2 + ... + a^mtp tokens per sequence per step."""
+    if not mtp:
+        return 1
+    acc = 1 + x.acceptance
+    term = x.acceptance
+    for _ in range(mtp - 1):
+        term = term * x.acceptance
+        acc = acc + term
+    return acc
+
+
+def _times(a: Any, b: Any) -> Any:
+    """a x b, skipping an exact 1 (ranks per chip of a one-die package)."""
+    return a if isinstance(b, int) and b == 1 else a * b
+
+
+def _scale(x: Any, s: Shape, per_chip: Any) -> tuple[Any, Any]:
+    per_system = per_chip * x.chips_total if x.chips_total is not None else per_chip * s.chips
+    return per_system, (per_chip / x.power if x.power is not None else None)
+
+
+def _decode_step(o: Any, x: Any, s: Shape, b: Any, context: Any) -> tuple[dict[str, Any], Any, Any]:
+    """A decode step of ``b`` sequences per rank: the step, the tokens accepted per sequence, the step
+    time with the MTP draft passes."""
+    kv_per_token = x.kv_tok * (s.tp / s.kv_shard)
+    st = step(o, x, s, b * (1 + s.mtp), context, kv_per_token * (b * context), "decode")
+    acc = accepted(o, x, s.mtp)
+    time = st["time"]
+    if s.mtp:  # each draft token: one pass of the one-layer MTP module over the batch
+        draft = st["time"] / x.layers * s.mtp
+        time = time + draft
+        st = {**st, "draft": draft, "time": time}
+    return st, acc, time
+
+
+def decode(o: Any, x: Any, s: Shape, batch: Any, context: Any) -> dict[str, Any]:
+    """Decode at ``batch`` sequences per chip and ``context`` tokens of KV each."""
+    b = batch / s.rpc
+    st, acc, time = _decode_step(o, x, s, b, context)
+    per_rank = b * acc / time * o.const(1.0, "token")
+    per_chip = _times(per_rank, x.per_chip)
+    per_system, per_kw = _scale(x, s, per_chip)
+    mem = memory(o, x, s, batch, context, 1 + s.mtp)
+    return {**st, "accepted": acc, "tpot": time / acc, "per_rank": per_rank, "per_chip": per_chip,
+            "per_system": per_system, "per_kw": per_kw, **{f"mem_{k}": v for k, v in mem.items()}}
+
+
+def prefill(o: Any, x: Any, s: Shape, prompt: Any, tokens: Any, cache_hit: float = 0.0) -> dict[str, Any]:
+    """Prefill of prompts of ``prompt`` tokens with ``tokens`` prompt tokens per rank in one step; a prefix
+    cache serves ``cache_hit`` of them (only the rest is computed; they attend to the cached part too).
+    TTFT is the step time; tokens/s counts every prompt token."""
+    kv_per_token = x.kv_tok * (s.tp / s.kv_shard)
+    new = tokens * (1 - cache_hit)
+    st = step(o, x, s, tokens, prompt * ((1 + cache_hit) / 2), kv_per_token * new, "prefill", compute_tokens=new)
+    per_chip = _times(tokens / st["time"], x.per_chip) * o.const(1.0, "token")
+    per_system, per_kw = _scale(x, s, per_chip)
+    return {**st, "ttft": st["time"], "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw}
+
+
+def offline(o: Any, x: Any, s: Shape, batch: Any, lengths: tuple[Any, Any]) -> dict[str, Any]:
+    """Offline (end-to-end) throughput: ``batch`` requests per chip of fixed input and output lengths,
+    the two phases alternated: each cohort's prompts are prefilled in chunks of ``prefill_chunk_tokens``,
+    then decoded to the output length at the mean context. Output tokens/s count prefill time."""
+    isl, osl = lengths
+    b = batch / s.rpc
+    prompt_tokens = b * isl  # per rank
+    chunk = o.min(prompt_tokens, x.prefill_chunk)
+    pre = prefill(o, x, s, isl, chunk)
+    t_prefill = pre["time"] * (prompt_tokens / chunk)
+    st, acc, step_time = _decode_step(o, x, s, b, isl + osl / 2)
+    tpot = step_time / acc
+    e2e = t_prefill + tpot * osl
+    per_rank = b * osl / e2e * o.const(1.0, "token")
+    per_chip = _times(per_rank, x.per_chip)
+    per_system, per_kw = _scale(x, s, per_chip)
+    mem = memory(o, x, s, batch, isl + osl, 1 + s.mtp, x.prefill_chunk)
+    return {**st, "prefill_time": t_prefill, "accepted": acc, "tpot": tpot, "e2e": e2e, "per_rank": per_rank,
+            "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw,
+            "decode_share": tpot * osl / e2e, **{f"mem_{k}": v for k, v in mem.items()}}

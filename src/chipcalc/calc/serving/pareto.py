@@ -1,0 +1,151 @@
+"""The Pareto front of serving: output tokens/s per chip vs tokens/s per user (1/TPOT).
+
+For one target it searches every layout the model and hardware allow — chips used, attention TP (and so
+DP), expert EP, MTP, one rank per package or per die — and, for each, every batch that fits, on the
+compiled path (one vectorised decode per layout; traces shared by layouts of the same structure). Points
+over ``tpot`` or whose prefill of one prompt exceeds ``ttft`` are dropped; what remains is reduced to the
+front (:func:`chipcalc.calc.sweep.pareto`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chipcalc.calc import workload
+from chipcalc.calc.serving.compiled import Outputs, setup_for
+from chipcalc.calc.serving.hardware import hardware
+from chipcalc.calc.serving.layout import _count, layout, shape
+from chipcalc.core.errors import ChipcalcError, UsageError
+from chipcalc.core.figure import Provenance
+
+#: Batches tried per layout: every batch up to this, then a geometric grid up to the memory limit.
+DENSE_BATCHES = 64
+GRID_FACTOR = 1.06
+
+
+@dataclass(frozen=True)
+class Point:
+    tps_user: float  # token/s per sequence (1 / TPOT)
+    tps_chip: float  # output token/s per chip
+    tpot: float  # s
+    ttft: float  # s, prefill of one prompt of the context length per TP group
+    batch: int  # sequences per chip
+    chips: int
+    ranks: int
+    tp: int
+    ep: int
+    mtp: int
+    device: str
+
+    @property
+    def layout(self) -> str:
+        return f"{self.chips} chips, TP{self.tp} DP{self.ranks // self.tp} EP{self.ep}" + \
+            (f" MTP{self.mtp}" if self.mtp else "") + (f" ({self.ranks} die ranks)" if self.device == "die" else "")
+
+
+@dataclass(frozen=True)
+class Front:
+    target: str
+    model: str
+    points: tuple[Point, ...]  # the front, fastest per user first
+    evaluated: int  # layout x batch points evaluated
+    layouts: int
+    prov: Provenance  # of TPOT and tokens/s per chip, over every layout used
+    context: int
+
+
+def _powers(n: int) -> list[int]:
+    out, x = [], 1
+    while x <= n:
+        out.append(x)
+        x *= 2
+    return out
+
+
+def _batches(limit: int) -> Any:
+    import numpy as np
+
+    if limit < 1:
+        return np.array([], dtype=float)
+    dense = np.arange(1, min(limit, DENSE_BATCHES) + 1)
+    geo, v = [], float(DENSE_BATCHES)
+    while v < limit:
+        v *= GRID_FACTOR
+        geo.append(min(int(round(v)), limit))
+    return np.unique(np.concatenate([dense, np.array(geo, dtype=int)])).astype(float)
+
+
+def candidates(model: Any, hw: Any, chips_options: list[int]) -> list[tuple[int, int, int]]:
+    """(chips, tp, ep) the layout checks accept."""
+    out = []
+    heads = _count(model, "attention_heads")
+    for c in chips_options:
+        ranks = c * hw.rpc
+        for tp in [t for t in _powers(min(ranks, heads)) if ranks % t == 0]:
+            eps = [1] if not workload.is_moe(model) else [e for e in _powers(ranks) if ranks % e == 0 and e * 8 >= ranks] or [ranks]
+            for ep in eps:
+                out.append((c, tp, ep))
+    return out
+
+
+def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "bf16", kv_precision: str = "bf16",
+           context: int = 4096, tpot: float | None = None, ttft: float | None = None,
+           mtps: tuple[int, ...] | None = None, devices: tuple[str, ...] | None = None,
+           chips: tuple[int, ...] | None = None) -> Front:
+    """The front of one target (see the module docstring); ``tpot``/``ttft`` in seconds."""
+    import numpy as np
+
+    from chipcalc.calc.sweep import pareto
+
+    chip = getattr(target, "chip", target)
+    devices = devices or (("package", "die") if chip.get("dies") is not None and float(chip.get("dies").m("")) > 1 else ("package",))
+    mtps = mtps if mtps is not None else ((0, 1, 2) if model.get("mtp_modules") is not None else (0,))
+    rows, prov, evaluated, nlay = [], Provenance(), 0, 0
+    for device in devices:
+        hw = hardware(target, precision, device, kn)
+        total = int(hw.chips_total.m("")) if hw.chips_total is not None else max(_powers(max(_count(model, "attention_heads"),
+                                                                                               _count(model, "routed_experts"))))
+        more = [total * k for k in (2, 4)] if hw.chips_total is not None and hw.out is not None else []  # joined over scale-out
+        opts = list(chips) if chips else sorted({total, *more, *[p for p in _powers(total) if p * 4 >= total or p >= 8]})
+        setup = setup_for(model, hw, kn, kv_precision)
+        for c, tp, ep in candidates(model, hw, opts):
+            for mtp in mtps:
+                try:
+                    lay = layout(model, hw, c, tp, ep, mtp)
+                    s = shape(model, hw, lay)
+                    probe = Outputs(setup, "decode", s, 1.0, float(context)).values
+                except ChipcalcError:
+                    continue
+                limit = int(np.asarray(probe["mem_max_batch"]).ravel()[0])
+                b = _batches(limit)
+                if not len(b):
+                    continue
+                if ttft is not None:
+                    pre = Outputs(setup, "prefill", s, float(context), context / lay.tp / hw.rpc).values
+                    t_first = float(pre["time"])
+                    if t_first > ttft:
+                        continue
+                else:
+                    t_first = float("nan")
+                out = Outputs(setup, "decode", s, b, np.full_like(b, float(context)))
+                v = out.values
+                nlay += 1
+                evaluated += len(b)
+                tp_s = np.broadcast_to(v["tpot"], b.shape)
+                keep = tp_s <= tpot if tpot is not None else np.ones(b.shape, dtype=bool)
+                if not keep.any():
+                    continue
+                t = out.syms
+                prov = prov | t["tpot"].prov | t["per_chip"].prov
+                per_chip = np.broadcast_to(v["per_chip"], b.shape)
+                sel = np.nonzero(keep)[0]
+                for i in sel[pareto(1.0 / tp_s[sel], per_chip[sel])]:  # this layout's own front first
+                    rows.append((1.0 / tp_s[i], per_chip[i], tp_s[i], t_first, int(b[i]), c, lay.ranks, tp, ep, mtp, device))
+    if not rows:
+        why = " within the --tpot/--ttft limits" if tpot is not None or ttft is not None else ""
+        raise UsageError(f"no layout of {model.id} on {target.id} fits{why}; try more chips, a smaller precision or looser limits")
+    arr = np.array([(r[0], r[1]) for r in rows])
+    idx = pareto(arr[:, 0], arr[:, 1])
+    pts = tuple(Point(*rows[i]) for i in idx)
+    return Front(target.id, model.id, pts, evaluated, nlay, prov, context)

@@ -1,0 +1,135 @@
+"""`chipcalc pareto` and `chipcalc plot pareto`: the front of tokens/s per chip vs tokens/s per user.
+
+Parsing only; the search is :mod:`chipcalc.calc.serving.pareto`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from chipcalc.cli.root import (
+    ForceOpt,
+    FormatOpt,
+    OutputOpt,
+    PreferOpt,
+    SetOpt,
+    SpecsOpt,
+    _catalog,
+    app,
+    emit,
+    guarded,
+)
+
+
+def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs):
+    from chipcalc.calc import serving as L
+    from chipcalc.calc.serving.pareto import search
+    from chipcalc.cli.ranges import _time
+    from chipcalc.core.errors import UsageError
+
+    targets = list(names)
+    model_id = model_opt
+    if model_id is None:
+        if len(targets) < 2:
+            raise UsageError("name one or more targets and a model, e.g. `chipcalc pareto cloudmatrix384 deepseek-r1`")
+        model_id = targets.pop()
+    cat = _catalog(specs, sets, prefer)
+    model = cat.model(model_id)
+    ctx = int(context) if context is not None else int(cat.assumption("default_context").m(""))
+    if ctx < 1:
+        raise UsageError(f"--context must be at least 1, got {context}")
+    kn = L.knobs(cat)
+    mtps = None if mtp is None else tuple(sorted({int(m) for m in mtp}))
+    fronts = [search(cat, cat.target(t), model, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
+                     context=ctx, tpot=None if tpot is None else _time(tpot, "--tpot"),
+                     ttft=None if ttft is None else _time(ttft, "--ttft"), mtps=mtps) for t in targets]
+    return cat, model, fronts
+
+
+COMMON = dict(
+    model_opt=typer.Option(None, "--model", "-m", help="Model id (else the last argument)."),
+    precision=typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4."),
+    kv_precision=typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
+    context=typer.Option(None, "--context", "-c", help="Tokens of context per sequence (default: assumption default_context).", show_default=False),
+    tpot=typer.Option(None, "--tpot", help="Keep points with TPOT at most this, e.g. 50ms.", show_default=False),
+    ttft=typer.Option(None, "--ttft", help="Keep layouts whose prefill of one prompt takes at most this, e.g. 2s.", show_default=False),
+    mtp=typer.Option(None, "--mtp", help="Speculative tokens per step to try (repeatable; default 0, 1, 2 where the model has MTP).", show_default=False),
+)
+
+
+@app.command("pareto")
+def pareto_cmd(
+    names: List[str] = typer.Argument(..., help="Targets (chip or system ids) then the model id; or targets only with --model."),
+    model_opt: Optional[str] = COMMON["model_opt"],
+    precision: str = COMMON["precision"],
+    kv_precision: str = COMMON["kv_precision"],
+    context: Optional[int] = COMMON["context"],
+    tpot: Optional[str] = COMMON["tpot"],
+    ttft: Optional[str] = COMMON["ttft"],
+    mtp: Optional[List[int]] = COMMON["mtp"],
+    sets: Optional[List[str]] = SetOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+    fmt: Optional[str] = FormatOpt,
+    output: Optional[Path] = OutputOpt,
+    force: bool = ForceOpt,
+) -> None:
+    """The Pareto front of output tokens/s per chip vs tokens/s per user over layouts (chips, TP, DP, EP, MTP) and
+    batches, under memory fit and optional --tpot/--ttft limits; the layout of each point."""
+
+    def body() -> None:
+        from chipcalc.calc.accuracy import error_for, vendor_of
+        from chipcalc.cli.root import _format
+        from chipcalc.cli.serving import _accuracy
+        from chipcalc.output import pareto_tables as pt
+
+        cat, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs)
+        f = _format(fmt, output)
+        if f in ("csv", "json"):
+            from chipcalc.cli.ranges import _write
+
+            text = pt.to_csv(fronts) if f == "csv" else pt.to_json(fronts)
+            _write(text, output, force, f, sum(len(fr.points) for fr in fronts))
+            return
+        acc = _accuracy(specs)
+        emit([pt.front_table(fr, error_for(acc, "decode", vendor_of(cat, fr.target))) for fr in fronts],
+             fmt, output, force, cat)
+
+    guarded(body)
+
+
+def register_plot(plot_app: typer.Typer) -> None:
+    from chipcalc.cli.root import ForceOpt as Force
+
+    @plot_app.command("pareto")
+    def plot_pareto_cmd(
+        names: List[str] = typer.Argument(..., help="Targets then the model id (or --model)."),
+        model_opt: Optional[str] = COMMON["model_opt"],
+        precision: str = COMMON["precision"],
+        kv_precision: str = COMMON["kv_precision"],
+        context: Optional[int] = COMMON["context"],
+        tpot: Optional[str] = COMMON["tpot"],
+        ttft: Optional[str] = COMMON["ttft"],
+        mtp: Optional[List[int]] = COMMON["mtp"],
+        output: Path = typer.Option(..., "--output", "-o", help="The image to write: NAME.png or NAME.svg.", show_default=False),
+        force: bool = Force,
+        prefer: Optional[str] = PreferOpt,
+        specs: Optional[List[Path]] = SpecsOpt,
+    ) -> None:
+        """The Pareto fronts of several targets on one chart: tokens/s per chip vs tokens/s per user."""
+
+        def body() -> None:
+            from chipcalc.cli.plot import _check_plot, _wrote
+            from chipcalc.output import plot
+
+            _check_plot(output, force)
+            _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, None, prefer, specs)
+            chart = plot.pareto_fronts(fronts, f"{model.name}: tokens/s per chip vs tokens/s per user "
+                                               f"({precision.upper()}, context {fronts[0].context:,})")
+            fmt = chart.save(output, force=force)
+            _wrote(output, fmt, f"{len(fronts)} front{'s' if len(fronts) != 1 else ''}")
+
+        guarded(body)

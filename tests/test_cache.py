@@ -1,0 +1,130 @@
+"""The pre-parsed catalog cache never serves stale data and never gets in the way (issue 12)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chipcalc.catalog import cache, store
+from chipcalc.claims import load as claims_load
+
+ROOT = Path(__file__).resolve().parents[1]
+CHIP = ROOT / "specs" / "chips" / "h20.toml"
+
+
+@pytest.fixture
+def fresh(tmp_path, monkeypatch):
+    """An empty cache folder and no per-process memo."""
+    d = tmp_path / "cache"
+    monkeypatch.setenv("CHIPCALC_CACHE_DIR", str(d))
+    monkeypatch.delenv("CHIPCALC_NO_CACHE", raising=False)
+    store._load_cached.cache_clear()
+    claims_load._load_cached.cache_clear()
+    yield d
+    store._load_cached.cache_clear()
+    claims_load._load_cached.cache_clear()
+
+
+def load(specs=None):
+    store._load_cached.cache_clear()
+    return store.load_checked(specs, claims=False)
+
+
+def user_folder(tmp_path, tdp="400 W"):
+    root = tmp_path / "mine" / "chips"
+    root.mkdir(parents=True, exist_ok=True)
+    text = CHIP.read_text().replace('id = "h20"', 'id = "h20x"').replace('name = "', 'name = "Test ', 1)
+    import re
+
+    text = re.sub(r'(\[tdp\]\nvalue = )"[^"]*"', f'\\1"{tdp}"', text)
+    (root / "h20x.toml").write_text(text)
+    return root.parent
+
+
+def test_a_second_run_reads_the_cache(fresh):
+    a = load()
+    files = list(fresh.glob("*.pickle"))
+    assert len(files) == 1
+    b = load()
+    assert b is not a and b.chip("h20").get("tdp").m("W") == a.chip("h20").get("tdp").m("W")
+
+
+def test_an_edited_user_spec_is_seen(fresh, tmp_path):
+    mine = user_folder(tmp_path, "400 W")
+    assert load([mine]).chip("h20x").get("tdp").m("W") == 400
+    user_folder(tmp_path, "450 W")
+    assert load([mine]).chip("h20x").get("tdp").m("W") == 450
+    assert len(list(fresh.glob("*.pickle"))) == 2
+
+
+def test_an_edited_builtin_spec_is_seen(fresh, tmp_path, monkeypatch):
+    copy = tmp_path / "specs"
+    shutil.copytree(ROOT / "specs", copy)
+    monkeypatch.setattr(store, "builtin_specs_dir", lambda: copy)
+    monkeypatch.setattr("chipcalc.catalog.read.builtin_specs_dir", lambda: copy)
+    before = load().chip("h20").get("hbm_capacity").m("GB")
+    f = copy / "chips" / "h20.toml"
+    text = f.read_text()
+    f.write_text(text.replace(f'"{before:g} GB"', f'"{before + 1:g} GB"', 1))
+    assert load().chip("h20").get("hbm_capacity").m("GB") == before + 1
+
+
+def test_the_claims_load_sees_changes_too(fresh, tmp_path):
+    mine = user_folder(tmp_path, "400 W")
+    claims_load._load_cached.cache_clear()
+    assert claims_load.load_checked([mine]).chip("h20x").get("tdp").m("W") == 400
+    user_folder(tmp_path, "410 W")
+    claims_load._load_cached.cache_clear()
+    assert claims_load.load_checked([mine]).chip("h20x").get("tdp").m("W") == 410
+
+
+@pytest.mark.parametrize("damage", [b"", b"not a pickle", None])
+def test_a_corrupt_or_truncated_file_is_rebuilt(fresh, damage):
+    load()
+    (f,) = fresh.glob("*.pickle")
+    good = f.read_bytes()
+    f.write_bytes(good[: len(good) // 2] if damage is None else damage)
+    assert load().chip("h20").get("hbm_bandwidth").m("TB/s") == pytest.approx(4.0)
+    assert f.read_bytes() == good  # rewritten whole
+
+
+def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch, fresh):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("CHIPCALC_CACHE_DIR", str(blocker / "cache"))  # a folder inside a file: cannot exist
+    assert load().chip("h20").id == "h20"
+
+
+def test_no_cache_when_asked(fresh, monkeypatch):
+    monkeypatch.setenv("CHIPCALC_NO_CACHE", "1")
+    load()
+    assert not fresh.exists() or not list(fresh.glob("*.pickle"))
+
+
+def test_two_first_runs_at_once(tmp_path):
+    env = {**os.environ, "CHIPCALC_CACHE_DIR": str(tmp_path / "c")}
+    cmd = [sys.executable, "-m", "chipcalc", "cluster", "cloudmatrix384"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert outs[0][0] == outs[1][0] and "288.8" in outs[0][0]
+    assert len(list((tmp_path / "c").glob("*.pickle"))) == 1
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and again.stdout == outs[0][0]
+
+
+def test_the_key_covers_every_file(tmp_path):
+    root = tmp_path / "s"
+    (root / "chips").mkdir(parents=True)
+    (root / "chips" / "a.toml").write_text("x")
+    k1 = cache.key("k", [root])
+    (root / "chips" / "a.toml").write_text("y")
+    k2 = cache.key("k", [root])
+    (root / "new.toml").write_text("")
+    k3 = cache.key("k", [root])
+    assert len({k1, k2, k3}) == 3

@@ -1,0 +1,117 @@
+"""The compiled path (units and provenance traced once, numbers on SI floats, ranges on float triples)
+equals the Figure path (the same formulas on Figures: pint, provenance and interval arithmetic in every
+operation), on random deployments: nominal values, ranges and provenance sets (issue 12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chipcalc.calc import serving as L
+from chipcalc.calc.serving import formulas as F
+from chipcalc.calc.serving.values import FigureOps
+from chipcalc.core.errors import ChipcalcError
+from chipcalc.core.figure import Figure
+
+TARGETS = ["cloudmatrix384", "gb200-nvl72", "hgx-h20", "dgx-h100", "h800-node", "h20", "h100-sxm", "ascend-910c", "b200"]
+MODELS = ["deepseek-r1", "llama-3.1-70b", "llama-3.1-405b", "qwen3-235b-a22b"]
+
+
+def _base(f):
+    return f.q.to_base_units() if isinstance(f, Figure) else f
+
+
+def assert_same(name, ref, fig):
+    if ref is None or fig is None:
+        assert ref is None and fig is None, name
+        return
+    if not isinstance(ref, Figure):
+        assert not isinstance(fig, Figure) or not fig.prov.sources and not fig.prov.assumptions, name
+        r = ref.to_base_units().magnitude if hasattr(ref, "to_base_units") else ref
+        f = fig.q.to_base_units().magnitude if isinstance(fig, Figure) else fig
+        np.testing.assert_allclose(f, r, rtol=1e-9, err_msg=name)
+        return
+    u = ref.q.to_base_units().units
+    np.testing.assert_allclose(fig.q.m_as(u), ref.q.m_as(u), rtol=1e-9, err_msg=name)
+    np.testing.assert_allclose(fig.lo.m_as(u), ref.lo.m_as(u), rtol=1e-9, err_msg=f"{name} low")
+    np.testing.assert_allclose(fig.hi.m_as(u), ref.hi.m_as(u), rtol=1e-9, err_msg=f"{name} high")
+    assert fig.prov == ref.prov, name
+    assert fig.has_range == ref.has_range, name
+    if ref.has_range:
+        assert fig.range_prov == ref.range_prov, name
+
+
+@st.composite
+def deployment(draw, catalog):
+    target = catalog.target(draw(st.sampled_from(TARGETS)))
+    model = catalog.model(draw(st.sampled_from(MODELS)))
+    chip = getattr(target, "chip", target)
+    precs = [p for p in ("bf16", "fp8", "int8", "fp4") if chip.get(f"{p}_dense") is not None]
+    precision = draw(st.sampled_from(precs))
+    device = draw(st.sampled_from(["package", "die"])) if chip.get("dies") is not None else "package"
+    kn = L.knobs(catalog)
+    hw = L.hardware(target, precision, device, kn)
+    mtp = draw(st.sampled_from([0, 1, 2])) if model.get("mtp_modules") is not None else 0
+    batch = draw(st.integers(1, 512))
+    context = draw(st.integers(1, 200_000))
+    kvp = draw(st.sampled_from(["bf16", "fp8"]))
+    try:
+        lay = L.auto_layout(model, hw, kn, batch, context, kvp, None, None, None, mtp)
+    except ChipcalcError:
+        return None
+    return model, hw, kn, lay, kvp, batch, context
+
+
+@settings(max_examples=40, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_compiled_equals_the_figure_path(catalog, data):
+    d = data.draw(deployment(catalog))
+    if d is None:
+        return
+    model, hw, kn, lay, kvp, batch, context = d
+    setup = L.setup_for(model, hw, kn, kvp)
+    s = L.shape(model, hw, lay)
+    b, c = np.array([float(batch), batch * 2.0]), np.array([float(context), context / 2.0])
+    for phase, args in (("decode", (b, c)), ("prefill", (c, c / lay.tp / hw.rpc))):
+        try:
+            ref = F.decode(FigureOps, setup.inputs("figure"), s, *args) if phase == "decode" else \
+                F.prefill(FigureOps, setup.inputs("figure"), s, *args)
+        except ChipcalcError as exc:  # an impossible deployment: the compiled path says the same
+            with pytest.raises(ChipcalcError, match=str(exc)[:40].replace("(", r"\(").replace(")", r"\)")):
+                L.Outputs(setup, phase, s, *args)
+            continue
+        out = L.Outputs(setup, phase, s, *args)
+        for name, value in ref.items():
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    assert_same(f"{phase}.{name}[{i}]", v, out.figure(name, index=i))
+            else:
+                assert_same(f"{phase}.{name}", value, out.figure(name))
+
+
+def test_units_are_checked_when_the_calculation_is_set_up(catalog, tmp_path):
+    """A wrongly-dimensioned assumption fails once, at set-up, with a one-line error naming it."""
+    from dataclasses import replace
+
+    from chipcalc.core.figure import Provenance
+    from chipcalc.core.units import Q
+
+    bad = Figure(Q(20, "GB"), Provenance.assume("layer_overhead", "a test: a size where a time belongs"))
+    kn = replace(L.knobs(catalog), layer=bad)
+    model, hw = catalog.model("llama-3.1-70b"), L.hardware(catalog.target("hgx-h20"), "fp8", "package", kn)
+    lay = L.layout(model, hw, 8, tp=8)
+    with pytest.raises(ChipcalcError, match=r"units do not agree: cannot add .*layer.*\[B\]"):
+        L.decode(model, hw, lay, kn, 8, 4096)
+
+
+def test_one_trace_serves_every_batch(catalog):
+    """Tracing is per structure, not per number: a thousand batches, one decode trace."""
+    model, kn = catalog.model("deepseek-r1"), L.knobs(catalog)
+    hw = L.hardware(catalog.target("cloudmatrix384"), "int8", "die", kn)
+    lay = L.layout(model, hw, 384, tp=1, ep=768)
+    setup = L.setup_for(model, hw, kn, "bf16")
+    for b in range(1, 1001, 37):
+        L.Outputs(setup, "decode", L.shape(model, hw, lay), float(b), 4096.0)
+    assert sum(1 for k in setup._traces if k[0] == "decode") == 1
