@@ -192,3 +192,10 @@ def test_bad_options_are_usage_errors(args, message):
     r = run(*args)
     assert r.exit_code == 2, (r.exit_code, r.stdout[:300], r.stderr)
     assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_prefer_picks_the_analyst_wafers():
+    r = run("supply", "ascend-910c", "--prefer", "analyst", "-f", "json")
+    assert r.exit_code == 0, r.stderr
+    wpm = list(rows(r.stdout)["wafers_per_month"]["cells"].values())[0]
+    assert wpm["value"] == pytest.approx(45_000) and wpm["low"] == pytest.approx(7_000)  # SemiAnalysis; range kept

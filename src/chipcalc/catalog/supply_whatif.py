@@ -107,6 +107,18 @@ def override(supply: Supply, lhs: str, rhs: str) -> Supply:
     return put(supply, lhs, fig)
 
 
+def prefer_supply(cat: Any, kind: str) -> Any:
+    """``--prefer KIND`` on every supply figure: the first value from a source of that kind becomes the
+    nominal one (the range is unchanged), as :func:`chipcalc.catalog.overrides.prefer` does for chips."""
+    from chipcalc.catalog.overrides import prefer_figure
+
+    supply = supply_of(cat)
+    pick = lambda figs: {k: prefer_figure(f, kind, cat) for k, f in figs.items()}  # noqa: E731
+    products = {k: replace(p, figures=pick(p.figures)) for k, p in supply.products.items()}
+    scenarios = {k: replace(s, figures=pick(s.figures)) for k, s in supply.scenarios.items()}
+    return with_supply(cat, replace(supply, products=products, scenarios=scenarios))
+
+
 def split_settings(cat: Any, settings: list[str] | None) -> tuple[list[str], list[str]]:
     """(supply settings, the others) of a --set list."""
     from chipcalc.catalog.overrides import parse_setting

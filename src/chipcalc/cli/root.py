@@ -71,6 +71,10 @@ def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, pref
         from chipcalc.catalog.overrides import prefer as prefer_kind
 
         cat = prefer_kind(cat, prefer)
+        if claims:  # the supply records' alternatives too
+            from chipcalc.catalog.supply_whatif import prefer_supply
+
+            cat = prefer_supply(cat, prefer)
     if sets and claims:  # with the claims come the supply records: --set reaches their inputs too
         from chipcalc.catalog.supply_whatif import apply_settings
 
