@@ -90,7 +90,10 @@ def test_csv_export_round_trips(tmp_path):
     by_key = {row["key"]: row for row in rows}
     assert float(by_key["bf16_dense"]["ascend-910c"]) == pytest.approx(752)
     assert float(by_key["bf16_dense"]["h20"]) == pytest.approx(148)
-    assert by_key["bf16_dense"]["unit"] == "TFLOPS"
+    # a unit per value column: the row's unit over the figures, none over the unitless ratio
+    assert by_key["bf16_dense"]["ascend-910c unit"] == by_key["bf16_dense"]["h20 unit"] == "TFLOPS"
+    ratio = "ascend-910c / h20"
+    assert float(by_key["bf16_dense"][ratio]) == pytest.approx(752 / 148) and by_key["bf16_dense"][f"{ratio} unit"] == ""
     assert float(by_key["hbm_bandwidth"]["h20"]) == pytest.approx(4.0)
     assert by_key["tdp"]["ascend-910c basis"].startswith("assumed")
     assert by_key["tdp"]["h20 basis"].startswith("sourced")
@@ -123,7 +126,8 @@ def test_output_refuses_to_clobber(tmp_path):
     (["cluster", "cloudmatrix"], 2, "did you mean cloudmatrix384"),
     (["cluster", "cloudmatrix384", "--vs", "nvl72"], 2, "unknown system 'nvl72'"),
     (["compare", "h20"], 2, "at least two chips"),
-    (["compare", "h20", "h100-sxm", "-f", "xlsx"], 2, "unknown format 'xlsx'"),
+    (["compare", "h20", "h100-sxm", "-f", "pdf"], 2, "unknown format 'pdf'"),
+    (["compare", "h20", "h100-sxm", "-f", "xlsx"], 2, "xlsx is a binary file format: write it with --output NAME.xlsx"),
     (["chip", "h20", "--per", "die"], 2, "no 'dies' figure"),
     (["compare", "h20", "h100-sxm", "-o", "/nonexistent-dir/x.csv"], 2, "does not exist"),
     (["chip", "h100"], 2, "did you mean h100-sxm"),

@@ -165,3 +165,34 @@ def test_latency_curves_are_dashed_because_assumed(catalog):
     assert "mfu" in chart.assumptions
     for ax, unit in zip(chart.figure.axes, ("[ms]", "[token/s]")):
         assert unit in ax.get_ylabel() and "sequences per chip" in ax.get_xlabel()
+
+
+def test_roofline_precisions_have_distinct_styles(catalog):
+    from chipcalc.output import plot
+
+    chips = [catalog.chip("b200"), catalog.chip("h20")]
+    chart = plot.roofline(chips, ["fp8", "int8"])
+    ax = chart.figure.axes[0]
+    roofs = [ln for ln in ax.get_lines() if len(ln.get_xdata()) > 10]
+    assert len(roofs) == 4
+    for chip in chips:
+        fp8, int8 = [ln for ln in roofs if ln.get_label().startswith(chip.name + ",")]
+        # B200 and H20 have the same FP8 and INT8 peaks: the two lines coincide, so they must differ in style
+        assert list(fp8.get_ydata()) == pytest.approx(list(int8.get_ydata()))
+        style = lambda ln: (ln.get_linewidth(), ln.get_marker(), ln.get_linestyle())  # noqa: E731
+        assert style(fp8) != style(int8) and int8.get_marker() not in (None, "None", "", "o")
+        assert "same roof as FP8" in int8.get_label() and "same roof" not in fp8.get_label()
+        assert fp8.get_markevery() != int8.get_markevery()  # markers interleave instead of hiding each other
+
+
+def test_cluster_ratio_axis_reads_as_ratios(catalog):
+    from chipcalc.output import plot
+
+    chart = plot.cluster_bars(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))
+    chart.to_bytes("png")  # drawn, so the tick labels are laid out
+    for ax in chart.figure.axes[:2]:
+        lo, hi = ax.get_xlim()
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        expected = [f"{t:g}" for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if lo <= t <= hi]
+        assert labels == expected and {"0.5", "1", "2", "5"} <= set(labels)
+        assert not ax.xaxis.get_minor_ticks() or all(not t.label1.get_text() for t in ax.xaxis.get_minor_ticks())

@@ -78,25 +78,65 @@ def report(tmp_path_factory):
     return out
 
 
-def test_every_table_and_image_is_there(report, catalog):
+def _expected_tables(catalog, systems):
+    from chipcalc.calc import supply as S
+    from chipcalc.output import report_sections as rs
     from chipcalc.output.cluster_tables import cluster_tables
+    from chipcalc.output.supply_tables import constraints_table
 
+    # + the supply constraints of the 910C (the only chip of these systems with a supply product)
+    supply = [constraints_table(S.funnel(catalog, S.select(catalog, "ascend-910c")))]
+    return [rs.headline_table(systems, "bf16"), *cluster_tables(*systems), rs.claims_table(catalog, systems), *supply]
+
+
+def test_every_table_and_image_is_there(report, catalog):
     page = parse(report)
-    tables = cluster_tables(catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72"))
-    assert page.tables == len(tables) + 1  # + the supply constraints of the 910C (the only chip with a supply product)
-    assert "Supply: how many can be made" in page.headings
+    systems = [catalog.system("cloudmatrix384"), catalog.system("gb200-nvl72")]
+    tables = _expected_tables(catalog, systems)
+    assert page.tables == len(tables)
     for t in tables:
         assert t.title in page.headings
     assert page.rows >= sum(len(t.rows) + 1 for t in tables)  # header row + body rows
     assert len(page.images) == 3  # cluster bars, roofline and the 910C's supply constraints
+    assert "Supply: how many can be made" in page.headings
     for img in page.images:
         assert img.get("alt")
         src = img["src"]
         assert src.startswith("data:image/png;base64,")
         png = base64.b64decode(src.split(",", 1)[1])
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
-    for h in ("Plots", "Tables", "Assumptions", "Bibliography"):
-        assert h in page.headings
+    assert [h for h in page.headings if h in SECTIONS] == ["Summary", "Plots", "Per chip", "Whole system", "Claims",
+                                                           "Assumptions", "Bibliography"]
+
+
+SECTIONS = ("Summary", "Plots", "Per chip", "Whole system", "Serving", "Claims", "Assumptions", "Bibliography")
+
+
+def test_headline_summary(report):
+    text = " ".join(" ".join(parse(report).text).split())
+    # the five numbers, with their basis, and the sentence they make
+    assert ("Against NVIDIA GB200 NVL72, Huawei CloudMatrix 384 has 0.3008× the BF16 dense peak per chip, 1.604× as "
+            "a whole system (384 vs 72 chips), 2.133× the HBM bandwidth, at 3.855× the all-in power: 0.4161× the BF16 "
+            "compute per kW.") in text
+    html = report.read_text(encoding="utf-8")
+    head = html[html.index('id="report.headline"'):]
+    head = head[:head.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", head, flags=re.S)[1:]
+    assert len(rows) == 5
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S) for r in rows]
+    assert [c[0] for c in cells] == ["BF16 dense peak per chip", "BF16 dense peak, whole system",
+                                     "HBM bandwidth, whole system", "all-in power (as reported, else the bottom-up sum)",
+                                     "BF16 dense peak per kW of all-in power"]
+    assert [c[2:5] for c in cells][1] == ["288.8†", "180†", "1.604×†"]
+    assert [c[2] for c in cells][3] == "559†"
+    assert all(re.search(r'href="#note-S\d+"', c[5]) for c in cells)  # every number has its basis, linked
+
+
+def test_claims_about_these_systems(report, catalog):
+    text = " ".join(parse(report).text)
+    assert "CloudMatrix 384 delivers 300 PFLOPS of dense BF16 (cm384-300pf-bf16)" in text
+    assert "contradicted by sourced figures" in text  # cm384-2x-nvl72, among others
+    assert "h20-reduced-memory-bandwidth" not in text  # about neither system nor its chips
 
 
 def test_self_contained(report):
@@ -117,13 +157,39 @@ def test_assumptions_and_bibliography(report, catalog):
         assert f"[{sid}]" in text and src.title in text and src.where in text
 
 
-def test_with_a_model_adds_the_latency_plot(tmp_path):
+def test_with_a_model_adds_serving_tables_and_the_latency_plot(tmp_path):
     out = tmp_path / "r.html"
-    r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--model", "deepseek-r1", "-o", str(out)])
+    r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--model", "deepseek-r1", "-p", "int8",
+                            "-o", str(out)])
     assert r.exit_code == 0, r.stderr
     page = parse(out)
     assert len(page.images) == 4  # + the latency plot
-    assert "mfu" in " ".join(page.text)  # the latency model's assumptions join the list
+    assert "Serving" in page.headings
+    assert "Deployment of DeepSeek-R1 (INT8 weights and GEMMs, BF16 KV cache)" in page.headings
+    assert any(h.startswith("Decode (per step") for h in page.headings)
+    assert any(h.startswith("Prefill (time to first token") for h in page.headings)
+    text = " ".join(page.text)
+    assert "mfu" in text  # the latency model's assumptions join the list
+    assert "INT8 dense peak per chip" in text and "1,504" in text  # --precision sets the headline too
+
+
+def test_set_and_ranges(tmp_path):
+    out = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--set", "ascend-910c.tdp=600W",
+                            "--ranges", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "--set ascend-910c.tdp=600W" in html and "What-if: ascend-910c.tdp=600W" in html
+    chip = html[html.index('id="cluster.per_chip"'):]
+    tdp = re.search(r"<td>chip power \(TDP\)</td><td>W</td><td[^>]*>([^<]*)</td>", chip)
+    assert tdp and tdp.group(1).startswith("600*")  # the what-if value, marked as an assumption
+    assert "752 [707.8–780]" in html  # --ranges: nominal [low–high]
+
+
+def test_unknown_precision_is_a_usage_error(tmp_path):
+    r = runner.invoke(app, ["report", "cloudmatrix384", "-p", "fp7", "-o", str(tmp_path / "r.html")])
+    assert r.exit_code == 2 and "--precision" in r.stderr and "fp7" in r.stderr
+    assert not list(tmp_path.iterdir())
 
 
 def test_report_errors(tmp_path, report):

@@ -39,4 +39,61 @@ def test_every_group_is_summarised_with_fitted_points_apart():
     text = DOC.read_text(encoding="utf-8")
     for group in ("decode on NVIDIA", "decode on Huawei", "prefill:", "offline:"):
         assert f"- {group}" in text
-    assert "used for fitting: 1 point," in text and "not used for fitting" in text
+    assert "  - used for fitting: " in text and "  - not used for fitting: " in text
+
+
+# Points added for issue 13: id -> (source, measured tokens/s per chip, measured TPOT ms or None).
+# The per-chip figures are the published per-node / per-group totals divided by the chips they ran on.
+NEW_POINTS = {
+    "xds-cm384-decode-dp288": ("xdeepserve-paper", 2400, 50),  # 2 dies x 60 x 1000 / 50 ms
+    "ant-h20-ep16-bs8": ("lmsys-ant-h20", 278, None),
+    "ant-h20-ep32-bs8": ("lmsys-ant-h20", 293, None),
+    "ant-h20-ep32-bs32": ("lmsys-ant-h20", 585, None),
+    "ant-h20-prefill": ("lmsys-ant-h20", 16_500 / 8, None),
+    "sglang-gb200-decode-fp4": ("lmsys-gb200-part2", 13_386, None),
+    "sglang-gb200-decode-fp8": ("lmsys-gb200-part2", 9_087, None),
+    "sglang-gb200-prefill-fp4": ("lmsys-gb200-part2", 26_156, None),
+    "sglang-gb200-prefill-fp8": ("lmsys-gb200-part2", 18_471, None),
+    "trtllm-h200-405b": ("trtllm-perf-overview", 3_330 / 8, None),
+    "trtllm-b200-405b": ("trtllm-perf-overview", 5_209 / 4, None),
+    "trtllm-h100-405b-2048-128": ("trtllm-perf-overview", 453 / 8, None),
+    "trtllm-h100-405b-128-2048": ("trtllm-perf-overview", 4_340 / 8, None),
+    "trtllm-h100-qwen3": ("trtllm-perf-overview", 14_898 / 8, None),
+    "trtllm-h200-qwen3": ("trtllm-perf-overview", 23_789 / 8, None),
+    "trtllm-b200-qwen3": ("trtllm-perf-overview", 42_391 / 8, None),
+}
+
+
+def test_new_points_carry_their_published_figures(catalog):
+    ms = {m.id: m for m in validation.load_measurements(catalog)}
+    for mid, (source, tok, tpot) in NEW_POINTS.items():
+        m = ms[mid]
+        assert m.source == source, mid
+        # entered rounded to the published precision: within 0.1 % of the quotient
+        assert abs(float(m.tokens_per_chip.m_as("token/s")) - tok) <= 1e-3 * tok, mid
+        if tpot is None:
+            assert m.tpot is None, mid
+        else:
+            assert float(m.tpot.m_as("ms")) == tpot, mid
+
+
+def test_new_points_set_up_as_published(catalog):
+    ms = {m.id: m.setup for m in validation.load_measurements(catalog)}
+    xds = ms["xds-cm384-decode-dp288"]
+    # 18 servers x 8 chips = 144 chips = 288 dies, EP288, 60 per die = 120 per chip, 2K in + 2K/2 out
+    assert (xds["chips"], xds["ep"], xds["device"], xds["batch"], xds["context"]) == (144, 288, "die", 120, 3072)
+    assert ms["ant-h20-ep32-bs8"]["chips"] == ms["ant-h20-ep32-bs8"]["ep"] == 32
+    assert ms["ant-h20-prefill"]["tp"] == 8 and ms["ant-h20-prefill"]["phase"] == "prefill"
+    assert ms["sglang-gb200-prefill-fp4"]["chips"] == 2 and ms["sglang-gb200-prefill-fp8"]["chips"] == 4
+    assert (ms["trtllm-h100-405b-2048-128"]["isl"], ms["trtllm-h100-405b-2048-128"]["osl"]) == (2048, 128)
+    trt = [i for i in NEW_POINTS if i.startswith("trtllm-")]
+    assert all(ms[i]["phase"] == "offline" and ms[i]["batch"] == "max" for i in trt)
+
+
+def test_new_points_are_in_the_report(catalog):
+    text = DOC.read_text(encoding="utf-8")
+    for mid, (source, _, _) in NEW_POINTS.items():
+        row = next((line for line in text.splitlines() if line.startswith(f"| {mid} |")), None)
+        assert row is not None, mid
+        assert f"[{source}]" in row, mid
+    assert "[xdeepserve-paper] Huawei Cloud Model-as-a-Service on the CloudMatrix384 SuperPod" in text

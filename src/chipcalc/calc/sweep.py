@@ -111,7 +111,8 @@ class Sweep:
             yield {"batch": b, "context": c, "tpot": np.broadcast_to(v["tpot"], b.shape),
                    "per_chip": np.broadcast_to(v["per_chip"], b.shape), "step": np.broadcast_to(v["time"], b.shape),
                    "bound": np.broadcast_to(out.bound_codes(), b.shape).astype(np.int8),
-                   "fits": np.broadcast_to(v["mem_weights"] + v["mem_kv"] <= v["mem_usable"], b.shape),
+                   "fits": np.broadcast_to(v["mem_weights"] + v["mem_kv"] + v["mem_activations"] + v["mem_workspace"]
+                                           <= v["mem_usable"], b.shape),
                    "per_kw": None if v["per_kw"] is None else np.broadcast_to(v["per_kw"], b.shape)}
 
 

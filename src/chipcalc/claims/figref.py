@@ -48,7 +48,8 @@ def names(cat: Any) -> list[str]:
     for c in cat.chips.values():
         out += [f"{c.id}.{k}" for k in c.figures]
     for s in cat.systems.values():
-        out += [f"{s.id}.{k}" for k in _SYSTEM_EXTRA]
+        out += [f"{s.id}.{k}" for k in _SYSTEM_EXTRA
+                if (k != "dies_total" or s.chip.get("dies") is not None) and (k != "marketed_count" or s.marketed is not None)]
         for k in s.chip.figures:
             out += [f"{s.id}.{k}", f"{s.id}.{k}_total"]
         out += [f"{s.id}.reported.{k}" for k in s.reported]
@@ -152,7 +153,8 @@ def _system(cat: Any, system: Any, rest: str, name: str, pick: Callable[[Figure]
     if rest == "dies_total":
         dies = system.dies_total()
         if dies is None:
-            raise ExprError(f"{name}: {system.chip.id} has no 'dies' figure ({system.chip.file}); dies cannot be counted")
+            raise ExprError(f"{name}: {system.chip.id} has no 'dies' figure ({system.chip.file}); dies cannot be counted "
+                            f"(use {system.id}.chips for packages)")
         return pick(dies)
     if rest == "marketed_count":
         if system.marketed is None:

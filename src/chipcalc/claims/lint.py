@@ -23,6 +23,11 @@ def reference_problems(cat: Any) -> list[Problem]:
             check_units(cat, c.node)
         except ChipcalcError as exc:
             out.append(Problem(c.file, "assert" if c.kind == "comparison" else "numerator", str(exc)))
+        for i, r in enumerate(c.readings):
+            try:
+                check_units(cat, r.node)
+            except ChipcalcError as exc:
+                out.append(Problem(c.file, f"readings[{i}]", str(exc)))
     return out
 
 

@@ -10,6 +10,11 @@ reported, and what they assert:
 * ``kind = "bound"``: a decode throughput (and TPOT) on a system or chip serving a model, judged
   against peak compute, HBM bandwidth and capacity (:mod:`chipcalc.claims.bound`).
 
+A comparison or ratio claim may list ``[[readings]]``: other ways to read the same words (another
+precision, per package instead of per die, HBM instead of "fast memory"), each with a ``label`` and
+its own ``assert`` (comparison) or ``numerator`` / ``denominator`` / ``factor`` (ratio; what is left
+out is the claim's own). Each reading is judged like the claim and shown beside its verdict.
+
 Verdicts are :mod:`chipcalc.claims.verdicts`.
 """
 
@@ -26,12 +31,18 @@ KINDS = ("comparison", "ratio", "bound", "volume")
 RELATIONS = {"about": "==", "at-least": ">=", "at-most": "<=", "more-than": ">", "less-than": "<"}
 COMMON_KEYS = {"id", "title", "words", "source", "detail", "seen_in", "kind", "note"}
 KIND_KEYS = {
-    "comparison": {"assert", "tolerance"},
-    "ratio": {"numerator", "denominator", "factor", "relation", "tolerance"},
+    "comparison": {"assert", "tolerance", "readings"},
+    "ratio": {"numerator", "denominator", "factor", "relation", "tolerance", "readings"},
     "bound": {"system", "model", "throughput", "tpot", "batch", "context", "precision", "kv_precision",
               "device", "chips", "tp", "mtp"},
     "volume": {"claimed", "relation", "tolerance", "supply", "attribution", "assert"},  # chipcalc.claims.supply
 }
+
+
+@dataclass(frozen=True)
+class Reading:
+    label: str  # what this reading takes the words to mean
+    node: Any  # the parsed comparison
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class Claim:
     seen_in: str = ""  # where the words were read, when that is not a citable source
     note: str = ""
     file: str = ""
+    readings: tuple[Reading, ...] = ()
 
     @property
     def literal(self) -> Provenance:
@@ -166,6 +178,7 @@ def parse_claim(cat: Any, rf: Any, problems: list[Problem]) -> Claim | None:
             spec = _bound_spec(cat, d, problem)
         if node is not None and node.op == "==" and "tolerance" not in d:
             problem("tolerance", "'==' and relation = \"about\" need a tolerance, e.g. tolerance = \"10 %\"")
+        readings = _readings(cat, d, kind, problem) if node is not None else ()
     except expr.ExprError as exc:
         problem(field_, str(exc))
     except ChipcalcError as exc:
@@ -174,7 +187,51 @@ def parse_claim(cat: Any, rf: Any, problems: list[Problem]) -> Claim | None:
         return None
     return Claim(id=d["id"], title=d["title"].strip(), words=" ".join(d["words"].split()), source=src, kind=kind,
                  node=node, tolerance=tol, bound=spec, detail=str(d.get("detail", "")), seen_in=str(d.get("seen_in", "")),
-                 note=" ".join(str(d.get("note", "")).split()), file=file)
+                 note=" ".join(str(d.get("note", "")).split()), file=file, readings=readings)
+
+
+def _readings(cat: Any, d: dict[str, Any], kind: str, problem: Any) -> tuple[Reading, ...]:
+    """The ``[[readings]]`` of a comparison or ratio claim, parsed (references and units are checked by
+    ``chipcalc validate``, like the claim's own expression, not at load)."""
+    raw = d.get("readings", [])
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        problem("readings", "must be an array of tables: [[readings]] with label and assert (or numerator/denominator)")
+        return ()
+    allowed = {"label", "assert"} if kind == "comparison" else {"label", "numerator", "denominator", "factor"}
+    out = []
+    for i, r in enumerate(raw):
+        where = f"readings[{i}]"
+        extra = set(r) - allowed
+        if extra:
+            problem(f"{where}.{', '.join(sorted(extra))}", f"unknown key(s) for a reading of a {kind} claim; allowed: {', '.join(sorted(allowed))}")
+            continue
+        label = r.get("label")
+        if not isinstance(label, str) or not label.strip():
+            problem(f"{where}.label", "missing; add label = \"what this reading takes the words to mean\"")
+            continue
+        try:
+            if kind == "comparison":
+                if not isinstance(r.get("assert"), str):
+                    problem(f"{where}.assert", "missing; add assert = \"<expression> <op> <expression>\"")
+                    continue
+                node = expr.parse(r["assert"])
+                if not isinstance(node, expr.Compare):
+                    problem(f"{where}.assert", "must compare two sides (<, <=, >, >=, ==)")
+                    continue
+                if node.op == "==" and "tolerance" not in d:
+                    problem(f"{where}.assert", "'==' needs the claim's tolerance, e.g. tolerance = \"10 %\"")
+                    continue
+            else:
+                parts = {k: r.get(k, d.get(k)) for k in ("numerator", "denominator", "factor")}
+                if not any(k in r for k in parts):
+                    problem(where, "a reading of a ratio claim changes at least one of numerator, denominator, factor")
+                    continue
+                node = compile_ratio(parts["numerator"], parts["denominator"], parts["factor"], d.get("relation", "about"))
+        except (expr.ExprError, ChipcalcError) as exc:
+            problem(where, str(exc))
+            continue
+        out.append(Reading(" ".join(label.split()), node))
+    return tuple(out)
 
 
 def _bound_spec(cat: Any, d: dict[str, Any], problem: Any) -> Any:

@@ -32,6 +32,7 @@ class VolumeSpec:
     scenarios: tuple[str, ...]
     tolerance: float = 0.0
     attribution: str = ""
+    targets: tuple[str, ...] = ()  # the chips the scenarios make (what the claim is about)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,9 @@ def parse_spec(cat: Any, d: dict[str, Any], problem: Any, literal: Provenance, t
         ok = False
     if not ok or fig is None:
         return None
-    return VolumeSpec(fig, rel, tuple(scen), tol, " ".join(str(d.get("attribution", "")).split()))
+    supply = supply_of(cat)
+    chips = tuple(dict.fromkeys(supply.products[known[s].product].chip for s in scen if known[s].product in supply.products))
+    return VolumeSpec(fig, rel, tuple(scen), tol, " ".join(str(d.get("attribution", "")).split()), chips)
 
 
 def holds(spec: VolumeSpec, packages: float) -> bool:
@@ -162,12 +165,13 @@ def _what(label: str) -> str:
 
 
 def _range_text(f: Figure) -> str:
-    from chipcalc.core.format import fmt_number
+    from chipcalc.core.format import fmt_count, fmt_number
 
     unit = f"{f.q.units:~P}"
     scale = 100.0 if f.q.dimensionless else 1.0
     lo, hi = float(f.lo.magnitude) * scale, float(f.hi.magnitude) * scale
-    return f"{fmt_number(lo)}–{fmt_number(hi)} {'%' if f.q.dimensionless else unit}"
+    show = fmt_number if f.q.dimensionless else fmt_count
+    return f"{show(lo)}–{show(hi)} {'%' if f.q.dimensionless else unit}"
 
 
 def robustness(r: VolumeResult) -> tuple[str, str]:
@@ -196,16 +200,16 @@ def robustness(r: VolumeResult) -> tuple[str, str]:
 def judgement(cat: Any, claim: Any, comparison: Any = None) -> dict[str, Any]:
     """The fields of a :class:`chipcalc.claims.verdicts.Verdict` for a volume claim (``comparison``: the
     claim's own ``assert``, judged by the caller). Raises ChipcalcError on a data problem (unresolved)."""
-    from chipcalc.core.format import fmt_number
+    from chipcalc.core.format import fmt_count
 
     r = evaluate(cat, claim, comparison)
     spec = r.spec
     n = float(spec.claimed.q.m_as("package"))
     m = float(r.model.q.m_as("package"))
     lo, hi = float(r.model.lo.m_as("package")), float(r.model.hi.m_as("package"))
-    margin = (f"supply model {fmt_number(m)} [{fmt_number(lo)}–{fmt_number(hi)}] packages vs {fmt_number(n)} claimed "
+    margin = (f"supply model {fmt_count(m)} [{fmt_count(lo)}–{fmt_count(hi)}] packages vs {fmt_count(n)} claimed "
               f"({m / n:.3g}x)")
     long, short = robustness(r)
     tol = f" (±{spec.tolerance:.0%})" if spec.relation == "about" else ""
     return {"label": _label(r), "margin": margin, "robustness": long, "robust_short": short, "measured": r.model,
-            "claimed": f"{_SYMBOL[spec.relation]} {fmt_number(n)}{tol}", "bound": r}
+            "claimed": f"{_SYMBOL[spec.relation]} {fmt_count(n)}{tol}", "bound": r}

@@ -7,10 +7,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chipcalc.claims import expr, judge
-from chipcalc.claims.records import Claim, figures_for
+from chipcalc.claims import basis, expr, judge
+from chipcalc.claims.records import Claim, Reading, figures_for
 from chipcalc.core.errors import ChipcalcError
 from chipcalc.core.figure import Figure, Provenance
+
+
+@dataclass(frozen=True)
+class ReadingVerdict:
+    """One other reading of a claim's words, judged like the claim."""
+
+    label: str
+    holds: bool | None  # None: the catalog cannot evaluate it (reason says why)
+    margin: str = ""
+    robust_short: str = ""
+    measured: Figure | None = None
+    claimed: str = ""
+    basis: tuple[str, ...] = ()
+    reason: str = ""
+    assumed: tuple[str, ...] = ()  # assumptions the figures of this reading rest on
+
+    @property
+    def text(self) -> str:
+        if self.holds is None:
+            return f"{self.label}: unresolved: {self.reason}"
+        text = f"{self.label}: {'holds' if self.holds else 'does not hold'}" + (f": {self.margin}" if self.margin else "")
+        if self.robust_short and self.robust_short != "robust":
+            text += f"; {self.robust_short}"
+        if self.assumed:
+            text += f"; rests on assumption {', '.join(self.assumed)}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -25,14 +51,17 @@ class Verdict:
     outcome: judge.Outcome | None = None
     bound: Any = None  # bound.BoundResult
     reason: str = ""  # why unresolved
+    basis: tuple[str, ...] = ()  # how the two sides are not like for like (precision, level, counts)
+    readings: tuple[ReadingVerdict, ...] = ()
 
 
 def _range_text(f: Figure) -> str:
-    from chipcalc.core.format import fmt_number, unit_for
+    from chipcalc.core.format import fmt_count, fmt_number, unit_for
 
     u = unit_for([f]) if not f.q.dimensionless else ""
     lo, hi = float(f.lo.m_as(u)), float(f.hi.m_as(u))
-    return f"{fmt_number(lo)}–{fmt_number(hi)}{' ' + u if u else ''}"
+    fmt = fmt_number if u else fmt_count  # counts: 320,000–1 M
+    return f"{fmt(lo)}–{fmt(hi)}{' ' + u if u else ''}"
 
 
 def robustness(o: judge.Outcome) -> tuple[str, str]:
@@ -128,7 +157,21 @@ def verdict(cat: Any, claim: Claim) -> Verdict:
         assumed = sorted({a.name for _, f in o.inputs for a in f.prov.assumptions})
         label += f" (rests on assumption {', '.join(assumed)})" if assumed else " by sourced figures"
     long, short = robustness(o)
-    return Verdict(claim, label, _margin(o), long, short, _measured(o), _claimed_text(o), o)
+    readings = tuple(_reading(cat, claim, r) for r in claim.readings)
+    return Verdict(claim, label, _margin(o), long, short, _measured(o), _claimed_text(o), o,
+                   basis=tuple(basis.mismatches(cat, claim.node)), readings=readings)
+
+
+def _reading(cat: Any, claim: Claim, r: Reading) -> ReadingVerdict:
+    """Judge one other reading of the claim's words (never raises: unresolved says why)."""
+    try:
+        o = judge.judge(r.node, figures_for(cat, r.node), claim.literal, claim.tolerance)
+    except ChipcalcError as exc:
+        return ReadingVerdict(r.label, None, reason=str(exc))
+    _, short = robustness(o)
+    assumed = tuple(sorted({a.name for _, f in o.inputs for a in f.prov.assumptions}))
+    return ReadingVerdict(r.label, bool(o.holds), _margin(o), short, _measured(o), _claimed_text(o),
+                          tuple(basis.mismatches(cat, r.node)), assumed=assumed)
 
 
 def _bound_verdict(cat: Any, claim: Claim, literal: Provenance | None = None) -> Verdict:

@@ -10,6 +10,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -30,6 +31,7 @@ def list_cmd(
     kind: Optional[str] = typer.Option(None, "--kind", help="Only chips or only systems: chip or system."),
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -45,7 +47,7 @@ def list_cmd(
         if kind is not None and kind not in ("chip", "system"):
             raise UsageError(f"--kind must be 'chip' or 'system', not '{kind}'")
         cat = _catalog(specs)
-        emit(list_tables(cat, vendor, status, kind), fmt, output, force, cat)
+        emit(list_tables(cat, vendor, status, kind), fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -58,6 +60,7 @@ def chip_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -73,7 +76,7 @@ def chip_cmd(
         chip = cat.chip(name)
         if per == "die" and chip.get("dies") is None:
             raise UsageError(f"{chip.id} has no 'dies' figure in {chip.file}; per-die figures cannot be derived")
-        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True)
+        emit([chip_table(chip, per)], fmt, output, force, cat, ranges=True, fragment=fragment)
 
     guarded(body)
 
@@ -85,6 +88,7 @@ def compare_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -99,7 +103,7 @@ def compare_cmd(
             raise UsageError("compare needs at least two chips, e.g. `chipcalc compare ascend-910c h20`")
         cat = _catalog(specs, sets, prefer)
         chips = [cat.chip(n) for n in names]
-        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges)
+        emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
@@ -112,6 +116,7 @@ def cluster_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -151,7 +156,7 @@ def cluster_cmd(
             if ranges:
                 cat = replace(cat, notes=[*cat.notes, "Ranges: interval arithmetic over every figure's [low, high] (worst case; "
                                           "exact for monotone functions of independent inputs, conservative otherwise)."])
-        emit(tables, fmt, output, force, cat, ranges=ranges_on)
+        emit(tables, fmt, output, force, cat, ranges=ranges_on, fragment=fragment)
 
     guarded(body)
 

@@ -13,6 +13,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -47,6 +48,7 @@ def check_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -78,21 +80,21 @@ def check_cmd(
         if claim is not None:
             tol = _tolerance(tolerance)
             v = claims.adhoc(cat, claim, tol)
-            emit([claims_report.claim_table(v, cat)], fmt, output, force, cat, ranges=True)
+            emit([claims_report.claim_table(v, cat)], fmt, output, force, cat, ranges=True, fragment=fragment)
             return
         if bound_opts:
             spec = _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_precision, device, chips, tp, mtp)
             v = claims.adhoc_bound(cat, spec)
-            emit([claims_report.claim_table(v, cat)], fmt, output, force, cat, ranges=True)
+            emit([claims_report.claim_table(v, cat)], fmt, output, force, cat, ranges=True, fragment=fragment)
             return
         if claim_id is not None:
             c = _find(cat, claim_id)
-            emit([claims_report.claim_table(claims.verdict(cat, c), cat)], fmt, output, force, cat, ranges=True)
+            emit([claims_report.claim_table(claims.verdict(cat, c), cat)], fmt, output, force, cat, ranges=True, fragment=fragment)
             return
         if not cat.claims:
             raise UsageError("the catalog has no claims (specs/claims/*.toml)")
         verdicts = claims.all_verdicts(cat)
-        emit(claims_report.check_tables(verdicts, cat, working=not brief), fmt, output, force, cat, ranges=ranges)
+        emit(claims_report.check_tables(verdicts, cat, working=not brief), fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
@@ -170,6 +172,7 @@ def fleet_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -186,9 +189,9 @@ def fleet_cmd(
 
         cat = _catalog(specs, sets, prefer, claims=True)
         if not fleets:
-            emit([claims_report.volumes_table(cat)], fmt, output, force, cat, ranges=True)
+            emit([claims_report.volumes_table(cat)], fmt, output, force, cat, ranges=True, fragment=fragment)
             return
         parsed = [fleet.parse_fleet(cat, f) for f in fleets]
-        emit([claims_report.fleet_table(parsed)], fmt, output, force, cat, ranges=ranges)
+        emit([claims_report.fleet_table(parsed)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)

@@ -99,37 +99,3 @@ def pareto_cmd(
              fmt, output, force, cat)
 
     guarded(body)
-
-
-def register_plot(plot_app: typer.Typer) -> None:
-    from chipcalc.cli.root import ForceOpt as Force
-
-    @plot_app.command("pareto")
-    def plot_pareto_cmd(
-        names: List[str] = typer.Argument(..., help="Targets then the model id (or --model)."),
-        model_opt: Optional[str] = COMMON["model_opt"],
-        precision: str = COMMON["precision"],
-        kv_precision: str = COMMON["kv_precision"],
-        context: Optional[int] = COMMON["context"],
-        tpot: Optional[str] = COMMON["tpot"],
-        ttft: Optional[str] = COMMON["ttft"],
-        mtp: Optional[List[int]] = COMMON["mtp"],
-        output: Path = typer.Option(..., "--output", "-o", help="The image to write: NAME.png or NAME.svg.", show_default=False),
-        force: bool = Force,
-        prefer: Optional[str] = PreferOpt,
-        specs: Optional[List[Path]] = SpecsOpt,
-    ) -> None:
-        """The Pareto fronts of several targets on one chart: tokens/s per chip vs tokens/s per user."""
-
-        def body() -> None:
-            from chipcalc.cli.plot import _check_plot, _wrote
-            from chipcalc.output import plot
-
-            _check_plot(output, force)
-            _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, None, prefer, specs)
-            chart = plot.pareto_fronts(fronts, f"{model.name}: tokens/s per chip vs tokens/s per user "
-                                               f"({precision.upper()}, context {fronts[0].context:,})")
-            fmt = chart.save(output, force=force)
-            _wrote(output, fmt, f"{len(fronts)} front{'s' if len(fronts) != 1 else ''}")
-
-        guarded(body)

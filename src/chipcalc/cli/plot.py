@@ -11,7 +11,16 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli.root import ForceOpt, PreferOpt, SpecsOpt, _catalog, app, guarded
+from chipcalc.cli.pareto import COMMON
+from chipcalc.cli.root import (
+    ForceOpt,
+    PreferOpt,
+    SetOpt,
+    SpecsOpt,
+    _catalog,
+    app,
+    guarded,
+)
 
 plot_app = typer.Typer(
     help="Draw plots (PNG or SVG by the --output suffix): roofline, cluster (per chip vs system), latency.",
@@ -190,15 +199,17 @@ def latency_cmd(
 def report_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
     vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the latency plot and workload points for this model (e.g. deepseek-r1)."),
-    precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Roofline precision(s), repeatable (default bf16)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the serving tables, the latency plot and workload points for this model (e.g. deepseek-r1)."),
+    precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s), repeatable (default bf16): the first for the headline and the serving tables, all on the roofline."),
     output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
     force: bool = ForceOpt,
     ranges: bool = typer.Option(False, "--ranges", help="Show every table figure as nominal [low–high] where sources disagree."),
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
 ) -> None:
-    """One self-contained HTML page: comparison tables, plots (embedded), assumptions and bibliography."""
+    """One self-contained HTML page: headline, plots (embedded), per-chip and whole-system tables, serving
+    tables (with --model), the claims about these systems with verdicts, assumptions and bibliography."""
 
     def body() -> None:
         from chipcalc.output.plot import require_matplotlib
@@ -206,11 +217,13 @@ def report_cmd(
 
         _check_output(output, force, (".html", ".htm"), "a report")
         require_matplotlib()
-        cat = _catalog(specs, prefer=prefer)
+        cat = _catalog(specs, sets, prefer, claims=True)
         a = cat.system(name)
         b = cat.system(vs) if vs else None
         m = cat.model(model) if model else None
-        html = build_report(cat, a, b, model=m, precisions=[p.lower() for p in (precision or ["bf16"])], ranges=ranges)
+        precs = [p.lower() for p in (precision or ["bf16"])]
+        _check_precisions(precs)
+        html = build_report(cat, a, b, model=m, precisions=precs, ranges=ranges, sets=list(sets or []))
         from chipcalc.output.files import write_atomic
 
         write_atomic(output, html, force=force)
@@ -219,16 +232,49 @@ def report_cmd(
     guarded(body)
 
 
-def _register_pareto() -> None:
-    from chipcalc.cli.pareto import register_plot
+def _check_precisions(precs: List[str]) -> None:
+    from chipcalc.catalog import schema
+    from chipcalc.core.errors import UsageError
 
-    register_plot(plot_app)
+    for p in precs:
+        if p not in schema.PRECISIONS:
+            raise UsageError(f"--precision: unknown precision '{p}'; use one of {', '.join(schema.PRECISIONS)}")
 
 
-_register_pareto()
+@plot_app.command("pareto")
+def plot_pareto_cmd(
+    names: List[str] = typer.Argument(..., help="Targets then the model id (or --model)."),
+    model_opt: Optional[str] = COMMON["model_opt"],
+    precision: str = COMMON["precision"],
+    kv_precision: str = COMMON["kv_precision"],
+    context: Optional[int] = COMMON["context"],
+    tpot: Optional[str] = COMMON["tpot"],
+    ttft: Optional[str] = COMMON["ttft"],
+    mtp: Optional[List[int]] = COMMON["mtp"],
+    output: Path = typer.Option(..., "--output", "-o", help="The image to write: NAME.png or NAME.svg.", show_default=False),
+    force: bool = ForceOpt,
+    prefer: Optional[str] = PreferOpt,
+    specs: Optional[List[Path]] = SpecsOpt,
+) -> None:
+    """The Pareto fronts of several targets on one chart: tokens/s per chip vs tokens/s per user."""
+
+    def body() -> None:
+        from chipcalc.cli.pareto import _fronts
+        from chipcalc.output import plot
+
+        _check_plot(output, force)
+        _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, None, prefer, specs)
+        chart = plot.pareto_fronts(fronts, f"{model.name}: tokens/s per chip vs tokens/s per user "
+                                           f"({precision.upper()}, context {fronts[0].context:,})")
+        fmt = chart.save(output, force=force)
+        _wrote(output, fmt, f"{len(fronts)} front{'s' if len(fronts) != 1 else ''}")
+
+    guarded(body)
 
 
 def _register_supply() -> None:
+    """`chipcalc plot supply` lives with `chipcalc supply` (cli/supply.py), which gets the output checks
+    from here rather than importing this module."""
     from chipcalc.cli.supply import register_plot
 
     register_plot(plot_app, _check_plot, _wrote, PlotOutput)

@@ -10,6 +10,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     SetOpt,
@@ -32,6 +33,7 @@ def sensitivity_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -65,7 +67,7 @@ def sensitivity_cmd(
         still = len(swings) - len(moving)
         t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
                        f"at nominal; {still} of them do not move this metric and are not shown.")
-        emit([t], fmt, output, force, cat)
+        emit([t], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 
@@ -89,7 +91,7 @@ def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, outp
     from chipcalc.calc.supply_ranges import sensitivity
     from chipcalc.cli.supply import supply_catalog
     from chipcalc.core.errors import UsageError
-    from chipcalc.core.format import fmt_number
+    from chipcalc.core.format import fmt_count, fmt_number
     from chipcalc.output.table import Cell, Table
 
     if vs:
@@ -101,7 +103,7 @@ def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, outp
         raise UsageError(f"supply scenario {s.id} gives no package count: no limit is sourced ({s.file})")
     swings = sensitivity(cat, [s])
     moving = [sw for sw in swings if sw.swing("package") > 0]
-    t = Table(f"Sensitivity of the packages of {s.id} (nominal {fmt_number(nominal.m('package'))} packages)",
+    t = Table(f"Sensitivity of the packages of {s.id} (nominal {fmt_count(nominal.m('package'))} packages)",
               ["input range", "packages at low", "packages at high", "swing"], key="sensitivity.supply")
     for sw in moving:
         f = sw.input
@@ -109,7 +111,8 @@ def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, outp
         iu = "%" if pct else f"{f.q.units:~P}"
         _, lo, hi = f.bounds(iu)
         swing = (sw.at_high - sw.at_low) if sw.at_high.m("package") >= sw.at_low.m("package") else (sw.at_low - sw.at_high)
-        t.add(sw.name, sw.name, "package", [Cell(text=f"{fmt_number(lo)}–{fmt_number(hi)} {iu}"), sw.at_low, sw.at_high, swing])
+        show = fmt_number if pct else fmt_count
+        t.add(sw.name, sw.name, "package", [Cell(text=f"{show(lo)}–{show(hi)} {iu}"), sw.at_low, sw.at_high, swing])
     t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
                    f"at nominal; {len(swings) - len(moving)} of them do not move the count (they feed a limit that does not bind) "
                    "and are not shown.")
@@ -142,6 +145,7 @@ def sweep_latency_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -170,7 +174,7 @@ def sweep_latency_cmd(
             if not summary:
                 tables[0].notes.append(f"{prepared.size:,} points are too many for a table: this is the summary "
                                        "(--format csv or json gives every point).")
-            emit(tables, fmt, output, force, cat)
+            emit(tables, fmt, output, force, cat, fragment=fragment)
             return
         res = sw.collect(prepared)
         if f == "csv":
@@ -178,7 +182,7 @@ def sweep_latency_cmd(
         elif f == "json":
             _write_blocks([st.to_json(res, cat)], output, force, f, len(res.batch))
         else:
-            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat)
+            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
 

@@ -30,10 +30,12 @@ def _group() -> None:
     # A callback keeps the app a group of commands even when a call registers only its own command's
     # module (typer would otherwise run a lone command directly and read its name as an argument).
 
-FORMAT_HELP = "Output format: plain, github (markdown), grid, rst, latex, html, csv, json. Default: from --output's suffix, else plain."
+FORMAT_HELP = ("Output format: plain, github (markdown, md), grid, rst, latex, html, csv, json, xlsx (a file only). "
+               "Default: from --output's suffix, else plain.")
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
 FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
 OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing.", show_default=False)
+FragmentOpt = typer.Option(False, "--fragment", help="With -f html: the bare tables and footnotes for embedding, not a whole page.")
 ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.")
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
 SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
@@ -100,11 +102,16 @@ def _format(fmt: Optional[str], output: Optional[Path]) -> str:
     return f
 
 
-def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalog, ranges: bool = False) -> None:
-    from chipcalc.output.render import render
+def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalog, ranges: bool = False,
+         fragment: bool = False) -> None:
+    """Render and print, or write to --output. ``fragment``: HTML as the bare tables, not a whole page."""
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output.render import BINARY_FORMATS, render
 
     f = _format(fmt, output)
-    text = render(tables, f, catalog, ranges=ranges)
+    if f in BINARY_FORMATS and output is None:
+        raise UsageError(f"{f} is a binary file format: write it with --output NAME.{f}")
+    text = render(tables, f, catalog, ranges=ranges, fragment=fragment)
     if output is None:
         typer.echo(text, nl=False)
         return

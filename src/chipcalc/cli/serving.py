@@ -13,6 +13,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -29,6 +30,7 @@ def model_cmd(
     name: str = typer.Argument(..., help="Model id, e.g. deepseek-r1 (see `chipcalc list`)."),
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -38,7 +40,7 @@ def model_cmd(
         from chipcalc.output.model_tables import model_table
 
         cat = _catalog(specs)
-        emit(model_table(cat.model(name), cat), fmt, output, force, cat, ranges=True)
+        emit(model_table(cat.model(name), cat), fmt, output, force, cat, ranges=True, fragment=fragment)
 
     guarded(body)
 
@@ -97,6 +99,7 @@ def latency_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -161,7 +164,8 @@ def latency_cmd(
         for c in cases:
             if dp is not None and c.lay.ranks // c.lay.tp != dp:
                 raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at attention TP{c.lay.tp}, i.e. DP{c.lay.ranks // c.lay.tp}")
-        emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs)), fmt, output, force, cat, ranges=ranges)
+        emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs)), fmt, output, force, cat, ranges=ranges,
+             fragment=fragment)
 
     guarded(body)
 

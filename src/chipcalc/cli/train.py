@@ -13,6 +13,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -42,6 +43,7 @@ def train_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
@@ -85,6 +87,6 @@ def train_cmd(
                                   budget_hours=hours, budget_time=wall))
         from chipcalc.output import train_tables
 
-        emit(train_tables.tables(model, fc, runs, tokens), fmt, output, force, cat, ranges=ranges)
+        emit(train_tables.tables(model, fc, runs, tokens), fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)

@@ -44,7 +44,8 @@ def _setup_text(m: Measurement, p: Prediction) -> str:
         b = f"bs {p.batch}" + (" (largest that fits)" if s.get("batch") == "max" else "")
         parts += [b, f"{s['isl']} in / {s['osl']} out"]
     else:
-        parts += [f"prompt {s['context']}", f"{s.get('prefill_tokens', s['context'])} tok/chip"]
+        per_chip = s.get("prefill_tokens") or s["context"] / p.layout.tp  # default: one prompt per TP group
+        parts += [f"prompt {s['context']}", f"{per_chip:g} tok/chip"]
         if s.get("cache_hit"):
             parts.append(f"cache hit {s['cache_hit']:.0%}")
     return ", ".join(parts)

@@ -31,6 +31,9 @@ def summary_table(verdicts: list[Verdict]) -> Table:
     for v in verdicts:
         unit, cell = _measured_cell(v)
         robust = v.robust_short if v.label != "unresolved" else v.reason
+        if v.readings:
+            held = sum(1 for r in v.readings if r.holds)
+            robust += f"; other readings: {held} of {len(v.readings)} hold"
         t.add(v.claim.id, v.claim.id, unit, [v.label, cell, v.claimed or "", robust])
     t.notes.append("measured: the ratio (x) of a ratio claim; the left side of a comparison with a number; left / right "
                    "of a comparison of two figures; for a throughput bound the largest share of a peak it needs (%). "
@@ -77,8 +80,13 @@ def claim_table(v: Verdict, catalog: Any = None) -> Table:
                 _fig_row(t, "ratio", "left / right", o.measured, "x")
         else:
             _fig_row(t, "value", expr.show(o.node), o.lhs)
+        for i, r in enumerate(v.readings):
+            if r.measured is not None:
+                unit = "x" if r.measured.q.dimensionless else unit_for([r.measured])
+                _fig_row(t, f"reading.{i}", f"reading: {r.label}", r.measured, unit)
     t.notes.extend(claim_notes(v, catalog))
     return t
+
 
 
 def claim_notes(v: Verdict, catalog: Any = None) -> list[str]:
@@ -105,6 +113,12 @@ def claim_notes(v: Verdict, catalog: Any = None) -> list[str]:
         notes.append(f"Verdict: {v.label.upper()}" + (f": {v.margin}" if v.margin else ""))
         if v.robustness:
             notes.append(f"Robustness: {v.robustness}")
+        for b in v.basis:
+            notes.append(f"Basis: {b}")
+        for r in v.readings:
+            notes.append(f"Reading {r.text}")
+            for b in r.basis:
+                notes.append(f"  basis of that reading: {b}")
     if c.note:
         notes.append(f"Note: {c.note}")
     return notes

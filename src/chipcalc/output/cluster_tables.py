@@ -6,7 +6,6 @@ from chipcalc.calc import cluster
 from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, System
 from chipcalc.catalog.store import Catalog
-from chipcalc.core.figure import Figure
 from chipcalc.output.table import Cell, Table, ratio_cell
 
 _label = cluster.label_of
@@ -74,13 +73,19 @@ def chip_table(chip: Chip, per: str = "package") -> Table:
             if fig is None:
                 continue
         unit = _unit(name)
-        t.add(name, _label(name), unit, [fig], detail=f"({fig.note})" if fig.note else "")
+        label = _label(name) if per != "die" or name == "dies" else per_die_label(_label(name))
+        t.add(name, label, unit, [fig], detail=f"({fig.note})" if fig.note else "")
         for alt in fig.alternatives if per != "die" else chip.get(name).alternatives:
             a = alt if per != "die" else alt / dies
             t.add(f"{name}.alt", "  alternative", unit, [a], detail=f"({alt.note})" if alt.note else "")
     if chip.notes:
         t.notes.append(f"Notes: {chip.notes}")
     return t
+
+
+def per_die_label(label: str) -> str:
+    """A chip-sheet label for a per-die figure: "per chip" becomes "per die", else ", per die" is added."""
+    return label.replace("per chip", "per die") if "per chip" in label else f"{label}, per die"
 
 
 def _short(text: str, n: int = 90) -> str:
@@ -184,8 +189,8 @@ def power_table(s: System) -> Table:
     pb = cluster.power_breakdown(s)
     t = Table(f"Power breakdown: {s.name}", ["count", "per unit", "total"], key=f"cluster.power.{s.id}")
     for ln in pb.lines:
-        t.add(ln.name, ln.name, "kW", [Cell(text=f"{ln.count.q.m:g}" + ("*" if ln.count.assumed else "")),
-                                         Cell(text=_per_unit(ln.unit_power)), ln.total])
+        per_unit = Cell(fig=ln.unit_power.to("W"), unit="W") if ln.unit_power is not None else Cell(text="unknown")
+        t.add(ln.name, ln.name, "kW", [Cell(fig=ln.count, unit=""), per_unit, ln.total])
     if pb.bottom_up is not None:
         t.add("bottom_up", "bottom-up sum", "kW", [Cell(blank=True), Cell(blank=True), pb.bottom_up])
     if pb.reported is not None:
@@ -195,14 +200,6 @@ def power_table(s: System) -> Table:
     if pb.reported is None:
         t.notes.append("No source gives this system's all-in power; the bottom-up sum is used.")
     return t
-
-
-def _per_unit(fig: Figure | None) -> str:
-    if fig is None:
-        return "unknown"
-    from chipcalc.core.format import fmt_number
-
-    return f"{fmt_number(fig.m('W'))} W" + ("*" if fig.assumed else "")
 
 
 def crosscheck_table(s: System) -> Table:

@@ -1,4 +1,9 @@
-"""Render tables: tabulate text formats, CSV and JSON. Writing files is in :mod:`chipcalc.output.files`."""
+"""Render tables: text formats through tabulate, CSV and JSON; HTML, LaTeX and xlsx in their own modules.
+
+Numbers in text formats are written by :mod:`chipcalc.core.format` (one unit per row, chosen there);
+machine formats (CSV, JSON, xlsx) keep full-precision numbers in the row's own unit. Writing files is in
+:mod:`chipcalc.output.files`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,17 @@ import io
 import json
 from typing import Any
 
-from chipcalc.core.format import fmt_number
-from chipcalc.output.table import Cell, Refs, Table, bounds
+from chipcalc.output.cells import (  # noqa: F401 - ASSUMED_MARK, RANGE_MARK, cell_text: used by report and tests
+    ASSUMED_MARK,
+    RANGE_MARK,
+    cell_text,
+    cell_unit,
+    footnotes,
+    ranged_tables,
+    text_rows,
+    wants_details,
+)
+from chipcalc.output.table import Refs, Table, bounds
 
 TEXT_FORMATS = {
     "plain": "simple",
@@ -18,83 +32,19 @@ TEXT_FORMATS = {
     "md": "github",
     "grid": "grid",
     "rst": "rst",
-    "latex": "latex_booktabs",
-    "tex": "latex_booktabs",
+    "latex": "latex",
+    "tex": "latex",
     "html": "html",
 }
-MACHINE_FORMATS = ("csv", "json")
+MACHINE_FORMATS = ("csv", "json", "xlsx")
+#: Formats that are bytes, not text: written to a file only.
+BINARY_FORMATS = ("xlsx",)
 ALL_FORMATS = tuple(sorted(set(TEXT_FORMATS) | set(MACHINE_FORMATS)))
-SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".md": "github", ".tex": "latex", ".html": "html", ".htm": "html", ".txt": "plain", ".rst": "rst"}
-
-ASSUMED_MARK = "*"
-RANGE_MARK = "†"
+SUFFIX_FORMATS = {".csv": "csv", ".json": "json", ".md": "github", ".tex": "latex", ".html": "html", ".htm": "html",
+                  ".txt": "plain", ".rst": "rst", ".xlsx": "xlsx"}
 
 
-def cell_text(cell: Cell, unit: str, ranges: bool) -> str:
-    if cell.fig is None:
-        return cell.text if cell.text or cell.blank else "n/a"
-    unit = cell.unit if cell.unit is not None else unit
-    n, lo, hi = bounds(cell.fig, unit)
-    s = fmt_number(n) + ("×" if unit == "x" else "")
-    if cell.fig.assumed:
-        s += ASSUMED_MARK
-    if cell.fig.has_range:
-        s += f" [{fmt_number(lo)}–{fmt_number(hi)}]" if ranges else RANGE_MARK
-    return s
-
-
-def _basis(row: Any, refs: Refs, ranges: bool = False) -> str:
-    tags: list[str] = []
-    range_tags: list[str] = []
-    for c in row.cells:
-        if c.fig is not None:
-            tags.extend(t for t in refs.cite(c.fig) if t not in tags)
-            if ranges and c.fig.has_range and (c.fig.range_prov.sources or c.fig.range_prov.assumptions):
-                from chipcalc.core.figure import Figure
-
-                rp = Figure(c.fig.q, c.fig.range_prov)
-                range_tags.extend(t for t in refs.cite(rp) if t not in tags and t not in range_tags)
-    text = " ".join(tags)
-    if range_tags:
-        text += f" (range: {' '.join(range_tags)})"
-    return text
-
-
-def _unit_label(unit: str) -> str:
-    return unit
-
-
-def text_rows(table: Table, refs: Refs, ranges: bool) -> tuple[list[str], list[list[str]]]:
-    headers = ["figure", "unit", *table.columns, "basis"]
-    body = []
-    for row in table.rows:
-        cells = [cell_text(c, row.unit, ranges) for c in row.cells]
-        basis = _basis(row, refs, ranges)
-        if row.detail:
-            basis = f"{basis} {row.detail}".strip()
-        body.append([row.label, _unit_label(row.unit), *cells, basis])
-    return headers, body
-
-
-def footnotes(refs: Refs, catalog: Any, *, details: bool = False, ranged: bool = False) -> list[str]:
-    lines = list(getattr(catalog, "notes", []) or [])
-    if any(True for _ in refs.assumptions):
-        lines.append(f"{ASSUMED_MARK} depends on at least one assumption (A#), not only on sources.")
-    if ranged:
-        lines.append(f"{RANGE_MARK} sources disagree or a range is stated; --ranges shows nominal [low–high].")
-    for sid, n in refs.sources.items():
-        src = catalog.sources.get(sid) if catalog is not None else None
-        text = src.cite() if src is not None else sid
-        if src is None and refs.details.get(sid):  # not in the bibliography, e.g. values typed on the command line
-            text = f"{sid}: {'; '.join(refs.details[sid])}"
-        lines.append(f"S{n} [{sid}] {text}")
-        if details and refs.details.get(sid):
-            for d in refs.details[sid]:
-                lines.append(f"     - {d}")
-    for a, n in refs.assumptions.items():
-        lines.append(f"A{n} ASSUMPTION ({a.name}): {a.text}")
-    return lines
-
+# -- text formats ----------------------------------------------------------------------------------------
 
 def render_text(tables: list[Table], fmt: str, catalog: Any, ranges: bool = False) -> str:
     from tabulate import tabulate
@@ -105,66 +55,52 @@ def render_text(tables: list[Table], fmt: str, catalog: Any, ranges: bool = Fals
     for t in tables:
         headers, body = text_rows(t, refs, ranges)
         grid = tabulate(body, headers=headers, tablefmt=tf, disable_numparse=True)
-        if tf == "html":
-            parts.append(f"<h3>{_esc(t.title)}</h3>\n{grid}")
-            parts.extend(f"<p>{_esc(n)}</p>" for n in t.notes)
-        elif tf.startswith("latex"):
-            parts.append(f"% {t.title}\n{grid}")
-            parts.extend(f"% {n}" for n in t.notes)
-        elif tf == "github":
+        if tf == "github":
             parts.append(f"### {t.title}\n\n{grid}")
             parts.extend(f"\n{n}" for n in t.notes)
         else:
             parts.append(f"{t.title}\n{grid}")
             parts.extend(n for n in t.notes)
-    ranged = not ranges and any(c.fig is not None and c.fig.has_range for t in tables for r in t.rows for c in r.cells)
-    notes = footnotes(refs, catalog, details=any(t.key.startswith("chip") for t in tables), ranged=ranged)
-    if tf == "html":
-        parts.append("<ol class=\"footnotes\">" + "".join(f"<li>{_esc(n)}</li>" for n in notes) + "</ol>")
-    elif tf.startswith("latex"):
-        parts.extend(f"% {n}" for n in notes)
-    elif tf == "github":
-        parts.append("\n".join(f"- {n}" for n in notes))
+    lines = footnotes(refs, catalog, details=wants_details(tables), ranged=ranged_tables(tables, ranges))
+    if tf == "github":
+        parts.append("\n".join(f"- {n}" for n in lines))
     else:
-        parts.append("\n".join(notes))
+        parts.append("\n".join(lines))
     return "\n\n".join(parts) + "\n"
 
 
-def _esc(s: str) -> str:
-    import html
-
-    return html.escape(s)
-
+# -- machine formats -------------------------------------------------------------------------------------
 
 def render_csv(tables: list[Table]) -> str:
-    """Wide CSV: one line per row, numeric cells; provenance per value column; tables stacked.
+    """Wide CSV: one line per row, full-precision numbers; tables stacked, a blank line between.
 
-    Columns: table, key, figure, unit, then for each value column `<col>` (the number) and
-    `<col> basis` (sourced|assumed plus the source ids and assumption names).
+    Columns: table, key, figure, then for each value column `<col>` (the number), `<col> unit` (empty
+    for ratios and counts), `<col> low`, `<col> high` and `<col> basis` (sourced|assumed plus the source
+    ids and assumption names). Text cells put their text in `<col>`.
     """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     for i, t in enumerate(tables):
         if i:
             w.writerow([])
-        header = ["table", "key", "figure", "unit"]
+        header = ["table", "key", "figure"]
         for c in t.columns:
-            header += [c, f"{c} low", f"{c} high", f"{c} basis"]
+            header += [c, f"{c} unit", f"{c} low", f"{c} high", f"{c} basis"]
         w.writerow(header)
         for row in t.rows:
-            line: list[Any] = [t.key or t.title, row.key, row.label, row.unit]
+            line: list[Any] = [t.key or t.title, row.key, row.label]
             for c in row.cells:
                 if c.fig is None:
-                    line += [c.text, "", "", ""]
+                    line += [c.text, "", "", "", ""]
                     continue
-                n, lo, hi = bounds(c.fig, c.unit if c.unit is not None else row.unit)
-                basis = _basis_plain(c.fig)
-                line += [repr(n), repr(lo), repr(hi), basis]
+                unit = cell_unit(c, row)
+                n, lo, hi = bounds(c.fig, unit)
+                line += [repr(n), unit, repr(lo), repr(hi), basis_plain(c.fig)]
             w.writerow(line)
     return buf.getvalue()
 
 
-def _basis_plain(fig: Any) -> str:
+def basis_plain(fig: Any) -> str:
     srcs = sorted({s.id for s in fig.prov.sources})
     asms = sorted({a.name for a in fig.prov.assumptions})
     parts = [fig.status]
@@ -216,9 +152,23 @@ def render_json(tables: list[Table], catalog: Any) -> str:
     return json.dumps({"tables": out_tables, "sources": sources}, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(tables: list[Table], fmt: str, catalog: Any, ranges: bool = False) -> str:
+def render(tables: list[Table], fmt: str, catalog: Any, ranges: bool = False, fragment: bool = False) -> str | bytes:
+    """The tables in ``fmt``. ``fragment`` (HTML): the bare tables for embedding instead of a whole page.
+    ``xlsx`` returns bytes; every other format text."""
     if fmt == "csv":
         return render_csv(tables)
     if fmt == "json":
         return render_json(tables, catalog)
+    if fmt == "xlsx":
+        from chipcalc.output.xlsx import render_xlsx
+
+        return render_xlsx(tables, catalog)
+    if TEXT_FORMATS.get(fmt) == "html":
+        from chipcalc.output.render_html import render_html
+
+        return render_html(tables, catalog, ranges=ranges, fragment=fragment)
+    if TEXT_FORMATS.get(fmt) == "latex":
+        from chipcalc.output.render_latex import render_latex
+
+        return render_latex(tables, catalog, ranges=ranges)
     return render_text(tables, fmt, catalog, ranges)

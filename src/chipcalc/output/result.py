@@ -36,14 +36,15 @@ class Result:
                 return t
         raise KeyError(f"no table '{key}'; tables: {', '.join(t.key for t in self.tables)}")
 
-    def render(self, fmt: str = "plain") -> str:
-        """The tables as the CLI prints them in ``fmt`` (plain, github, csv, json, html, latex, ...)."""
+    def render(self, fmt: str = "plain", fragment: bool = False) -> str | bytes:
+        """The tables as the CLI prints them in ``fmt`` (plain, github, csv, json, html, latex, ...; xlsx
+        gives bytes). ``fragment``: HTML as the bare tables rather than a whole page."""
         from chipcalc.output.render import render
 
-        return render(self.tables, fmt, self.catalog, ranges=self.ranges)
+        return render(self.tables, fmt, self.catalog, ranges=self.ranges, fragment=fragment)
 
     def __str__(self) -> str:
-        return self.render("plain")
+        return str(self.render("plain"))
 
     def __repr__(self) -> str:
         keys = ", ".join(t.key or t.title for t in self.tables)
@@ -51,7 +52,7 @@ class Result:
         return text if len(text) < 200 else text[:197] + "…>"
 
     def _repr_html_(self) -> str:
-        return self.render("html")
+        return str(self.render("html", fragment=True))
 
     def rows(self) -> list[dict[str, Any]]:
         """One plain dict per cell: table, row, figure, column, value, unit, low, high, status, sources,

@@ -15,6 +15,7 @@ from chipcalc.calc import workload
 from chipcalc.catalog import schema
 from chipcalc.catalog.records import Model
 from chipcalc.core.figure import Figure
+from chipcalc.core.format import fmt_count
 from chipcalc.output.table import Cell, Table, ratio_cell
 
 NO_FIT = "does not fit"
@@ -82,9 +83,9 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
               cols, key="latency.setup")
     unit_of = lambda c: "dies" if c.hw.device == "die" else "chips"  # noqa: E731
     _add(t, "target", "target", "", [c.hw.system.name if c.hw.system else c.hw.chip.name for c in cases], ratio)
-    _add(t, "chips", "chips used (packages)", "", [str(c.lay.chips) for c in cases], ratio)
+    _add(t, "chips", "chips used (packages)", "", [fmt_count(c.lay.chips) for c in cases], ratio)
     _add(t, "ranks", f"ranks (one per {'die' if any(c.hw.device == 'die' for c in cases) else 'package'})", "",
-         [f"{c.lay.ranks} {unit_of(c)}" for c in cases], ratio)
+         [f"{fmt_count(c.lay.ranks)} {unit_of(c)}" for c in cases], ratio)
     _add(t, "per_chip", "ranks per chip", "", [c.hw.per_chip if isinstance(c.hw.per_chip, Figure) else "1" for c in cases], ratio)
     _add(t, "parallel", "attention TP x DP, expert EP", "",
          [f"TP{c.lay.tp} x DP{c.lay.ranks // c.lay.tp}, EP{c.lay.ep}" for c in cases], ratio)
@@ -93,11 +94,11 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
         shapes = [L.shape(model, c.hw, c.lay) for c in cases]
         if any(s.domains > 1 for s in shapes):
             _add(t, "ep_domains", "scale-up domains the EP group spans", "", [str(s.domains) for s in shapes], ratio)
-    _add(t, "batch", "batch (sequences per chip)", "", [str(c.batch) + (f" ({c.batch_note})" if c.batch_note else "") for c in cases], ratio)
+    _add(t, "batch", "batch (sequences per chip)", "", [fmt_count(c.batch) + (f" ({c.batch_note})" if c.batch_note else "") for c in cases], ratio)
     if req.offline:
         _add(t, "lengths", "tokens in / out per request", "", [f"{req.isl} / {req.osl}" for _ in cases], ratio)
     else:
-        _add(t, "context", "context (tokens of KV per sequence)", "", [str(c.context) for c in cases], ratio)
+        _add(t, "context", "context (tokens of KV per sequence)", "", [fmt_count(c.context) for c in cases], ratio)
     if req.mtp:
         _add(t, "mtp", "speculative (MTP) tokens per step", "", [str(c.lay.mtp) for c in cases], ratio)
     if req.cache_hit:
@@ -244,4 +245,4 @@ def _num(arr: Any, i: int) -> str:
     import numpy as np
 
     a = np.asarray(arr).ravel()
-    return f"{float(a[i] if a.size > 1 else a[0]):g}"
+    return fmt_count(float(a[i] if a.size > 1 else a[0]))

@@ -7,7 +7,7 @@ from typing import Any
 
 from chipcalc.calc.supply import LIMITS
 from chipcalc.claims import expr
-from chipcalc.core.format import fmt_number
+from chipcalc.core.format import fmt_count, fmt_number
 from chipcalc.output.table import Table
 
 
@@ -27,7 +27,7 @@ def volume_rows(t: Table, v: Any) -> None:
             if n.key not in ("wafers_per_month", "hbm", "die_yield", "packaging_capacity") or n.needed is None:
                 continue
             t.add(f"need.{sid}.{n.key}", f"{sid}: {n.label}", n.unit, [n.needed],
-                  detail=f"(for {fmt_number(float(part.q.m_as('package')))} packages)")
+                  detail=f"(for {fmt_count(float(part.q.m_as('package')))} packages)")
             if n.available is not None:
                 t.add(f"have.{sid}.{n.key}", "  available (sourced / assumed)", n.unit, [n.available])
     for name, fig in r.flips:
@@ -36,7 +36,7 @@ def volume_rows(t: Table, v: Any) -> None:
     what = " + ".join(f"packages of {f.scenario.id}" for f in r.funnels)
     tol = f" (tolerance {spec.tolerance:.0%} below)" if spec.relation == "about" else ""
     t.notes.append(f"Asserts (supply model): {what} {'<=' if spec.relation == 'at-most' else '>='} "
-                   f"{fmt_number(float(spec.claimed.q.m_as('package')))}{tol}"
+                   f"{fmt_count(float(spec.claimed.q.m_as('package')))}{tol}"
                    + (" (a ceiling)" if spec.relation == "at-most" else " (the claimed number must be possible)"))
     if r.needs:
         t.notes.append("Needs: the claimed number split over the scenarios in proportion to their modelled packages, "
@@ -49,6 +49,6 @@ def volume_rows(t: Table, v: Any) -> None:
         shown = o.lhs if lit else o.measured
         ratio = ""
         if shown is not None and shown.q.dimensionless:
-            ratio = f" (left side {fmt_number(float(shown.q.m_as('')))})" if lit else f" (left / right {float(shown.q.m_as('')):.3g}x)"
+            ratio = f" (left side {fmt_count(float(shown.q.m_as('')))})" if lit else f" (left / right {float(shown.q.m_as('')):.3g}x)"
         t.notes.append(f"Compared with each other: {expr.show(o.node)}: {'holds' if o.holds else 'does not hold'}{ratio}"
                        + ("" if o.robust else "; flips inside the ranges"))

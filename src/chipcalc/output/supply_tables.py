@@ -7,12 +7,12 @@ from typing import Any
 from chipcalc.calc.supply import LIMITS, Funnel
 from chipcalc.calc.supply_inverse import Need
 from chipcalc.core.figure import Figure
-from chipcalc.core.format import fmt_number
+from chipcalc.core.format import fmt_count, fmt_number
 from chipcalc.output.table import Cell, Table, ratio_cell
 
 
 def _count(fig: Figure | None, unit: str = "package", attr: str = "q") -> str:
-    return "n/a" if fig is None else fmt_number(float(getattr(fig, attr).m_as(unit)))
+    return "n/a" if fig is None else fmt_count(float(getattr(fig, attr).m_as(unit)))
 
 
 def binding_ends(f: Funnel) -> list[str]:

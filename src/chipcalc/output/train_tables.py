@@ -14,7 +14,7 @@ def tables(model: Model, fc: FlopCount, runs: list[Run], tokens_text: str) -> li
 def flops_table(model: Model, fc: FlopCount, tokens_text: str) -> Table:
     t = Table(f"Training FLOPs: {model.name} on {tokens_text} tokens", ["value"], key="train.flops")
     mla = fc.d_qk is not fc.d_v
-    t.add("tokens", "training tokens", "Ttoken", [fc.tokens])
+    t.add("tokens", "training tokens", "token", [fc.tokens])
     t.add("params_active", "active parameters per token", "", [fc.params_active])
     t.add("layers", "layers", "", [fc.layers])
     t.add("heads", "attention heads", "", [fc.heads])
@@ -25,7 +25,7 @@ def flops_table(model: Model, fc: FlopCount, tokens_text: str) -> Table:
     t.add("dense", "dense FLOPs per token (6 x active params)", "GFLOP/token", [fc.dense_per_token])
     t.add("attention", "attention FLOPs per token", "GFLOP/token", [fc.attention_per_token])
     t.add("per_token", "training FLOPs per token", "GFLOP/token", [fc.per_token])
-    t.add("total", "training FLOPs (1 ZFLOP = 1e21 FLOP)", "ZFLOP", [fc.total])
+    t.add("total", "training FLOPs", "FLOP", [fc.total])
     t.notes.append("FLOPs = tokens x (6 x active params + 6 x layers x seq x heads x (d_qk + d_v) x causal fraction). "
                    "6 = 2 FLOPs per multiply-add x 3 (forward, plus a backward pass at twice the forward); the attention "
                    "term counts the QK^T and AV products that the parameter count misses. Embedding lookups, norms, "

@@ -16,6 +16,7 @@ from chipcalc.calc import workload
 from chipcalc.calc.serving.compiled import Outputs, setup_for
 from chipcalc.calc.serving.hardware import hardware
 from chipcalc.calc.serving.layout import _count, layout, shape
+from chipcalc.calc.serving.search import _powers
 from chipcalc.core.errors import ChipcalcError, UsageError
 from chipcalc.core.figure import Provenance
 
@@ -53,14 +54,6 @@ class Front:
     layouts: int
     prov: Provenance  # of TPOT and tokens/s per chip, over every layout used
     context: int
-
-
-def _powers(n: int) -> list[int]:
-    out, x = [], 1
-    while x <= n:
-        out.append(x)
-        x *= 2
-    return out
 
 
 def _batches(limit: int) -> Any:

@@ -27,6 +27,21 @@ def _bar_rows(table: Any) -> list[tuple[str, str, Figure, Figure]]:
     return out
 
 
+#: Ticks of a log ratio axis, as people read ratios: 1-2-5 in every decade.
+RATIO_TICKS = tuple(m * 10.0 ** e for e in range(-4, 5) for m in (1, 2, 5))
+
+
+def ratio_ticks(ax: Any) -> None:
+    """Label a log x axis of ratios at 0.1, 0.2, 0.5, 1, 2, 5, 10, ... (plain numbers, not 10^k)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    lo, hi = ax.get_xlim()
+    ticks = [t for t in RATIO_TICKS if lo <= t <= hi]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+
+
 def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
     """Per-chip and whole-system figures of system ``a`` relative to system ``b`` (= 1), as bars.
 
@@ -78,6 +93,7 @@ def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
     hi_r = max(ratios) if ratios else 10
     for ax in axes:
         ax.set_xlim(min(lo_r * 0.6, 0.5), max(hi_r * 3.0, 2.0))
+        ratio_ticks(ax)
     from matplotlib.patches import Patch
 
     handles = [Patch(color=colors[0], label=f"{a.name} ({a.id})"), Patch(color=colors[1], label=f"{b.name} ({b.id}) = 1"),

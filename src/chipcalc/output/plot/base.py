@@ -17,8 +17,10 @@ FORMATS = {".png": "png", ".svg": "svg"}
 
 #: Series colours, in order of the chips or systems given (matplotlib's default cycle).
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
-#: Line styles per precision when a roofline shows more than one.
-PRECISION_WIDTHS = (2.2, 1.4, 1.0, 0.8)
+#: Line widths and markers per precision when a roofline shows more than one (the first plain, the
+#: others marked along the line, so two precisions with the same roof are both visible).
+PRECISION_WIDTHS = (2.2, 1.5, 1.1, 0.9)
+PRECISION_MARKERS = (None, "x", "+", "1")
 ASSUMED_LINE = (0, (5, 3))  # dashed
 POINT_MARKERS = ("D", "s", "^", "v", "P", "X")
 ASSUMED_HATCH = "///"

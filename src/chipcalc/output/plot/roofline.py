@@ -11,6 +11,7 @@ from chipcalc.output.plot.base import (
     ASSUMED_LINE,
     COLORS,
     POINT_MARKERS,
+    PRECISION_MARKERS,
     PRECISION_WIDTHS,
     Chart,
     _alt_sources,
@@ -81,18 +82,24 @@ def roofline(chips: Sequence[Any], precisions: Sequence[str] = ("bf16",), points
     y_unit = _compute_units(precisions)
     x_unit = "FLOP/B" if y_unit == "TFLOPS" else ("OP/B" if y_unit == "TOPS" else "FLOP/B or OP/B")
     prov = Provenance()
+    roofs: dict[tuple[str, float, float], str] = {}  # a chip's roof already drawn -> its precision
     for i, chip, p, peak, bw, ridge in series:
         color = COLORS[i % len(COLORS)]
-        width = PRECISION_WIDTHS[precisions.index(p) % len(PRECISION_WIDTHS)]
+        k = precisions.index(p)
+        width = PRECISION_WIDTHS[k % len(PRECISION_WIDTHS)]
+        marker = PRECISION_MARKERS[k % len(PRECISION_MARKERS)]
         pk_n, pk_lo, pk_hi = peak.bounds(unit)
         roof = np.minimum(pk_n, (ai * bw.q).m_as(unit))
         roof_lo = np.minimum(pk_lo, (ai * bw.lo).m_as(unit))
         roof_hi = np.minimum(pk_hi, (ai * bw.hi).m_as(unit))
         assumed = peak.assumed or bw.assumed
         r = ridge.m("FLOP/B")
+        same = roofs.setdefault((chip.id, round(pk_n, 9), round(bw.m("TB/s"), 9)), p)
         label = (f"{chip.name}, {p.upper()} dense: {fmt_number(pk_n)} {schema.compute_unit(p)}, "
-                 f"ridge {fmt_number(r)} {'OP/B' if p.startswith('int') else 'FLOP/B'}") + (" (assumed)" if assumed else "")
-        ax.plot(x, roof, color=color, linewidth=width, linestyle=ASSUMED_LINE if assumed else "-", label=label)
+                 f"ridge {fmt_number(r)} {'OP/B' if p.startswith('int') else 'FLOP/B'}"
+                 + (f" (same roof as {same.upper()})" if same != p else "") + (" (assumed)" if assumed else ""))
+        ax.plot(x, roof, color=color, linewidth=width, linestyle=ASSUMED_LINE if assumed else "-", label=label,
+                marker=marker, markersize=6, markeredgewidth=1.3, markevery=(8 + 13 * k, 40))
         _band(ax, x, roof_lo, roof_hi, color)
         ax.plot([r], [pk_n], marker="o", markersize=6, color=color, markeredgecolor="white", zorder=5)
         prov = prov | peak.prov | bw.prov | _alt_sources(peak) | _alt_sources(bw)

@@ -35,7 +35,7 @@ def supply_bars(f: Any, title: str | None = None) -> Chart:
     """The packages each input of funnel ``f`` allows, the binding limit marked."""
     import numpy as np
 
-    from chipcalc.core.format import fmt_number
+    from chipcalc.core.format import fmt_count
 
     bars = _bars(f)
     fig = _new_figure(10.0, 1.4 + 0.5 * len(bars))
@@ -57,7 +57,7 @@ def supply_bars(f: Any, title: str | None = None) -> Chart:
         ax.barh(y, n, height=0.6, color=color, alpha=0.85 if not b.assumed else 0.6,
                 hatch=ASSUMED_HATCH if b.assumed else None, edgecolor="black" if binding or b.assumed else "white",
                 linewidth=1.6 if binding else 0.4, xerr=err, capsize=3, error_kw={"elinewidth": 0.9, "ecolor": "#333333"})
-        text = fmt_number(n) + ("*" if b.assumed else "") + (f"  [{fmt_number(lo)}–{fmt_number(hi)}]" if b.has_range else "")
+        text = fmt_count(n) + ("*" if b.assumed else "") + (f"  [{fmt_count(lo)}–{fmt_count(hi)}]" if b.has_range else "")
         if cut:
             ax.annotate("", xy=(top, y), xytext=(top * 0.96, y), arrowprops={"arrowstyle": "->", "color": "#333333"})
         x = top * 0.62 if cut else max(n, hi) + top * 0.01

@@ -1,0 +1,157 @@
+"""Sweeps on the compiled path, against the same formulas written here in plain numpy (issue 12).
+
+Run by hand: `OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/bench_sweep.py [--quick]`.
+
+Workload: Llama-3.1-70B decode on 8 x H20 (TP8, FP8 weights, BF16 KV) over a batch x context grid.
+The plain-numpy version below is this benchmark's own transcription of chipcalc's decode formulas for a
+dense model (calc/serving/formulas.py and comm.py) on SI floats — inputs read once from chipcalc's
+lowered figures — and it is checked against chipcalc point by point (rtol 1e-9) before anything is timed.
+
+Measured (medians of interleaved runs): points/s of chipcalc's chunked sweep (TPOT, tokens/s per chip,
+step time, binding resource, memory fit) and of plain numpy at 1e5, 1e6, 1e7 points; the summary
+reduction at 1e7 and 1e8 points; peak RSS per point of `chipcalc sweep latency --summary` at 1e7 and 1e8
+points (a child process each); `chipcalc sweep latency ... -f csv` of 1e6 points, wall time end to end.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from chipcalc.calc import serving as L
+from chipcalc.calc import sweep as sw
+from chipcalc.catalog.store import load_checked
+
+QUICK = "--quick" in sys.argv
+ROUNDS = 3 if QUICK else 7
+PY = sys.executable
+CHIPCALC = str(Path(PY).parent / "chipcalc")
+
+
+def prepared(n: int):
+    """A grid of about ``n`` points: batches 1..nb x contexts (1k steps)."""
+    cat = load_checked(None)
+    kn = L.knobs(cat)
+    nb = 1000
+    nc = max(1, n // nb)
+    b = np.arange(1, nb + 1, dtype=np.int64)
+    c = np.arange(1, nc + 1, dtype=np.int64) * max(1, 130_000 // nc)  # within the model's 131,072 tokens
+    return sw.prepare(cat.target("h20"), cat.model("llama-3.1-70b"), b, c, kn, precision="fp8", chips=8, tp=8)
+
+
+def plain_constants(p: sw.Sweep) -> dict:
+    x, s = p.setup.inputs("float"), p.shape
+    t = s.tp
+    return {
+        "nrm2": x.nrm * 2.0, "nr_bytes": x.nr_matmul / t * x.w, "peak": x.peak * x.mfu, "peak_a": x.peak_attn * x.mfu,
+        "bw": x.hbm_bw * x.mbu, "attn": x.heads * (x.dqk_decode + x.dv_decode) * 2.0 * x.layers,
+        "kv": x.kv_tok * (t / s.kv_shard), "sent": x.hidden * x.act * t * (2 * (t - 1) / t),
+        "link": x.up_bw * x.link, "fixed": x.up_lat * 2 + x.collective, "per_layer": 2 * x.dense_layers + x.moe_layers,
+        "exposed": x.exposed_decode, "overhead": x.layer * x.layers, "weights": x.non_routed / t * x.w,
+        "act": x.hidden * x.act * x.activation_factor, "usable": x.hbm_cap * x.usable, "workspace": x.workspace,
+    }
+
+
+def plain_chunk(k: dict, b: np.ndarray, c: np.ndarray):
+    """Decode of a dense model on one TP group, the formulas of calc/serving written out in numpy."""
+    c1, m1 = k["nrm2"] * b / k["peak"], k["nr_bytes"] / k["bw"]
+    c3, m3 = k["attn"] * c * b / k["peak_a"], k["kv"] * (b * c) / k["bw"]
+    work = np.maximum(c1, m1) + np.maximum(c3, m3)
+    comm = (k["sent"] * b / k["link"] + k["fixed"]) * k["per_layer"]
+    time_s = work + np.maximum(comm * k["exposed"], comm - work) + k["overhead"]
+    per_chip = b / time_s
+    c_share = np.where(c1 >= m1, c1, 0.0) + np.where(c3 >= m3, c3, 0.0)
+    m_share = np.where(c1 >= m1, 0.0, m1) + np.where(c3 >= m3, 0.0, m3)
+    bound = np.argmax(np.stack(np.broadcast_arrays(c_share, m_share, comm, k["overhead"] + 0 * c_share)), axis=0)
+    fits = k["weights"] + k["kv"] * c * b + k["act"] * b + k["workspace"] <= k["usable"]
+    return time_s, per_chip, bound, fits
+
+
+def plain_sweep(p: sw.Sweep, k: dict, chunk: int = sw.CHUNK) -> float:
+    """The whole grid in chunks; returns a checksum so nothing is optimised away."""
+    nc, total = len(p.contexts), 0.0
+    for i0 in range(0, p.size, chunk):
+        idx = np.arange(i0, min(i0 + chunk, p.size), dtype=np.int64)
+        t, r, _, _ = plain_chunk(k, p.batches[idx // nc].astype(float), p.contexts[idx % nc].astype(float))
+        total += float(r[-1])
+    return total
+
+
+def chipcalc_sweep(p: sw.Sweep) -> float:
+    total = 0.0
+    for ch in p.chunks():
+        total += float(ch["per_chip"][-1])
+    return total
+
+
+def check_same(p: sw.Sweep, k: dict) -> None:
+    res = sw.collect(p)
+    t, r, bound, fits = plain_chunk(k, res.batch.astype(float), res.context.astype(float))
+    np.testing.assert_allclose(res.tpot_ms, t * 1e3, rtol=1e-9)
+    np.testing.assert_allclose(res.tokens_per_chip, r, rtol=1e-9)
+    assert np.array_equal(res.bound, bound) and np.array_equal(res.fits, fits)
+
+
+def timed(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def child_rss(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(after, before) * 1024  # ru_maxrss is in KiB on Linux
+
+
+def main() -> None:
+    sizes = [10**5, 10**6] + ([] if QUICK else [10**7])
+    preps = {n: prepared(n) for n in sizes}
+    k = plain_constants(preps[sizes[0]])
+    check_same(prepared(10**4), k)
+    print("plain numpy and chipcalc agree point by point (rtol 1e-9)\n")
+    times = {(n, w): [] for n in sizes for w in ("chipcalc", "plain")}
+    for _ in range(ROUNDS):  # interleaved: each round runs everything once
+        for n in sizes:
+            times[(n, "chipcalc")].append(timed(lambda: chipcalc_sweep(preps[n])))
+            times[(n, "plain")].append(timed(lambda: plain_sweep(preps[n], k)))
+    print("| points | chipcalc points/s | plain numpy points/s | chipcalc / plain | time per point vs 1e5 |")
+    print("|---|---|---|---|---|")
+    base = None
+    for n in sizes:
+        tc, tp = statistics.median(times[(n, "chipcalc")]), statistics.median(times[(n, "plain")])
+        per = tc / preps[n].size
+        base = base or per
+        print(f"| {preps[n].size:.0e} | {preps[n].size / tc:.3g} | {preps[n].size / tp:.3g} | {tp / tc:.2f} | {per / base:.2f}x |")
+    grid = {10**7: ("1:1000", "13:130000:13"), 10**8: ("1:10000", "13:130000:13")}
+    print("\n| `sweep latency --summary` | points | wall | peak RSS | RSS per point |")
+    print("|---|---|---|---|---|")
+    for n, (bspec, cspec) in grid.items():
+        if QUICK and n > 10**7:
+            continue
+        wall, rss = child_rss([CHIPCALC, "sweep", "latency", "h20", "llama-3.1-70b", "-p", "fp8", "--chips", "8", "--tp", "8",
+                               "--batch", bspec, "--context", cspec, "--summary"])
+        print(f"| {bspec} x {cspec} | {n:.0e} | {wall:.2f} s | {rss / 2**20:.0f} MiB | {rss / n:.1f} B |")
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "sweep.csv"
+        walls = []
+        for _ in range(max(1, ROUNDS // 2)):
+            walls.append(child_rss([CHIPCALC, "sweep", "latency", "h20", "llama-3.1-70b", "-p", "fp8", "--chips", "8", "--tp", "8",
+                                    "--batch", "1:1000", "--context", "130:130000:130", "-f", "csv", "-o", str(out), "--force"])[0])
+        print(f"\n`sweep latency ... -f csv` of 1e6 points: {statistics.median(walls):.2f} s wall (median of {len(walls)})")
+
+
+if __name__ == "__main__":
+    main()
