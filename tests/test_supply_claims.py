@@ -131,3 +131,16 @@ def test_validate_counts_supply_records_and_reports_unknown_kinds(tmp_path):
     assert "supply/odd.toml: kind: 'factory' is not one of product, scenario, methods" in err
     assert "supply/orphan.toml: product: 'nope' is not a product in specs/supply/" in err
     assert "supply/orphan.toml: hbm_share: a share of nothing" in err
+
+
+def test_a_control_character_in_a_supply_value_stays_on_one_line(tmp_path):
+    d = tmp_path / "specs" / "supply"
+    d.mkdir(parents=True)
+    (d / "ctl.toml").write_text('id = "ctl"\nkind = "product"\nname = "x"\nchip = "a\\nb"\n'
+                                '[die_area]\nvalue = "1\\n0 mm^2"\nsource = "toms-910b-dieshot"\n')
+    r = runner.invoke(app, ["validate", str(tmp_path / "specs")])
+    assert r.exit_code == 1
+    lines = [ln for ln in r.stderr.splitlines() if "ctl.toml" in ln]
+    assert any("chip: 'a\\nb' is not a chip" in ln for ln in lines), r.stderr
+    assert all(ln.startswith(("specs/", str(tmp_path))) or "ctl.toml" in ln for ln in lines)
+    assert "\nb' is not" not in r.stderr  # never split over two lines

@@ -115,6 +115,11 @@ class Supply:
 
 # -- figures ----------------------------------------------------------------------------------------
 
+def _q(x: Any) -> str:
+    """A user's value quoted for a one-line message (repr when it holds a newline or other control)."""
+    return f"'{x}'" if isinstance(x, str) and x.isprintable() else repr(x)
+
+
 def quantity(text: Any, spec: Spec, where: str) -> Any:
     """A supply value checked against its spec, in the spec's unit; raises UnitError (one line)."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
@@ -124,19 +129,19 @@ def quantity(text: Any, spec: Spec, where: str) -> Any:
     except UnitError as exc:
         raise UnitError(f"{where}: {exc}") from None
     if spec.dim and (isinstance(text, (int, float)) or q.dimensionless):
-        raise UnitError(f"{where}: '{text}' has no unit; write it like '{spec.example}'")
+        raise UnitError(f"{where}: {_q(text)} has no unit; write it like '{spec.example}'")
     if q.dimensionality != registry().get_dimensionality(spec.dim or ""):
-        raise UnitError(f"{where}: expected {spec.what} like '{spec.example}', got '{text}'")
+        raise UnitError(f"{where}: expected {spec.what} like '{spec.example}', got {_q(text)}")
     q = q.to(spec.unit)
     m = float(q.magnitude)
     if math.isnan(m) or math.isinf(m):
-        raise UnitError(f"{where}: '{text}' is not a finite number")
+        raise UnitError(f"{where}: {_q(text)} is not a finite number")
     if m < 0:
-        raise UnitError(f"{where}: '{text}' must not be negative")
+        raise UnitError(f"{where}: {_q(text)} must not be negative")
     if m == 0 and not spec.zero:
-        raise UnitError(f"{where}: '{text}' must be positive")
+        raise UnitError(f"{where}: {_q(text)} must be positive")
     if spec.fraction and m > 1:
-        raise UnitError(f"{where}: '{text}' is above 100 %; a {spec.what} is a fraction from 0 to 100 %")
+        raise UnitError(f"{where}: {_q(text)} is above 100 %; a {spec.what} is a fraction from 0 to 100 %")
     return q
 
 
@@ -207,7 +212,7 @@ def read_supply(folders: tuple[Path, ...], problems: list[Problem]) -> dict[str,
             if not isinstance(rid, str) or not rid:
                 problems.append(Problem(shown, "id", f"missing; add id = \"{path.stem}\""))
             elif rid != path.stem:
-                problems.append(Problem(shown, "id", f"'{rid}' does not match the file name; rename one of them"))
+                problems.append(Problem(shown, "id", f"{_q(rid)} does not match the file name; rename one of them"))
             else:
                 raw[rid] = (shown, data)
     return raw
@@ -222,7 +227,7 @@ def parse_supply(folders: tuple[Path, ...], fp: Any, chips: dict[str, Any]) -> S
         if kind == "methods":
             out.methods.update(_methods(fp, file, d))
         elif kind not in ("product", "scenario"):
-            fp.problem(file, "kind", f"'{kind}' is not one of product, scenario, methods" if kind else
+            fp.problem(file, "kind", f"{_q(kind)} is not one of product, scenario, methods" if kind else
                        "missing; add kind = \"product\", \"scenario\" or \"methods\"")
     for rid, (file, d) in raw.items():
         if d.get("kind") == "product":
@@ -280,14 +285,14 @@ def _product(fp: Any, file: str, d: dict[str, Any], chips: dict[str, Any]) -> Pr
         fp.problem(file, ", ".join(sorted(extra)), f"unknown key(s) for a product; allowed: {', '.join(sorted(PRODUCT_KEYS))}")
     name, chip = _text(fp, file, d, "name"), _text(fp, file, d, "chip")
     if chip and chip not in chips:
-        fp.problem(file, "chip", f"'{chip}' is not a chip in the catalog")
+        fp.problem(file, "chip", f"{_q(chip)} is not a chip in the catalog")
     figs = _figures(fp, file, d, PRODUCT_FIGURES, pid)
     for key in ("die_area", "wafer_diameter"):
         if key not in d:
             fp.problem(file, key, f"missing; add [{key}] with value = \"{PRODUCT_FIGURES[key].example}\" and a source "
                                   "(the dies-per-wafer estimate needs it)")
     if figs is not None and "dies_per_package" not in figs and chip in chips and chips[chip].get("dies") is None:
-        fp.problem(file, "dies_per_package", f"missing, and chip '{chip}' has no dies figure; add [dies_per_package]")
+        fp.problem(file, "dies_per_package", f"missing, and chip {_q(chip)} has no dies figure; add [dies_per_package]")
     if figs is not None and {"die_area", "wafer_diameter"} <= set(figs):
         _check_fits(fp, file, figs)
     if len(fp.problems) > n or figs is None:
@@ -318,7 +323,7 @@ def _scenario(fp: Any, file: str, d: dict[str, Any], supply: Supply, ids: set[st
     name, product = _text(fp, file, d, "name"), _text(fp, file, d, "product")
     if product and product not in supply.products:
         why = "has errors (see above)" if product in ids else "is not a product in specs/supply/"
-        fp.problem(file, "product", f"'{product}' {why}")
+        fp.problem(file, "product", f"{_q(product)} {why}")
     year = d.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
         fp.problem(file, "year", f"must be a year like 2025, got {year!r}")
@@ -350,7 +355,7 @@ def _period(fp: Any, file: str, text: Any) -> Any:
         fp.problem(file, "period", f"expected a time like \"1 year\" or \"6 month\", got {text!r}")
         return None
     if not float(q.magnitude) > 0:
-        fp.problem(file, "period", f"'{text}' must be a positive time (a period of zero makes nothing)")
+        fp.problem(file, "period", f"{_q(text)} must be a positive time (a period of zero makes nothing)")
         return None
     return q.to("month")
 
