@@ -196,6 +196,8 @@ def test_failed_export_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(export.os, "replace", boom)
-    with pytest.raises(OSError):
+    from chipcalc.core.errors import OutputError
+
+    with pytest.raises(OutputError, match="disk full"):
         export.write_atomic(out, "a,b\n1,2\n")
     assert list(tmp_path.iterdir()) == []

@@ -1,7 +1,10 @@
-"""Issue 8: random argument vectors against every command (typer's test runner).
+"""Issue 8 and 16: random argument vectors against every command (click's test runner).
 
 Every run must end in exit code 0 (ok), 1 (data error) or 2 (usage error) with at most a one-line
-error on stderr, never an unexpected exception. Output files go to a temp folder.
+error on stderr, never an unexpected exception. Output files go to a temp folder; issue 16 adds
+numeric options at their limits (0, negative, NaN, inf, 1e308, huge counts), claim expressions of
+extreme size and depth, and output targets that are not plain new files (devices, FIFOs, symlinks,
+directories, unwritable folders, a closed stdout), with what must hold of each afterwards.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ VALUES = st.one_of(
                      "ascend-910c.tdp=600W", "mfu=0.3", "h20.hbm_bandwidth=3TB/s", "x=1", "=", "",
                      "h20.hbm_bandwidth < h100-sxm.hbm_bandwidth", "h20.hbm_bandwidth < h100-sxm.bf16_dense",
                      "ascend-910c:200000", "h20:1000000", "h20:-5", "pflops_per_kw", "🙂", "--", "-x"]),
+    # numeric options at their limits (issue 16)
+    st.sampled_from(["-0", "-1e308", "1e308", "1e400", "-inf", "NaN", "1e30", "9007199254740993", "100000000000",
+                     "-2147483649", "18446744073709551616", "1,,2", "1,2,", ">50ms", "<=50ms", "0.5ms", "0ms", "1e-320",
+                     "h20:1e30", "h20:1e400", "mfu=2", "mfu=1e308", "layer_overhead=20GB", "hgx-h20.power=1W",
+                     "llama-3.1-70b.kv_heads=1000", "ascend-910c.tdp=1e308W", "h20.hbm_bandwidth=1e-300TB/s"]),
+    # claim expressions of extreme size and depth
+    st.builds(lambda n, op: f" {op} ".join(["h20.tdp"] * n) + " > 1 W", st.integers(1, 400), st.sampled_from(["+", "*", "/", "-"])),
+    st.builds(lambda n: "(" * n + "h20.tdp" + ")" * n + " > 1 W", st.integers(0, 400)),
+    st.builds(lambda n: "-" * n + "h20.tdp < 1 W", st.integers(0, 400)),
+    st.builds(lambda n: "max(" * n + "h20.tdp" + ", 1 W)" * n + " >= 1 W", st.integers(0, 100)),
     # argv can never hold a NUL byte (the OS passes C strings), so the fuzzer does not send one
     st.text(alphabet=st.characters(blacklist_characters="\x00"), max_size=12),
 )
@@ -73,10 +86,7 @@ def argv(draw):
     return args
 
 
-@settings(max_examples=3000, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(argv())
-def test_random_argv_never_crashes(args):
-    r = runner.invoke(CLICK, args, prog_name="chipcalc")
+def check_run(args, r):
     assert r.exit_code in (0, 1, 2), (args, r.exit_code, r.exception, r.stderr[-500:])
     if r.exception is not None:
         assert isinstance(r.exception, SystemExit), (args, repr(r.exception))
@@ -84,6 +94,21 @@ def test_random_argv_never_crashes(args):
         assert "Traceback" not in r.stderr
         errs = [ln for ln in r.stderr.splitlines() if ln.startswith("chipcalc: error:")]
         assert len(errs) <= 1
+        if errs:
+            assert errs[0] == r.stderr.strip().splitlines()[-1], r.stderr  # the error is one line
+
+
+@settings(max_examples=500, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(argv())
+def test_random_argv_never_crashes(args):
+    from chipcalc.calc import ranges
+
+    cap = ranges.MAX_SAMPLES
+    ranges.MAX_SAMPLES = 20_000  # the cap's path, without a million draws per case (the limit has its own test)
+    try:
+        check_run(args, runner.invoke(CLICK, args, prog_name="chipcalc"))
+    finally:
+        ranges.MAX_SAMPLES = cap
 
 
 def test_every_command_is_fuzzed_or_has_its_own_tests():

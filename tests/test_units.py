@@ -58,3 +58,21 @@ def test_garbage_is_a_unit_error(bad):
 
 def test_one_registry():
     assert Q(1, "W")._REGISTRY is parse("1 W")._REGISTRY
+
+
+@pytest.mark.parametrize("text", [">50ms", "<50ms", "50ms>", "~50 ms", "5 W, 3", "5 W 6", "50ms; 3", "5 \"W\"", "3 [W]", "2 * 3 W"])
+def test_regression_pint_no_longer_drops_or_multiplies_junk(text):
+    # issue 16: pint read '>50ms' as 50 ms and '5 W, 3' as 15 W, silently
+    from chipcalc.core.errors import UnitError
+    from chipcalc.core.units import parse
+
+    with pytest.raises(UnitError, match="cannot read"):
+        parse(text)
+
+
+@pytest.mark.parametrize("text,unit,value", [("4.0 TB/s", "TB/s", 4.0), ("600GB/s", "GB/s", 600), ("1,943", "", 1943),
+                                              ("16e6 token", "token", 16e6), ("5 s**-1", "1/s", 5), ("10 %", "", 0.1)])
+def test_plain_quantities_still_parse(text, unit, value):
+    from chipcalc.core.units import parse
+
+    assert parse(text).m_as(unit) == pytest.approx(value)

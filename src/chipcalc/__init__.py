@@ -142,6 +142,10 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
                   contexts=_ints(context), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
                   ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), device=device, tpot=target,
                   prefill_tokens=one(prefill_tokens, "prefill_tokens", "tokens"))
+    from chipcalc.catalog.lint import mtp_problem
+
+    if (why := mtp_problem(cat, mdl, req.mtp, "mtp=")) is not None:
+        raise UsageError(why)
     kn = L.knobs(cat)
     return _result(latency_tables(mdl, run(cat, mdl, recs, req, kn), kn, req), cat, ranges)
 

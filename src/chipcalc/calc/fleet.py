@@ -49,6 +49,8 @@ def _count_text(item: Item) -> str:
 
 _COUNT = re.compile(r"^(\d[\d,_]*(?:\.\d+)?(?:[eE]\d+)?)\s*([kKM]?)$")
 _SCALE = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6}
+#: Counts above 2^53 are not whole numbers in floating point (1e30 prints with float artefacts).
+MAX_COUNT = 2**53
 
 
 def parse_count(text: str, chip_id: str) -> Figure:
@@ -58,9 +60,14 @@ def parse_count(text: str, chip_id: str) -> Figure:
     m = _COUNT.match(text.strip())
     if m is None:
         raise UsageError(f"'{text}' is not a count or a named volume (write e.g. {chip_id}:200000, {chip_id}:200k)")
-    n = float(m.group(1).replace(",", "").replace("_", "")) * _SCALE[m.group(2)]
-    if n <= 0 or n != int(n):
+    from decimal import Decimal
+
+    exact = Decimal(m.group(1).replace(",", "").replace("_", "")) * Decimal(int(_SCALE[m.group(2)]))
+    if exact <= 0 or exact != exact.to_integral_value():
         raise UsageError(f"'{text}': a chip count must be a positive whole number")
+    if exact > MAX_COUNT:
+        raise UsageError(f"'{text}': at most {MAX_COUNT:,} chips (2^53, the largest count computed exactly)")
+    n = float(exact)
     return Figure(Q(n, ""), Provenance.assume(f"count of {chip_id}", f"{n:,.0f} chips, a count given on the command line"),
                   label=f"{chip_id}.count")
 

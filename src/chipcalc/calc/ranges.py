@@ -20,6 +20,21 @@ from chipcalc.core.figure import Figure
 
 #: Percentiles reported by Monte Carlo as low/high.
 PERCENTILES = (5.0, 95.0)
+#: Most Monte Carlo samples drawn (about 8 MB per uncertain input): more are capped, and the note says so.
+MAX_SAMPLES = 1_000_000
+#: Seeds numpy accepts: whole numbers from 0.
+MAX_SEED = 2**128 - 1
+
+
+def sampling(samples: int, seed: int) -> tuple[int, str]:
+    """The samples actually drawn and a note when ``samples`` was capped; a bad count or seed is an error."""
+    if samples <= 0:
+        raise UsageError(f"--samples must be a positive whole number, not {samples}")
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed must be a whole number from 0 to 2^128 - 1, not {seed}")
+    if samples > MAX_SAMPLES:
+        return MAX_SAMPLES, (f"--samples {samples:,} is above the limit of {MAX_SAMPLES:,}; {MAX_SAMPLES:,} were drawn.")
+    return samples, ""
 
 
 def cluster_metrics(cat: Catalog, a: str, b: str | None) -> tuple[list[Metric], list[Metric]]:
@@ -98,8 +113,7 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
     """Every uncertain input replaced by ``samples`` uniform draws on [low, high] (numpy arrays)."""
     import numpy as np
 
-    if samples <= 0:
-        raise UsageError(f"--samples must be a positive whole number, not {samples}")
+    samples, _ = sampling(samples, seed)
     rng = np.random.default_rng(seed)
     for name, f in inputs.items():
         unit = f.q.units

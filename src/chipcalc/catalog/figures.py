@@ -63,7 +63,7 @@ class FigureParser:
         if dim == "count" and float(m) != int(m):
             self.problem(file, fieldname, f"'{text}' must be a whole number")
             return None
-        if dim == "fraction" and m > 1:
+        if dim == "fraction" and float(q.m_as("")) > 1:
             self.problem(file, fieldname, f"'{text}' must be a fraction in (0, 1]")
             return None
         return q
@@ -189,6 +189,9 @@ class FigureParser:
         lo = min([*candidates, *lows], key=lambda x: x.to(fig.q.units).magnitude)
         hi = max([*candidates, *highs], key=lambda x: x.to(fig.q.units).magnitude)
         ranged = bool(lows or highs or alts)
+        if not all(math.isfinite(float(x.to(fig.q.units).magnitude)) for x in (fig.q, lo, hi)):
+            self.problem(file, fieldname, f"'{entry['value']}' gives a value too large to compute with; check the number and the dies")
+            return None
         dies_prov = fig.prov
         return Figure(
             fig.q,

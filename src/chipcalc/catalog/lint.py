@@ -8,7 +8,90 @@ totals agree with chips x per-chip figures, measurement files parse. Claims add 
 
 from __future__ import annotations
 
+from typing import Any
+
 from chipcalc.core.errors import Problem
+
+
+# -- record rules: checked when a record is loaded (built-in and user folders alike) and after --set ----
+
+def _n(fig: Any) -> float:
+    return float(fig.q.m_as(""))
+
+
+def model_shape_problems(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) for a model card whose shape cannot be: more KV heads than heads, more active
+    than total parameters, a hidden size the heads do not divide, more experts per token than experts."""
+    f = figures
+    out: list[tuple[str, str]] = []
+
+    def has(*names: str) -> bool:
+        return all(n in f for n in names)
+
+    if has("kv_heads", "attention_heads"):
+        kv, heads = _n(f["kv_heads"]), _n(f["attention_heads"])
+        if kv > heads:
+            out.append(("kv_heads", f"{kv:g} key/value heads is more than the {heads:g} attention heads; kv_heads must be at most attention_heads"))
+        elif heads % kv:
+            out.append(("kv_heads", f"{heads:g} attention heads do not split into groups of {kv:g} key/value heads; kv_heads must divide attention_heads"))
+    if has("params_active", "params_total") and _n(f["params_active"]) > _n(f["params_total"]):
+        out.append(("params_active", f"{_n(f['params_active']):g} active parameters is more than the {_n(f['params_total']):g} "
+                                     "in total; params_active must be at most params_total"))
+    if has("hidden_size", "attention_heads") and _n(f["hidden_size"]) % _n(f["attention_heads"]):
+        out.append(("hidden_size", f"hidden size {_n(f['hidden_size']):g} is not divisible by the {_n(f['attention_heads']):g} "
+                                   "attention heads; hidden_size must be a multiple of attention_heads"))
+    if has("experts_per_token", "routed_experts") and _n(f["experts_per_token"]) > _n(f["routed_experts"]):
+        out.append(("experts_per_token", f"{_n(f['experts_per_token']):g} experts per token is more than the "
+                                         f"{_n(f['routed_experts']):g} routed experts; experts_per_token must be at most routed_experts"))
+    for part in ("dense_layers", "moe_layers"):
+        if has(part, "layers") and _n(f[part]) > _n(f["layers"]):
+            out.append((part, f"{_n(f[part]):g} {part.replace('_', ' ')} is more than the {_n(f['layers']):g} layers; "
+                              f"{part} must be at most layers"))
+    return out
+
+
+def mtp_problem(cat: Any, model: Any, mtp: int, option: str = "--mtp") -> str | None:
+    """None when ``mtp`` speculative tokens per step are within what the model card's MTP modules are
+    assumed to draft (mtp_modules x assumption mtp_drafts_per_module), else why not."""
+    if mtp <= 0:  # none, or negative (the layout reports that)
+        return None
+    modules = model.get("mtp_modules")
+    if modules is None:
+        return f"{model.id} has no multi-token-prediction module (mtp_modules); {option} needs one"
+    per = cat.assumptions.get("mtp_drafts_per_module")
+    if per is None:
+        return None
+    top = int(_n(modules) * _n(per))
+    if mtp > top:
+        return (f"{option} {mtp} is more speculative tokens per step than {model.id}'s {_n(modules):g} MTP module(s) "
+                f"x {_n(per):g} drafts each (assumption mtp_drafts_per_module) = {top}; "
+                f"use at most {top}, or --set mtp_drafts_per_module=N")
+    return None
+
+
+def system_problems(chips: Any, power: Any, tdp: Any, tiers: tuple) -> list[tuple[str, str]]:
+    """(field, message) for a system whose all-in power is below its chips' total TDP."""
+    out: list[tuple[str, str]] = []
+    n = _n(chips) if chips is not None else None
+    if power is not None and tdp is not None and n is not None:
+        floor = (tdp.lo * n).to(power.q.units)  # the least the chips alone can draw
+        if float(power.hi.m_as(power.q.units)) < float(floor.magnitude) * (1 - 1e-9):
+            out.append(("power", f"all-in power {power.q:~P} is below its chips' total TDP ({n:g} x {tdp.lo:~.4g} = {floor:~.4g}); "
+                                 "the all-in power must include the chips (is it per node, or in the wrong unit?)"))
+    return out
+
+
+def warnings(cat: Any) -> list[Problem]:
+    """What `chipcalc validate` says without failing: a system of several chips with no network tier
+    (a source may give none: the interconnect is then unknown, and no communication can be modelled)."""
+    out = []
+    for s in cat.systems.values():
+        n = _n(s.chips)
+        if n > 1 and not s.tiers:
+            out.append(Problem(s.file, "tier", f"{n:g} chips and no [[tier]] connecting them: tensor and expert "
+                                               "parallelism across chips cannot be modelled; add the scale-up tier "
+                                               "(kind, size, bandwidth) when a source gives it"))
+    return out
 
 
 def hygiene_problems(cat) -> list[Problem]:

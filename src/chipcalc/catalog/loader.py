@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from chipcalc.catalog import schema
 from chipcalc.catalog.figures import FigureParser, _closest
+from chipcalc.catalog.lint import model_shape_problems, system_problems
 from chipcalc.catalog.meta import parse_layout, parse_marketed, parse_status
 from chipcalc.catalog.read import Raw, RawFile
 from chipcalc.catalog.records import Chip, Model, Part, Source, System, Tier
@@ -31,12 +32,47 @@ def parse_sources(raw: Raw, problems: list[Problem]) -> dict[str, Source]:
         if kind not in schema.SOURCE_KINDS:
             problems.append(Problem(file, f"{sid}.kind", f"'{kind}' is not one of {', '.join(schema.SOURCE_KINDS)}"))
             continue
+        bad = [(f"{sid}.{key}", why) for key, why in (("date", _bad_date(entry["date"])),
+                                                      ("url", _bad_url(entry["url"]) if entry.get("url") else None)) if why]
+        problems.extend(Problem(file, key, why) for key, why in bad)  # kept, so figures citing it add no noise
         out[sid] = Source(
             id=sid, title=str(entry["title"]), publisher=str(entry["publisher"]),
             where=str(entry.get("url") or entry.get("document")), date=str(entry["date"]),
             kind=kind, note=str(entry.get("note", "")), file=file,
         )
     return out
+
+
+def _bad_date(value: object) -> str | None:
+    """None for a real calendar date written YYYY, YYYY-MM or YYYY-MM-DD (or a TOML date), else why not."""
+    import datetime
+    import re
+
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return None
+    text = str(value)
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text)
+    if m:
+        try:
+            datetime.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
+            return None
+        except ValueError:
+            pass
+    return f"'{text}' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2025-04-16)"
+
+
+def _bad_url(value: object) -> str | None:
+    """None for an http(s) URL with a host and no spaces, else why not."""
+    from urllib.parse import urlsplit
+
+    text = str(value)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in text):
+        return f"'{text}' is not a URL; write https://host/path (or give document = \"...\" for a document without one)"
+    return None
 
 
 def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
@@ -157,6 +193,8 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
         for t in tiers:
             if t.size is not None and t.size.q.m > count.q.m:
                 fp.problem(file, "tier", f"tier '{t.name}' has {t.size.q.m:g} chips per domain, more than the system's {count.q.m:g}")
+    for key, message in system_problems(count, power, chip.get("tdp") if chip else None, tuple(raw_tiers)):
+        fp.problem(file, key, message)
     status = parse_status(d, file, fp)
     marketed = parse_marketed(d, file, fp, sid, count, chip.get("dies") if chip is not None else None)
     layout = parse_layout(d, file, fp, sid, count)
@@ -197,6 +235,8 @@ def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:
     for key in required:
         if key not in d:
             fp.problem(file, key, "missing (required for this architecture)")
+    for key, message in model_shape_problems(figures):
+        fp.problem(file, key, message)
     if len(fp.problems) > n_before:
         return None
     return Model(id=mid, name=d["name"], vendor=d["vendor"], architecture=d["architecture"],
@@ -204,12 +244,33 @@ def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:
 
 
 def parse_assumptions(raw: Raw, fp: FigureParser) -> dict[str, Figure]:
+    """Named assumptions, each checked against its declared dimension and bounds (schema.ASSUMPTIONS)."""
     out = {}
     for name, (file, entry) in raw.assumptions.items():
+        if name not in schema.ASSUMPTIONS:
+            fp.problem(file, name, f"unknown assumption{_closest(name, schema.ASSUMPTIONS)} "
+                                   "(a new one is declared in catalog/schema.py ASSUMPTIONS with its dimension and bounds)")
+            continue
         if not isinstance(entry, dict) or "value" not in entry:
             fp.problem(file, name, "must be a figure table with value and assumption (or source)")
             continue
-        f = fp.figure(entry, "any", file, name, name)
-        if f is not None:
+        f = fp.figure(entry, schema.ASSUMPTIONS[name][0], file, name, name)
+        if f is not None and (why := assumption_out_of_bounds(name, f)) is None:
             out[name] = f
+        elif f is not None:
+            fp.problem(file, name, why)
     return out
+
+
+def assumption_out_of_bounds(name: str, fig: Figure) -> str | None:
+    """None when every value of ``fig`` (nominal, low, high) is allowed for assumption ``name``, else why not."""
+    from chipcalc.core.units import parse
+
+    dim, top, _ = schema.ASSUMPTIONS[name]
+    limit = parse(top)
+    for what, q in (("value", fig.q), ("low", fig.lo), ("high", fig.hi)):
+        if q.dimensionality != limit.dimensionality:
+            return f"{what} {q:~P} has the wrong dimension; {name} must be {schema.allowed(name)}"
+        if float(q.m_as(limit.units)) > float(limit.magnitude) * (1 + 1e-12):
+            return f"{what} {q.to(limit.units):~.4g} is out of range; {name} must be {schema.allowed(name)}"
+    return None

@@ -3,7 +3,6 @@ throughput and TPOT, and the source it comes from. The calculation layer runs th
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ class Measurement:
 
 
 def load_measurements(catalog: Any) -> list[Measurement]:
+    from chipcalc.catalog.read import _read_toml
     from chipcalc.core.units import check_dimension, parse
 
     out: list[Measurement] = []
@@ -43,11 +43,8 @@ def load_measurements(catalog: Any) -> list[Measurement]:
     for root in catalog.folders:
         for path in sorted(Path(root).glob("measurements*.toml")):
             shown = f"{Path(root).name}/{path.name}"
-            try:
-                with path.open("rb") as fh:
-                    data = tomllib.load(fh)
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
+            data = _read_toml(path, shown, problems)  # malformed, not UTF-8, nested too deep: one problem
+            if data is None:
                 continue
             for mid, e in data.items():
                 if not isinstance(e, dict) or "tokens_per_chip" not in e:

@@ -84,12 +84,38 @@ def _all_names(cat: Catalog) -> list[str]:
 
 
 def apply_overrides(cat: Catalog, settings: list[str]) -> Catalog:
-    """A new catalog with each ``NAME=VALUE`` applied (chips, systems, models, assumptions)."""
+    """A new catalog with each ``NAME=VALUE`` applied (chips, systems, models, assumptions), checked by
+    the same rules as a spec file (assumption bounds, model shapes, system power vs its chips' TDP)."""
+    from chipcalc.catalog.loader import assumption_out_of_bounds
+
+    original, seen = cat, {}
     for text in settings:
         lhs, rhs = parse_setting(text)
-        old, dim = locate(cat, lhs)
-        cat = put(cat, lhs, _override(lhs, rhs, old, dim))
+        if lhs in seen:
+            raise UsageError(f"--set {lhs} is given twice ({seen[lhs]} and {rhs}); give it once")
+        seen[lhs] = rhs
+        old, dim = locate(original, lhs)  # the footnote names the catalog's value, not an earlier --set
+        new = _override(lhs, rhs, old, dim)
+        if lhs in cat.assumptions and (why := assumption_out_of_bounds(lhs, new)):
+            raise UsageError(f"--set {lhs}={rhs}: {why}")
+        cat = put(cat, lhs, new)
+    _check_records(cat, original, seen)
     return cat
+
+
+def _check_records(cat: Catalog, original: Catalog, seen: dict[str, str]) -> None:
+    """The record rules of :mod:`chipcalc.catalog.lint` on every model and system a --set changed."""
+    from chipcalc.catalog.lint import model_shape_problems, system_problems
+
+    given = ", ".join(f"--set {k}={v}" for k, v in seen.items())
+    for mid, m in cat.models.items():
+        if m is not original.models.get(mid):
+            for key, message in model_shape_problems(m.figures):
+                raise UsageError(f"{given}: {mid}.{key}: {message}")
+    for sid, s in cat.systems.items():
+        if s is not original.systems.get(sid):
+            for key, message in system_problems(s.chips, s.power, s.chip.get("tdp"), s.tiers):
+                raise UsageError(f"{given}: {sid}.{key}: {message}")
 
 
 def slug(name: str) -> str:
@@ -102,8 +128,8 @@ def locate(cat: Catalog, lhs: str) -> tuple[Figure | None, str]:
     """The figure a NAME refers to (None if the field exists but has no value) and its dimension."""
     if lhs in cat.assumptions:
         old = cat.assumptions[lhs]
-        return old, _dim_of(old)
-    owner, _, field = lhs.partition(".")
+        return old, schema.ASSUMPTIONS[lhs][0] if lhs in schema.ASSUMPTIONS else _dim_of(old)
+    owner, field = _owner(cat, lhs)
     if owner in cat.chips and field:
         spec = schema.chip_field(field)
         if spec is not None:
@@ -129,11 +155,21 @@ def locate(cat: Catalog, lhs: str) -> tuple[Figure | None, str]:
     raise _unknown(lhs, _all_names(cat))
 
 
+def _owner(cat: Catalog, lhs: str) -> tuple[str, str]:
+    """('llama-3.1-70b', 'kv_heads') from 'llama-3.1-70b.kv_heads': the longest id before a dot (ids may hold dots)."""
+    ids = [*cat.chips, *cat.systems, *cat.models]
+    best = max((i for i in ids if lhs.startswith(i + ".")), key=len, default=None)
+    if best is None:
+        owner, _, field = lhs.partition(".")
+        return owner, field
+    return best, lhs[len(best) + 1:]
+
+
 def put(cat: Catalog, lhs: str, new: Figure) -> Catalog:
     """A new catalog with the figure NAME replaced by ``new`` (see :func:`locate` for names)."""
     if lhs in cat.assumptions:
         return replace(cat, assumptions={**cat.assumptions, lhs: new})
-    owner, _, field = lhs.partition(".")
+    owner, field = _owner(cat, lhs)
     if owner in cat.chips:
         chip = cat.chips[owner]
         return _replace_chip(cat, replace(chip, figures={**chip.figures, field: new}))

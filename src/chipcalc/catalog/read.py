@@ -38,24 +38,55 @@ class Raw:
     claims: dict[str, RawFile] = field(default_factory=dict)
 
 
+#: Tables and arrays nest at most this deep in a spec file (the catalog's own files nest 4 deep).
+MAX_DEPTH = 16
+
+
+def _depth(data: Any) -> int:
+    """How deep tables and arrays nest (iterative: a deep file must not exhaust the stack here)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, d = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, d)
+            if d <= MAX_DEPTH:
+                stack.extend((v, d + 1) for v in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any] | None:
+    too_deep = f"tables or arrays nested more than {MAX_DEPTH} levels deep; spec files are flat tables of figures"
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        problems.append(Problem(shown, "", too_deep))
+        return None
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
+        return None
     except UnicodeDecodeError:
         problems.append(Problem(shown, "", "not UTF-8 text"))
+        return None
     except OSError as exc:
         problems.append(Problem(shown, "", f"cannot read ({exc.strerror})"))
-    return None
+        return None
+    if _depth(data) > MAX_DEPTH:
+        problems.append(Problem(shown, "", too_deep))
+        return None
+    return data
 
 
-def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = True) -> None:
-    """Read one spec folder into ``raw`` (later folders override earlier ones by id)."""
-    if not root.is_dir():
-        problems.append(Problem(str(root), "", "spec folder not found; pass an existing directory to --specs"))
-        return
+def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = True) -> bool:
+    """Read one spec folder into ``raw`` (later folders override earlier ones by id); False if it cannot be."""
+    try:
+        is_dir = root.is_dir()
+    except OSError as exc:  # a name too long, a permission problem on the way
+        problems.append(Problem(str(root)[:120], "", f"spec folder cannot be read ({exc.strerror or exc})"))
+        return False
+    if not is_dir:
+        problems.append(Problem(str(root)[:120], "", "spec folder not found; pass an existing directory to --specs"))
+        return False
     for pattern, table in (("sources*.toml", raw.sources), ("assumptions*.toml", raw.assumptions)):
         here: dict[str, str] = {}  # ids defined in this folder: a second definition is a mistake
         for path in sorted(root.glob(pattern)):
@@ -82,6 +113,7 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
                 problems.append(Problem(shown, "id", f"'{rid}' does not match the file name; rename one of them"))
                 continue
             target[rid] = RawFile(shown, data)
+    return True
 
 
 def builtin_specs_dir() -> Path:
@@ -105,4 +137,10 @@ def user_specs_dirs(explicit: list[Path] | None) -> list[Path]:
     for d in dirs:
         if "\x00" in str(d):
             raise UsageError(f"spec folder {str(d)!r} is not a valid path (it contains a NUL byte)")
+        try:
+            os.stat(d)
+        except FileNotFoundError:
+            pass  # reported by the loader, with the other problems
+        except OSError as exc:
+            raise UsageError(f"spec folder {str(d)[:120]!r} cannot be read ({exc.strerror or exc})") from None
     return dirs

@@ -121,3 +121,56 @@ MODEL_FIGURES: dict[str, tuple[str, str]] = {
     "kv_cache_per_token": ("information", "KV cache per token, as published"),
 }
 MODEL_META = {"id", "name", "vendor", "architecture", "attention", "notes", "year"}
+
+#: Named assumptions (specs/assumptions*.toml): name -> (dimension, largest allowed value, what it is).
+#: Every value, low, high and alternative must have the dimension and lie in (0, largest]; a count is a
+#: whole number >= 1; a fraction lies in (0, 1]. A name not listed here is a misspelling (or a new
+#: assumption: declare it here first). ``--set`` is checked against the same table.
+ASSUMPTIONS: dict[str, tuple[str, str, str]] = {
+    # serving (chipcalc latency, sweep, check --system ...)
+    "mfu": ("fraction", "1", "fraction of peak compute achieved in compute-bound kernels"),
+    "mbu": ("fraction", "1", "fraction of HBM bandwidth achieved in memory-bound kernels"),
+    "link_efficiency": ("fraction", "1", "fraction of link bandwidth achieved in collectives"),
+    "scaleup_latency": ("time", "1 ms", "one-way latency of a scale-up hop"),
+    "scaleout_latency": ("time", "1 ms", "one-way latency of a scale-out hop"),
+    "collective_overhead": ("time", "10 ms", "fixed software cost of one collective call"),
+    "layer_overhead": ("time", "10 ms", "time per layer per step outside the roofline terms"),
+    "hbm_usable": ("fraction", "1", "fraction of HBM capacity usable for weights and KV cache"),
+    "mtp_acceptance": ("fraction", "1", "probability that a speculative token is accepted"),
+    "default_batch": ("count", "1e7", "sequences per chip when --batch is not given"),
+    "default_context": ("count", "1e9", "context length in tokens when --context is not given"),
+    "mtp_drafts_per_module": ("count", "64", "speculative tokens per step one MTP module is chained to draft"),
+    "comm_exposed_decode": ("fraction", "1", "share of a decode step's communication left exposed"),
+    "comm_exposed_prefill": ("fraction", "1", "share of a prefill step's communication left exposed"),
+    "alltoall_overhead": ("time", "10 ms", "fixed cost of one expert-parallel dispatch or combine"),
+    "expert_imbalance": ("number", "1000", "routed tokens on the busiest expert-parallel rank over the mean"),
+    "serving_workspace": ("information", "1 TB", "HBM per rank for buffers, workspace and graphs"),
+    "activation_factor": ("number", "1000", "live activation bytes of one token, in hidden sizes x 2 bytes"),
+    "prefill_chunk_tokens": ("count", "1e9", "prompt tokens one chunked-prefill forward pass processes"),
+    "expert_gemm_half_tokens": ("count", "1e9", "tokens per expert at which a grouped GEMM reaches half its bandwidth"),
+    # training (chipcalc train)
+    "train_mfu": ("fraction", "1", "model FLOPs utilisation of training"),
+    "train_seq_len": ("count", "1e9", "training sequence length in tokens"),
+    "train_attention_causal_fraction": ("fraction", "1", "share of the attention square that is computed"),
+    "train_weight_bytes_per_param": ("information", "64 B", "bytes of the working weights per parameter"),
+    "train_gradient_bytes_per_param": ("information", "64 B", "bytes of gradients per parameter"),
+    "train_optimizer_bytes_per_param": ("information", "64 B", "bytes of optimizer state per parameter"),
+    "train_activation_checkpoint_bytes": ("information", "1 kB", "activation bytes kept per token, layer and hidden unit"),
+    "train_activation_working_bytes": ("information", "1 kB", "activation bytes per token and hidden unit being recomputed"),
+    "train_microbatch_sequences": ("count", "1e6", "sequences in flight per chip"),
+    "train_hbm_usable_fraction": ("fraction", "1", "fraction of HBM capacity usable in training"),
+    "train_global_batch_tokens": ("tokens", "1e12 token", "tokens per optimizer step"),
+    "train_allreduce_efficiency": ("fraction", "1", "fraction of link bandwidth an all-reduce achieves"),
+}
+
+
+def allowed(name: str) -> str:
+    """What an assumption may be, for messages: 'a fraction in (0, 1]', 'a time in (0, 10 ms]', ..."""
+    dim, top, _ = ASSUMPTIONS[name]
+    if dim == "fraction":
+        return "a fraction in (0, 1]"
+    if dim == "count":
+        return f"a whole number from 1 to {float(top):g}"
+    word = {"time": "a time", "information": "an amount of bytes", "tokens": "a number of tokens",
+            "number": "a plain number"}.get(dim, f"a {dim}")
+    return f"{word} in (0, {top}]"

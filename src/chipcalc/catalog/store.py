@@ -120,8 +120,7 @@ def load(folders: list[Path] | None = None, builtin: bool = True, claims: bool =
     problems: list[Problem] = []
     raw = Raw()
     roots = ([builtin_specs_dir()] if builtin else []) + list(folders or [])
-    for root in roots:
-        read_folder(Path(root), raw, problems, claims=claims)
+    roots = [root for root in roots if read_folder(Path(root), raw, problems, claims=claims)]
     sources = parse_sources(raw, problems)
     fp = FigureParser(sources, problems)
     chips = {cid: c for cid, rf in raw.chips.items() if (c := parse_chip(rf, fp)) is not None}

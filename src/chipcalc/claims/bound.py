@@ -8,8 +8,11 @@ and bytes one step needs per rank at that batch and context; the claim then need
 * a fraction of HBM bandwidth:    bytes per step / HBM bandwidth x steps/s
 * a fraction of HBM capacity:     (weights + KV cache) / HBM capacity
 
-where steps/s = throughput / (batch x tokens accepted per step). More than 100 % of any is
-implausible; 80-100 % is labelled near the limit. Each fraction is judged at nominal and across the
+where steps/s = throughput / (batch x tokens accepted per step), and, when a TPOT is claimed, at least
+1 / (TPOT x tokens accepted per step): every sequence must get its next tokens within the TPOT, so a
+batch rounded up to one sequence (throughput x TPOT below 1) never drops the TPOT. Hence the invariant:
+a consistent verdict never has one step reading more bytes than HBM bandwidth x TPOT x tokens per
+step allows. More than 100 % of any is implausible; 80-100 % is labelled near the limit. Each fraction is judged at nominal and across the
 ranges of its inputs (:mod:`chipcalc.claims.judge`), so a verdict says which figure or assumption flips it.
 For reference the latency model's own TPOT at that batch is shown (it adds efficiencies,
 communication and overheads, all named assumptions).
@@ -27,13 +30,15 @@ from chipcalc.core.figure import Figure, Provenance
 #: The issue's definition: a claim needing 80-100 % of a peak is labelled "near the limit".
 NEAR_LIMIT = 0.8
 
-#: The three physical checks: key, label, expression over the leaves built below.
+#: Decode steps per second the claim needs: from the throughput, and (with a TPOT) from the TPOT.
+RATE = "claim.throughput / (claim.batch * step.accepted * 1 token)"
+RATE_TPOT = f"max({RATE}, 1 / (claim.tpot * step.accepted))"
+
+#: The three physical checks: key, label, expression over the leaves built below ({rate}: steps/s).
 CHECKS = (
     ("compute", "peak compute",
-     "(step.gemm_flops / rank.gemm_peak + step.attention_flops / rank.bf16_peak) * claim.throughput"
-     " / (claim.batch * step.accepted * 1 token)"),
-    ("bandwidth", "HBM bandwidth",
-     "step.bytes / rank.hbm_bandwidth * claim.throughput / (claim.batch * step.accepted * 1 token)"),
+     "(step.gemm_flops / rank.gemm_peak + step.attention_flops / rank.bf16_peak) * {rate}"),
+    ("bandwidth", "HBM bandwidth", "step.bytes / rank.hbm_bandwidth * {rate}"),
     ("capacity", "HBM capacity", "step.memory / rank.hbm_capacity"),
 )
 
@@ -77,8 +82,12 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     from chipcalc.calc import workload
     from chipcalc.core.units import Q
 
+    from chipcalc.catalog.lint import mtp_problem
+
     target = cat.target(spec.target)
     model = cat.model(spec.model)
+    if (why := mtp_problem(cat, model, spec.mtp)) is not None:
+        raise UsageError(why)
     kn = latency.knobs(cat)
     hw = latency.hardware(target, spec.precision, spec.device, kn)
     context = spec.context or int(round(cat.assumption("default_context").m("")))
@@ -90,8 +99,9 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     elif spec.tpot is not None:
         implied = thr * spec.tpot.q.m_as("s")
         batch = max(1, int(round(implied)))
+        how = "rounded up to 1; the TPOT still sets the steps per second" if implied < 0.5 else "rounded"
         batch_fig = Figure(Q(batch, ""), spec.throughput.prov | spec.tpot.prov, label="claim.batch",
-                           note=f"implied: throughput x TPOT = {implied:.4g} sequences per chip, rounded")
+                           note=f"implied: throughput x TPOT = {implied:.4g} sequences per chip, {how}")
     else:
         raise UsageError("a throughput claim needs a TPOT (--tpot) or a batch (--batch) to imply the batch per chip")
     lay = _layout(model, hw, kn, spec, batch, context)
@@ -115,14 +125,20 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
         "rank.hbm_bandwidth": hw.hbm_bw.relabel(f"{chip_id}.hbm_bandwidth", rank),
         "rank.hbm_capacity": hw.hbm_cap.relabel(f"{chip_id}.hbm_capacity", rank),
     }
+    if spec.tpot is not None:
+        leaves["claim.tpot"] = spec.tpot.relabel("claim.tpot")
+    rate = RATE if spec.tpot is None else RATE_TPOT
     checks = []
     for key, label, text in CHECKS:
-        node = expr.parse(f"{text} <= 1")
+        node = expr.parse(f"{text.format(rate=rate)} <= 1")
         checks.append((key, label, judge.judge(node, leaves, literal)))
     working = [("claim.throughput", leaves["claim.throughput"])]
     if spec.tpot is not None:
-        working.append(("claim.tpot", spec.tpot.relabel("claim.tpot")))
+        working.append(("claim.tpot", leaves["claim.tpot"]))
     working.append(("claim.batch", batch_fig))
+    steps = _paced_by_tpot(leaves, literal) if spec.tpot is not None else None
+    if steps is not None:  # shown only where the TPOT, not the throughput, sets the pace
+        working.append(("claim.steps", steps))
     if context_fig is not None:
         working.append(("context", context_fig.relabel("assumption.default_context")))
     for name in (("step.accepted",) if spec.mtp else ()) + ("step.gemm_flops", "step.attention_flops", "step.bytes", "step.memory",
@@ -135,6 +151,16 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     return BoundResult(spec, tuple(checks), tuple(working), batch, context, desc,
                        d.tpot.relabel("latency model TPOT"), d.per_chip.relabel("latency model throughput per chip"),
                        fits)
+
+
+def _paced_by_tpot(leaves: dict[str, Figure], literal: Provenance) -> Figure | None:
+    """Decode steps per second the claim needs when the TPOT sets it (above throughput / batch), else None."""
+    by_thr = judge.judge(expr.parse(RATE), leaves, literal).lhs.to("1/s")
+    both = judge.judge(expr.parse(RATE_TPOT), leaves, literal).lhs.to("1/s")
+    if float(both.q.m_as("1/s")) <= float(by_thr.q.m_as("1/s")) * (1 + 1e-9):
+        return None
+    return both.relabel("claim.steps", "decode steps per second: set by the TPOT, 1 / (TPOT x tokens per step), "
+                                       "above throughput / (batch x tokens per step)")
 
 
 def _layout(model: Any, hw: Any, kn: Any, spec: BoundSpec, batch: int, context: int) -> Any:

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chipcalc.claims.expr import Bin, Call, Compare, ExprError, Neg, Num, Ref, show
+from chipcalc.claims.expr import Bin, Call, Compare, ExprError, Neg, Num, Ref
+from chipcalc.claims.expr import show as _show
+
+
+def show(node: Any) -> str:
+    """A node as text for an error message, cut short when long (a message stays readable)."""
+    text = _show(node)
+    return text if len(text) <= 100 else text[:90] + " …"
 
 
 def describe(q: Any) -> str:
@@ -44,12 +51,12 @@ def value(node: Any, env: Callable[[Ref], Any]) -> Any:
         a, b = value(node.left, env), value(node.right, env)
         if node.op in "+-":
             _same_dim(a, b, "add" if node.op == "+" else "subtract", node.col, node.left, node.right)
-            return a + b if node.op == "+" else a - b
+            return _finite(a + b if node.op == "+" else a - b, node)
         if node.op == "*":
-            return _simplify(a * b)
+            return _finite(_simplify(a * b), node)
         if float(b.magnitude) == 0:
             raise ExprError(f"division by zero at column {node.col}: {show(node.right)} is 0")
-        return _simplify(a / b)
+        return _finite(_simplify(a / b), node)
     if isinstance(node, Call):
         args = [value(a, env) for a in node.args]
         x, y = args
@@ -63,6 +70,19 @@ def value(node: Any, env: Callable[[Ref], Any]) -> Any:
     if isinstance(node, Compare):
         raise ExprError(f"a comparison cannot be used as a value (column {node.col})")
     raise TypeError(node)
+
+
+def _finite(q: Any, node: Any) -> Any:
+    """A result too large for a float (1e308 W + 1e308 W) is an error, never 'inf' in a verdict."""
+    import math
+
+    try:
+        m = float(q.magnitude)
+    except TypeError:  # an array: left to the caller
+        return q
+    if not math.isfinite(m):
+        raise ExprError(f"overflow at column {node.col}: {show(node)} is too large to compute")
+    return q
 
 
 def _simplify(q: Any) -> Any:

@@ -31,6 +31,11 @@ from typing import Any
 from chipcalc.core.errors import UnitError, UsageError
 
 CMP_OPS = ("<", "<=", ">", ">=", "==")
+#: Limits of one expression (reported as an error, never a crash): characters, figures and numbers,
+#: and nesting of parentheses, minus signs and function calls.
+MAX_CHARS = 2000
+MAX_OPERANDS = 64
+MAX_DEPTH = 32
 FUNCTIONS = {"ratio": 2, "min": 2, "max": 2}
 _FACTOR_WORDS = {"x", "X", "times"}
 
@@ -182,9 +187,22 @@ def _paren(node: Any, op: str, right: bool = False) -> str:
 
 class _Parser:
     def __init__(self, text: str):
+        if len(text) > MAX_CHARS:
+            raise ExprError(f"an expression has at most {MAX_CHARS:,} characters; this one has {len(text):,}: "
+                            "split the claim into smaller ones")
         self.text = text
         self.toks = tokenize(text)
         self.i = 0
+        self.depth = 0
+        operands = sum(t.kind in ("num", "ref") for t in self.toks)
+        if operands > MAX_OPERANDS:
+            raise ExprError(f"an expression has at most {MAX_OPERANDS} figures and numbers; this one has {operands}: "
+                            "split the claim into smaller ones")
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.error(f"nested more than {MAX_DEPTH} levels deep (parentheses, minus signs, functions)")
 
     @property
     def tok(self) -> Tok:
@@ -201,7 +219,8 @@ class _Parser:
     def error(self, message: str, tok: Tok | None = None) -> ExprError:
         t = tok or self.tok
         what = "the end" if t.kind == "end" else f"'{t.text}'"
-        return ExprError(f"{message} at column {t.col} ({what}) of '{self.text}'")
+        shown = self.text if len(self.text) <= 120 else self.text[:100] + "…"
+        return ExprError(f"{message} at column {t.col} ({what}) of '{shown}'")
 
     def expect(self, text: str) -> Tok:
         if self.tok.text != text or self.tok.kind != "op":
@@ -243,12 +262,12 @@ class _Parser:
         return node
 
     def unary(self) -> Any:
-        if self.tok.kind == "op" and self.tok.text == "-":
+        if self.tok.kind == "op" and self.tok.text in "-+":
             op = self.take()
-            return Neg(self.unary(), op.col)
-        if self.tok.kind == "op" and self.tok.text == "+":
-            self.take()
-            return self.unary()
+            self.nest()
+            node = self.unary()
+            self.depth -= 1
+            return Neg(node, op.col) if op.text == "-" else node
         return self.atom()
 
     def atom(self) -> Any:
@@ -265,8 +284,10 @@ class _Parser:
                              "system.figure (e.g. cloudmatrix384.power) or volume.id")
         if t.kind == "op" and t.text == "(":
             self.take()
+            self.nest()
             node = self.sum()
             self.expect(")")
+            self.depth -= 1
             return node
         if t.kind == "end":
             raise self.error("expression ends too early")
@@ -277,11 +298,13 @@ class _Parser:
         if name.text not in FUNCTIONS:
             raise self.error(f"unknown function '{name.text}'; known: {', '.join(FUNCTIONS)}", name)
         self.expect("(")
+        self.nest()
         args = [self.sum()]
         while self.tok.kind == "op" and self.tok.text == ",":
             self.take()
             args.append(self.sum())
         self.expect(")")
+        self.depth -= 1
         if len(args) != FUNCTIONS[name.text]:
             raise self.error(f"{name.text}() takes {FUNCTIONS[name.text]} arguments, got {len(args)}", name)
         return Call(name.text, tuple(args), name.col)

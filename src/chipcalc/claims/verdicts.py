@@ -42,7 +42,7 @@ class ReadingVerdict:
 @dataclass(frozen=True)
 class Verdict:
     claim: Claim
-    label: str  # consistent | consistent (near the limit) | contradicted | implausible | unresolved | evaluated
+    label: str  # consistent | consistent (near the limit) | contradicted | implausible | unresolved
     margin: str
     robustness: str  # long form
     robust_short: str  # for the summary table
@@ -193,15 +193,17 @@ def _bound_verdict(cat: Any, claim: Claim, literal: Provenance | None = None) ->
 def adhoc(cat: Any, text: str, tolerance: float | None = None) -> Verdict:
     """An expression typed on the command line, judged like a comparison claim."""
     node = expr.parse(text)
-    if isinstance(node, expr.Compare) and node.op == "==" and tolerance is None:
+    if not isinstance(node, expr.Compare):
+        shown = expr.show(node) if len(expr.show(node)) <= 100 else expr.show(node)[:90] + " …"
+        raise expr.ExprError(f"'{shown}' has no comparison, so it is not a claim: add one, e.g. "
+                             f"'{shown} < ...' (<, <=, >, >= or == with --tolerance)")
+    if node.op == "==" and tolerance is None:
         raise expr.ExprError("'==' needs a tolerance: add --tolerance, e.g. --tolerance 5%")
     figs = figures_for(cat, node)
     claim = Claim(id="ad-hoc", title=text, words="", source="", kind="comparison", node=node,
                   tolerance=tolerance or 0.0)
     literal = Provenance.assume("ad-hoc claim", f"the numbers written in '{text}', given on the command line")
     o = judge.judge(node, figs, literal, claim.tolerance)
-    if o.holds is None:
-        return Verdict(claim, "evaluated", "", "", "", o.lhs, "", o)
     label = "consistent" if o.holds else "contradicted"
     long, short = robustness(o)
     return Verdict(claim, label, _margin(o), long, short, _measured(o), _claimed_text(o), o)

@@ -21,6 +21,7 @@ from chipcalc.cli.root import (
     app,
     emit,
     guarded,
+    one_vs,
 )
 
 
@@ -111,7 +112,7 @@ def compare_cmd(
 @app.command("cluster")
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (see `chipcalc list`)."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that).", show_default=False),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -134,7 +135,8 @@ def cluster_cmd(
 
         cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
-        b = cat.system(vs) if vs else None
+        other = one_vs(vs)
+        b = cat.system(other) if other else None
         tables = cluster_tables(a, b)
         if method not in ("interval", "montecarlo"):
             raise UsageError(f"--method must be 'interval' or 'montecarlo', not '{method}'")
@@ -143,13 +145,14 @@ def cluster_cmd(
 
             ids = [a.id] + ([b.id] if b else [])
             inputs = rg.uncertain_inputs(cat, ids)
-            sampled = rg.sample_catalog(cat, inputs, samples, seed)
+            drawn, capped = rg.sampling(samples, seed)
+            sampled = rg.sample_catalog(cat, inputs, drawn, seed)
             mc = rg.montecarlo_metrics(rg.cluster_metrics(cat, a.id, b.id if b else None),
                                        rg.cluster_metrics(sampled, a.id, b.id if b else None))
             tables = cluster_tables(a, b, metrics=mc)
-            note = (f"Ranges: Monte Carlo, {samples:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
+            note = (f"Ranges: Monte Carlo, {drawn:,} samples, seed {seed}; each of {len(inputs)} uncertain inputs uniform on "
                     f"its [low, high], independent; shown as [p{rg.PERCENTILES[0]:g}–p{rg.PERCENTILES[1]:g}] (first two tables).")
-            cat = replace(cat, notes=[*cat.notes, note])
+            cat = replace(cat, notes=[*cat.notes, note] + ([capped] if capped else []))
             ranges_on = True
         else:
             ranges_on = ranges
@@ -178,7 +181,13 @@ def validate_cmd(
 
         problems = problems + all_problems(cat)
         n_fig = sum(len(c.figures) for c in cat.chips.values())
-        where = ", ".join(str(f) for f in cat.folders)
+        from chipcalc.catalog.read import builtin_specs_dir
+
+        where = ", ".join(str(f) for f in ([] if no_builtin else [builtin_specs_dir()]) + dirs)
+        from chipcalc.catalog.lint import warnings
+
+        for w in warnings(cat):  # said, not failed: e.g. a system whose interconnect no source gives
+            typer.echo(f"warning: {w}", err=True)
         if problems:
             for p in problems:
                 typer.echo(str(p), err=True)

@@ -140,6 +140,22 @@ def _quantity(text: str, option: str, dim: str, example: str, default_unit: str 
     return Figure(q, Provenance.assume("ad-hoc claim", f"{option} {text}, given on the command line"), label=option)
 
 
+def _upper_bound(text: str, option: str) -> str:
+    """'<=50ms', '<50ms' and '≤50ms' say what --tpot means (at most); '>50ms' bounds nothing: an error."""
+    from chipcalc.core.errors import UsageError
+
+    t = text.strip()
+    for op in ("<=", "≤", "<"):
+        if t.startswith(op):
+            return t[len(op):].strip()
+    if t[:1] in (">", "≥", "=", "~", "≈"):
+        rest = t.lstrip(">≥=~≈ ")
+        why = f" (a TPOT above {rest} bounds nothing)" if t[:1] in (">", "≥") else ""
+        raise UsageError(f"{option} '{text}': {option} is an upper bound, the most a token may take{why}; "
+                         f"write {option} {rest}")
+    return text
+
+
 def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_precision, device, chips, tp, mtp):
     from chipcalc.catalog import schema
     from chipcalc.claims.bound import BoundSpec
@@ -160,7 +176,7 @@ def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_preci
         if val is not None and val < low:
             raise UsageError(f"{opt} must be at least {low}, got {val}")
     thr = _quantity(tokens, "--decode-tokens-per-chip", "throughput", "1943 or '1943 token/s'", "token/s")
-    tpot_fig = None if tpot is None else _quantity(tpot, "--tpot", "time", "50ms")
+    tpot_fig = None if tpot is None else _quantity(_upper_bound(tpot, "--tpot"), "--tpot", "time", "50ms")
     return BoundSpec(system, model, thr, tpot_fig, batch, context, precision.lower(), kv_precision.lower(), device,
                      chips, mtp, tp)
 

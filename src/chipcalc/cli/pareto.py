@@ -43,6 +43,11 @@ def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp,
         raise UsageError(f"--context must be at least 1, got {context}")
     kn = L.knobs(cat)
     mtps = None if mtp is None else tuple(sorted({int(m) for m in mtp}))
+    from chipcalc.catalog.lint import mtp_problem
+
+    for m in mtps or ():
+        if (why := mtp_problem(cat, model, m)) is not None:
+            raise UsageError(why)
     fronts = [search(cat, cat.target(t), model, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
                      context=ctx, tpot=None if tpot is None else _time(tpot, "--tpot"),
                      ttft=None if ttft is None else _time(ttft, "--ttft"), mtps=mtps) for t in targets]

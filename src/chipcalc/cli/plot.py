@@ -20,6 +20,7 @@ from chipcalc.cli.root import (
     _catalog,
     app,
     guarded,
+    one_vs,
 )
 
 plot_app = typer.Typer(
@@ -37,22 +38,24 @@ BatchOpt = typer.Option(None, "--batch", "-b", help="Sequences per chip for the 
 ContextOpt = typer.Option(None, "--context", "-c", help="Context length in tokens (default: assumption default_context).", show_default=False)
 
 
-def _check_output(output: Path, force: bool, suffixes: tuple[str, ...], what: str) -> None:
-    """Refuse a bad suffix or an existing file before any work is done."""
+def _check_output(output: Path, force: bool, suffixes: tuple[str, ...], what: str):
+    """Refuse a bad suffix, an existing file without --force, a directory, ... before any work is done;
+    returns where the output will go (:func:`chipcalc.output.files.plan`)."""
     from chipcalc.core.errors import OutputError
+    from chipcalc.output.files import plan
 
     if output.suffix.lower() not in suffixes:
         shown = output.suffix or "no suffix"
         raise OutputError(f"cannot write {what} as '{shown}' ({output}); name the output {' or '.join(suffixes)}")
-    if output.exists() and not force:
-        raise OutputError(f"{output} exists; pass --force to overwrite it")
+    return plan(output, force)
 
 
-def _check_plot(output: Path, force: bool) -> None:
+def _check_plot(output: Path, force: bool):
     from chipcalc.output.plot import FORMATS, require_matplotlib
 
-    _check_output(output, force, tuple(FORMATS), "a plot")
+    target = _check_output(output, force, tuple(FORMATS), "a plot")
     require_matplotlib()
+    return target
 
 
 def _int_or_default(cat, value: Optional[int], name: str, assumption: str) -> int:
@@ -82,8 +85,12 @@ def _chips(cat, names: List[str]):
     return list({c.id: c for c in out}.values())
 
 
-def _wrote(output: Path, fmt: str, what: str) -> None:
-    typer.echo(f"wrote {output} ({fmt}, {what})", err=True)
+def _wrote(target, fmt: str, what: str) -> None:
+    from chipcalc.output.files import wrote_message
+
+    msg = wrote_message(target, f"{fmt}, {what}")
+    if msg:
+        typer.echo(msg, err=True)
 
 
 @plot_app.command("roofline")
@@ -104,7 +111,7 @@ def roofline_cmd(
     def body() -> None:
         from chipcalc.output import plot
 
-        _check_plot(output, force)
+        target = _check_plot(output, force)
         cat = _catalog(specs, prefer=prefer)
         chips = _chips(cat, names)
         precs = [p.lower() for p in (precision or ["bf16"])]
@@ -116,7 +123,7 @@ def roofline_cmd(
             points = plot.workload_points(cat, chips, m, precs[0], b, c, basis=_defaults_basis(cat, batch, context))
         chart = plot.roofline(chips, precs, points)
         fmt = chart.save(output, force=force)
-        _wrote(output, fmt, f"roofline of {len(chips)} chip{'s' if len(chips) != 1 else ''}")
+        _wrote(target, fmt, f"roofline of {len(chips)} chip{'s' if len(chips) != 1 else ''}")
 
     guarded(body)
 
@@ -124,7 +131,7 @@ def roofline_cmd(
 @plot_app.command("cluster")
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: str = typer.Option(..., "--vs", help="The system to normalise against (its figures = 1), e.g. gb200-nvl72.", show_default=False),
+    vs: List[str] = typer.Option(..., "--vs", help="The system to normalise against (its figures = 1), e.g. gb200-nvl72.", show_default=False),
     output: Path = PlotOutput,
     force: bool = ForceOpt,
     prefer: Optional[str] = PreferOpt,
@@ -135,11 +142,12 @@ def cluster_cmd(
     def body() -> None:
         from chipcalc.output import plot
 
-        _check_plot(output, force)
+        target = _check_plot(output, force)
         cat = _catalog(specs, prefer=prefer)
-        chart = plot.cluster_bars(cat.system(name), cat.system(vs))
+        other = one_vs(vs)
+        chart = plot.cluster_bars(cat.system(name), cat.system(other))
         fmt = chart.save(output, force=force)
-        _wrote(output, fmt, f"{name} relative to {vs}")
+        _wrote(target, fmt, f"{name} relative to {other}")
 
     guarded(body)
 
@@ -171,9 +179,13 @@ def latency_cmd(
             if len(targets) < 2:
                 raise UsageError("name a target and a model, e.g. `chipcalc plot latency cloudmatrix384 h20 --model deepseek-r1 -o tpot.png`")
             model_id = targets.pop()
-        _check_plot(output, force)
+        target = _check_plot(output, force)
         cat = _catalog(specs, prefer=prefer)
         m = cat.model(model_id)
+        from chipcalc.catalog.lint import mtp_problem
+
+        if mtp > 0 and (why := mtp_problem(cat, m, mtp)) is not None:
+            raise UsageError(why)
         batches = grid(batch, "--batch", limit=4096)
         ctx = _int_or_default(cat, context, "--context", "default_context")
         curves, notes = [], []
@@ -190,7 +202,7 @@ def latency_cmd(
                         + ". Every curve rests on the latency model's efficiency assumptions, hence dashed.")
         chart = plot.latency_curves(curves, f"{m.name}: decode latency and throughput vs batch", notes=notes)
         fmt = chart.save(output, force=force)
-        _wrote(output, fmt, f"{len(curves)} curve{'s' if len(curves) != 1 else ''}")
+        _wrote(target, fmt, f"{len(curves)} curve{'s' if len(curves) != 1 else ''}")
 
     guarded(body)
 
@@ -198,7 +210,7 @@ def latency_cmd(
 @app.command("report")
 def report_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that)."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that).", show_default=False),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the serving tables, the latency plot and workload points for this model (e.g. deepseek-r1)."),
     precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s), repeatable (default bf16): the first for the headline and the serving tables, all on the roofline."),
     output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
@@ -215,19 +227,20 @@ def report_cmd(
         from chipcalc.output.plot import require_matplotlib
         from chipcalc.output.report import build_report
 
-        _check_output(output, force, (".html", ".htm"), "a report")
+        target = _check_output(output, force, (".html", ".htm"), "a report")
         require_matplotlib()
         cat = _catalog(specs, sets, prefer, claims=True)
         a = cat.system(name)
-        b = cat.system(vs) if vs else None
+        other = one_vs(vs)
+        b = cat.system(other) if other else None
         m = cat.model(model) if model else None
         precs = [p.lower() for p in (precision or ["bf16"])]
         _check_precisions(precs)
         html = build_report(cat, a, b, model=m, precisions=precs, ranges=ranges, sets=list(sets or []))
-        from chipcalc.output.files import write_atomic
+        from chipcalc.output.files import write_output
 
-        write_atomic(output, html, force=force)
-        _wrote(output, "html", f"{len(html) // 1024} KiB, self-contained")
+        write_output(output, html, force=force)
+        _wrote(target, "html", f"{len(html) // 1024} KiB, self-contained")
 
     guarded(body)
 
@@ -262,12 +275,12 @@ def plot_pareto_cmd(
         from chipcalc.cli.pareto import _fronts
         from chipcalc.output import plot
 
-        _check_plot(output, force)
+        target = _check_plot(output, force)
         _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, None, prefer, specs)
         chart = plot.pareto_fronts(fronts, f"{model.name}: tokens/s per chip vs tokens/s per user "
                                            f"({precision.upper()}, context {fronts[0].context:,})")
         fmt = chart.save(output, force=force)
-        _wrote(output, fmt, f"{len(fronts)} front{'s' if len(fronts) != 1 else ''}")
+        _wrote(target, fmt, f"{len(fronts)} front{'s' if len(fronts) != 1 else ''}")
 
     guarded(body)
 

@@ -19,13 +19,14 @@ from chipcalc.cli.root import (
     app,
     emit,
     guarded,
+    one_vs,
 )
 
 
 @app.command("sensitivity")
 def sensitivity_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384; or a supply product or scenario (e.g. ascend-910c --year 2025): the packages it allows."),
-    vs: Optional[str] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that.", show_default=False),
     metric: str = typer.Option("pflops_per_kw", "--metric", help="A row key of `chipcalc cluster -f json` (e.g. pflops_per_kw, bf16_dense_total, power_per_chip)."),
     year: Optional[int] = typer.Option(None, "--year", help="Supply: the product's scenario for this year.", show_default=False),
     scenario: Optional[str] = typer.Option(None, "--scenario", help="Supply: a scenario id (see `chipcalc supply`).", show_default=False),
@@ -49,7 +50,8 @@ def sensitivity_cmd(
             return
         cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
-        b = cat.system(vs) if vs else None
+        other = one_vs(vs)
+        b = cat.system(other) if other else None
         bid = b.id if b else None
         nominal, unit = rg.cluster_metric(cat, a.id, bid, metric)
         inputs = rg.uncertain_inputs(cat, [a.id] + ([bid] if bid else []))
@@ -161,6 +163,10 @@ def sweep_latency_cmd(
 
         cat = _catalog(specs, sets, prefer)
         rec, mdl = cat.target(target), cat.model(model)
+        from chipcalc.catalog.lint import mtp_problem
+
+        if (why := mtp_problem(cat, mdl, mtp)) is not None:
+            raise UsageError(why)
         b, c = sw.grid(batch, "--batch"), sw.grid(context, "--context")
         target_s = _time(tpot, "--tpot") if tpot is not None else None
         if target_s is not None and not summary:
@@ -203,17 +209,20 @@ def _time(text: str, option: str) -> float:
 
 def _write_blocks(blocks, output, force: bool, f: str, n: int) -> None:
     if output is None:
+        from chipcalc.output import files
+
         for text in blocks:
-            typer.echo(text, nl=False)
+            files.write_stdout(text)
         return
     _write("".join(blocks), output, force, f, n)
 
 
 def _write(text: str, output, force: bool, f: str, n: int) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    from chipcalc.output.files import write_atomic
+    from chipcalc.output import files
 
-    write_atomic(output, text, force=force)
-    typer.echo(f"wrote {output} ({f}, {n:,} points)", err=True)
+    if output is None:
+        files.write_stdout(text)
+        return
+    msg = files.wrote_message(files.write_output(output, text, force=force), f"{f}, {n:,} points")
+    if msg:
+        typer.echo(msg, err=True)

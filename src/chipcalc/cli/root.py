@@ -23,7 +23,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-
 @app.callback()
 def _group() -> None:
     """Unit-aware accelerator and cluster comparisons; every figure sourced or marked as an assumption."""
@@ -34,16 +33,18 @@ FORMAT_HELP = ("Output format: plain, github (markdown, md), grid, rst, latex, h
                "Default: from --output's suffix, else plain.")
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
 FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
-OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing.", show_default=False)
+OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing ('-': standard output).", show_default=False)
 FragmentOpt = typer.Option(False, "--fragment", help="With -f html: the bare tables and footnotes for embedding, not a whole page.")
-ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it exists.")
+ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it is an existing file (replaced atomically, its mode kept).")
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
 SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
 PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the value from this kind of source: official, paper, analyst or press.", show_default=False)
 
 
 def _fail(message: str, code: int) -> None:
-    typer.echo(f"chipcalc: error: {message}", err=True)
+    from chipcalc.core.errors import one_line
+
+    typer.echo(f"chipcalc: error: {one_line(message)}", err=True)  # a value typed with a newline in it
     raise typer.Exit(code)
 
 
@@ -55,6 +56,17 @@ def guarded(fn: Callable[[], None]) -> None:
         fn()
     except ChipcalcError as exc:
         _fail(str(exc), exc.exit_code)
+
+
+def one_vs(values: Optional[List[str]]) -> Optional[str]:
+    """The one --vs system; a repeated --vs is a usage error (it used to keep the last one silently)."""
+    if not values:
+        return None
+    if len(values) > 1:
+        from chipcalc.core.errors import UsageError
+
+        raise UsageError(f"--vs is given {len(values)} times ({', '.join(values)}); compare two systems at a time")
+    return values[0]
 
 
 def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None,
@@ -93,7 +105,7 @@ def _format(fmt: Optional[str], output: Optional[Path]) -> str:
     from chipcalc.output.render import ALL_FORMATS, SUFFIX_FORMATS
 
     if fmt is None:
-        if output is not None:
+        if output is not None and str(output) != "-":
             return SUFFIX_FORMATS.get(output.suffix.lower(), "plain")
         return "plain"
     f = fmt.lower()
@@ -108,18 +120,22 @@ def emit(tables, fmt: Optional[str], output: Optional[Path], force: bool, catalo
     from chipcalc.core.errors import UsageError
     from chipcalc.output.render import BINARY_FORMATS, render
 
+    from chipcalc.output import files
+
     f = _format(fmt, output)
     if f in BINARY_FORMATS and output is None:
         raise UsageError(f"{f} is a binary file format: write it with --output NAME.{f}")
+    if output is not None:
+        files.plan(output, force)  # fail before rendering
     text = render(tables, f, catalog, ranges=ranges, fragment=fragment)
     if output is None:
-        typer.echo(text, nl=False)
+        files.write_stdout(text)
         return
-    from chipcalc.output.files import write_atomic
-
-    write_atomic(output, text, force=force)
+    target = files.write_output(output, text, force=force)
     rows = sum(len(t.rows) for t in tables)
-    typer.echo(f"wrote {output} ({f}, {len(tables)} table{'s' if len(tables) != 1 else ''}, {rows} rows)", err=True)
+    msg = files.wrote_message(target, f"{f}, {len(tables)} table{'s' if len(tables) != 1 else ''}, {rows} rows")
+    if msg:
+        typer.echo(msg, err=True)
 
 
 # Command groups that live in their own modules register themselves on `app` when imported.

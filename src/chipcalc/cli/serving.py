@@ -55,8 +55,11 @@ def _ints(text: Optional[str], name: str, allow_max: bool = False) -> Optional[t
 
     if allow_max and text.strip().lower() == "max":
         return ("max",)
+    items = text.replace(" ", "").split(",")
+    if "" in items:
+        raise UsageError(f"{name} '{text}' has an empty item; write whole numbers separated by commas, e.g. 1,8,32")
     try:
-        vals = [float(x) for x in text.replace(" ", "").split(",") if x != ""]
+        vals = [float(x) for x in items]
     except ValueError:
         raise UsageError(f"{name} must be whole numbers separated by commas, got '{text}'") from None
     return tuple(int(v) for v in whole(name, vals, "sequences" if name == "--batch" else "tokens"))
@@ -136,7 +139,12 @@ def latency_cmd(
         recs = [cat.target(n) for n in targets]
         target_tpot = None
         if tpot is not None:
-            q = parse(tpot)
+            from chipcalc.core.errors import UnitError
+
+            try:
+                q = parse(tpot)
+            except UnitError as exc:
+                raise UsageError(f"--tpot: {exc}") from None
             if q.dimensionality != parse("1 s").dimensionality or float(q.magnitude) <= 0:
                 raise UsageError(f"--tpot needs a positive time like 50ms, got '{tpot}'")
             from chipcalc.core.figure import Figure, Provenance
@@ -158,6 +166,10 @@ def latency_cmd(
                       ep=ints(ep, "--ep", "ranks"), mtp=ints(mtp, "--mtp", "tokens", 0), device=device, tpot=target_tpot,
                       prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"), isl=isl_n, osl=osl_n,
                       cache_hit=hit, allow_long_context=allow_long_context)
+        from chipcalc.catalog.lint import mtp_problem
+
+        if (why := mtp_problem(cat, model, req.mtp)) is not None:
+            raise UsageError(why)
         kn = L.knobs(cat, overrides)
         cases = run(cat, model, recs, req, kn)
         dp = ints(attn_dp, "--attn-dp", "groups")

@@ -69,7 +69,7 @@ def train_cmd(
             raise UsageError("give a budget as --gpu-hours or as --days with --chips, not both")
         if mfu is not None and (gpu_hours is not None or days is not None):
             raise UsageError("--mfu and a budget exclude each other: with --gpu-hours/--days the MFU is what is computed")
-        toks = train.parse_amount(tokens, "--tokens", "token")
+        toks = train.parse_amount(tokens, "--tokens", "token", whole=True)
         n = None if chips is None else train.parse_amount(chips, "--chips", whole=True)
         mfu_fig = None if mfu is None else train.parse_fraction(mfu, "--mfu")
         seq = None if seq_len is None else train.parse_amount(seq_len, "--seq-len", whole=True)

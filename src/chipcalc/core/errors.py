@@ -10,6 +10,19 @@ EXIT_DATA = 1
 EXIT_USAGE = 2
 
 
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (a value typed with a newline
+    or a form feed in it), so a message is one line however a terminal or ``splitlines`` reads it."""
+    import unicodedata
+
+    def esc(c: str) -> str:
+        if c == "\t" or unicodedata.category(c)[0] != "C" and c not in "\u2028\u2029":
+            return c
+        return repr(c)[1:-1] if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+
+    return "".join(esc(c) for c in text) if not text.isprintable() else text
+
+
 class ChipcalcError(Exception):
     """Base error: the message is shown to the user as one line, without a traceback."""
 
@@ -42,7 +55,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
-        return f"{where}: {self.message}"
+        return one_line(f"{where}: {self.message}")  # whatever a spec file's strings hold
 
 
 class SpecError(ChipcalcError):

@@ -108,6 +108,7 @@ def parse(text: Any) -> "pint.Quantity":
     s = text.strip().replace(",", "").replace("\u00d7", "*")
     if not s:
         raise UnitError("empty quantity")
+    _check_text(s, text)
     reg = registry()
     m = _NUMBER_UNIT.match(s)
     if m:  # fast path (~10x): a plain number and a unit
@@ -129,6 +130,25 @@ def parse(text: Any) -> "pint.Quantity":
     if not hasattr(q, "units"):  # a plain number came back
         q = reg.Quantity(float(q), "")
     return q
+
+
+_LEAD = re.compile(r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_UNIT_TOKEN = re.compile(r"\s+|[A-Za-z%µμ°_][A-Za-z0-9_]*|(?:\^|\*\*)\s*[-+]?\d+|[*/()]")
+
+
+def _check_text(s: str, text: str) -> None:
+    """A number and a unit, nothing else: pint's own parser drops characters it does not know
+    ('>50ms' read as 50 ms) and multiplies what follows a unit ('5 W, 3' read as 15 W)."""
+    m = _LEAD.match(s)
+    pos = m.end() if m else 0
+    while pos < len(s):
+        t = _UNIT_TOKEN.match(s, pos)
+        if t is None:
+            ch = s[pos]
+            if ch.isdigit() or ch == ".":
+                raise UnitError(f"cannot read '{text}' as a quantity: write one number and one unit, like '4.0 TB/s'")
+            raise UnitError(f"cannot read '{text}' as a quantity: unexpected '{ch}'; write a number and a unit like '4.0 TB/s'")
+        pos = t.end()
 
 
 @lru_cache(maxsize=None)

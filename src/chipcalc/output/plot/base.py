@@ -81,11 +81,14 @@ class Chart:
         return buf.getvalue()
 
     def save(self, path: Path | str, force: bool = False) -> str:
-        """Write PNG or SVG (by suffix) atomically; never overwrite without ``force``. Returns the format."""
-        from chipcalc.output.files import write_atomic
+        """Write PNG or SVG (by suffix) atomically; never overwrite without ``force``. Returns the format.
+
+        A device or FIFO is written in place and a symlink's target replaced (:mod:`chipcalc.output.files`)."""
+        from chipcalc.output.files import plan, write_output
 
         fmt = plot_format(path)
-        write_atomic(Path(path), self.to_bytes(fmt), force=force)
+        plan(path, force)  # fail before drawing
+        write_output(path, self.to_bytes(fmt), force=force)
         return fmt
 
     def _repr_png_(self) -> bytes:  # shown inline in Jupyter
