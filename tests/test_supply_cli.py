@@ -187,6 +187,8 @@ def test_bad_spec_is_one_line_naming_file_and_field(tmp_path, name, text, where,
     (["supply", "ascend-910c", "--scenario", "h20-2024"], "is a scenario of h20, not of ascend-910c"),
     (["supply", "ascend-910c", "--method", "magic"], "--method must be"),
     (["supply", "ascend-910c", "--set", "ascend-910c-2025.yield_model=magic"], "is not one of poisson, murphy"),
+    (["supply", "ascend-910c", "--set", "ascend-910c-2025.hbm_share=50%", "--set", "ascend-910c-2025.hbm_share=60%"],
+     "--set ascend-910c-2025.hbm_share is given twice (50% and 60%)"),
 ])
 def test_bad_options_are_usage_errors(args, message):
     r = run(*args)

@@ -125,9 +125,16 @@ def split_settings(cat: Any, settings: list[str] | None) -> tuple[list[str], lis
 
     supply = supply_of(cat)
     mine, rest = [], []
+    seen: dict[str, str] = {}
     for text in settings or []:
-        lhs, _ = parse_setting(text)
-        (mine if owns(supply, lhs) else rest).append(text)
+        lhs, rhs = parse_setting(text)
+        if owns(supply, lhs):
+            if lhs in seen:
+                raise UsageError(f"--set {lhs} is given twice ({seen[lhs]} and {rhs}); give it once")
+            seen[lhs] = rhs
+            mine.append(text)
+        else:
+            rest.append(text)
     return mine, rest
 
 
