@@ -119,10 +119,10 @@ def register_plot(plot_app: typer.Typer, check_plot, wrote, output_opt) -> None:
             from chipcalc.calc import supply as S
             from chipcalc.output.plot.supply import supply_bars
 
-            check_plot(output, force)
+            target = check_plot(output, force)
             cat = supply_catalog(specs, sets, prefer)
             f = S.funnel(cat, S.select(cat, product, year, scenario))
             fmt = supply_bars(f).save(output, force=force)
-            wrote(output, fmt, f"supply constraints of {f.scenario.id}")
+            wrote(target, fmt, f"supply constraints of {f.scenario.id}")
 
         guarded(body)
