@@ -79,10 +79,14 @@ def report(tmp_path_factory):
 
 
 def _expected_tables(catalog, systems):
+    from chipcalc.calc import supply as S
     from chipcalc.output import report_sections as rs
     from chipcalc.output.cluster_tables import cluster_tables
+    from chipcalc.output.supply_tables import constraints_table
 
-    return [rs.headline_table(systems, "bf16"), *cluster_tables(*systems), rs.claims_table(catalog, systems)]
+    # + the supply constraints of the 910C (the only chip of these systems with a supply product)
+    supply = [constraints_table(S.funnel(catalog, S.select(catalog, "ascend-910c")))]
+    return [rs.headline_table(systems, "bf16"), *cluster_tables(*systems), rs.claims_table(catalog, systems), *supply]
 
 
 def test_every_table_and_image_is_there(report, catalog):
@@ -93,7 +97,8 @@ def test_every_table_and_image_is_there(report, catalog):
     for t in tables:
         assert t.title in page.headings
     assert page.rows >= sum(len(t.rows) + 1 for t in tables)  # header row + body rows
-    assert len(page.images) == 2  # cluster bars and roofline
+    assert len(page.images) == 3  # cluster bars, roofline and the 910C's supply constraints
+    assert "Supply: how many can be made" in page.headings
     for img in page.images:
         assert img.get("alt")
         src = img["src"]
@@ -158,7 +163,7 @@ def test_with_a_model_adds_serving_tables_and_the_latency_plot(tmp_path):
                             "-o", str(out)])
     assert r.exit_code == 0, r.stderr
     page = parse(out)
-    assert len(page.images) == 3
+    assert len(page.images) == 4  # + the latency plot
     assert "Serving" in page.headings
     assert "Deployment of DeepSeek-R1 (INT8 weights and GEMMs, BF16 KV cache)" in page.headings
     assert any(h.startswith("Decode (per step") for h in page.headings)
@@ -225,7 +230,7 @@ def test_browser_renders_tables_and_images(report, tmp_path):
     m = re.search(r'data-probe="([^"]*)"', r.stdout)
     assert m, (r.returncode, r.stderr[-2000:])
     data = json.loads(m.group(1).replace("&quot;", '"').replace("&amp;", "&"))
-    assert len(data["imgs"]) == 2
+    assert len(data["imgs"]) == 3
     for complete, nw, nh, shown in data["imgs"]:
         assert complete and nw > 500 and nh > 300 and shown > 300  # decoded and laid out
     assert len(data["tables"]) >= 4

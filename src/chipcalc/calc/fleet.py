@@ -3,7 +3,9 @@
 A fleet is one or more ``chip:count`` items joined by ``+``; a count is a number (``200000``,
 ``200k``, ``1.5M``, ``1e6``) or a named volume from ``specs/fleets*.toml`` (a sourced figure whose
 range spans the sources that disagree, e.g. Huawei's 2025 output: 200,000 by the US Commerce
-Department vs 805,000 by SemiAnalysis). A volume that names its chip may stand alone.
+Department vs 805,000 by SemiAnalysis). A volume that names its chip may stand alone. A count may also
+be the supply model's answer (``ascend-910c:supply-2025``: the packages ``chipcalc supply`` gives,
+with its range and provenance), so that fleet comparisons use the same numbers.
 Pure functions over records; every total carries the provenance of the counts and chip figures.
 """
 
@@ -93,6 +95,9 @@ def parse_item(cat: Any, text: str) -> Item:
     vol = _volume_named(cat, count)
     if vol is not None:
         return Item(chip, vol.figure, vol)
+    if count.strip().lower().startswith("supply-"):
+        vol = supply_volume(cat, chip, count)
+        return Item(chip, vol.figure, vol)
     if not _COUNT.match(count.strip()):
         vols = list(getattr(cat, "volumes", {}))
         close = difflib.get_close_matches(count.strip().lower(), vols, n=3, cutoff=0.5)
@@ -136,3 +141,43 @@ def fleet_total(fleet: Fleet, name: str) -> Figure | None:
 def missing(fleet: Fleet, name: str) -> list[str]:
     """Chips of a fleet that lack a figure (for the n/a note)."""
     return [i.chip.id for i in fleet.items if i.chip.get(name) is None]
+
+
+# -- counts from the supply model (`ascend-910c:supply-2025`) ------------------------------------
+
+def count_of(packages: Figure) -> Figure:
+    """A package count as a plain count (for fleets): same value, range and provenance."""
+    from dataclasses import replace
+
+    from chipcalc.core.units import Q
+
+    conv = lambda x: None if x is None else Q(x.m_as("package"), "")  # noqa: E731
+    return replace(packages, q=conv(packages.q), low=conv(packages.low), high=conv(packages.high), alternatives=())
+
+
+def supply_volume(cat: Any, chip: Any, text: str) -> Volume:
+    """``supply-2025`` or ``supply-<scenario>`` as a fleet count for ``chip``: the supply model's packages."""
+    from chipcalc.calc.supply import LIMITS, funnel, select
+    from chipcalc.catalog.supply_whatif import supply_of
+
+    supply = supply_of(cat)
+    rest = text.strip().lower()[len("supply-"):]
+    products = [p for p in supply.products.values() if p.chip == chip.id]
+    if rest in supply.scenarios:
+        s = supply.scenarios[rest]
+        if supply.products[s.product].chip != chip.id:
+            raise UsageError(f"supply scenario {s.id} is of {supply.products[s.product].chip}, not {chip.id}")
+    elif not products:
+        raise UsageError(f"no supply product makes {chip.id} (specs/supply/); products: {', '.join(sorted(supply.products))}")
+    elif rest.isdigit():
+        s = select(cat, products[0].id, year=int(rest))
+    else:
+        raise UsageError(f"'{text}': write {chip.id}:supply-YEAR (e.g. supply-2025) or {chip.id}:supply-<scenario id>")
+    f = funnel(cat, s)
+    if f.packages is None:
+        raise UsageError(f"supply scenario {s.id} gives no package count: no limit is sourced ({s.file})")
+    binding = LIMITS.get(f.binding or "", "")
+    counts = (f"{s.counts or s.name}: the supply model's packages in {f.months:g} months (`chipcalc supply {s.product} "
+              f"--scenario {s.id}`), bound by {binding}")
+    return Volume(f"supply-{s.id}", s.name, counts, count_of(f.packages), chip.id, s.year, file=s.file, unit="package",
+                  stage="capacity")

@@ -91,22 +91,26 @@ def uncertain_inputs(cat: Catalog, systems: list[str]) -> dict[str, Figure]:
     return out
 
 
-def sensitivity(cat: Catalog, metric: Callable[[Catalog], Figure], inputs: dict[str, Figure], unit: str) -> list[Swing]:
-    """Vary each input over its range with the others nominal; rank by swing of the metric."""
+def sensitivity(cat: Catalog, metric: Callable[[Catalog], Figure], inputs: dict[str, Figure], unit: str,
+                putter: Callable[[Catalog, str, Figure], Catalog] = put) -> list[Swing]:
+    """Vary each input over its range with the others nominal; rank by swing of the metric.
+    ``putter`` replaces one input by name (the catalog's own figures by default; the supply model
+    passes :func:`chipcalc.calc.supply.put_input`)."""
     base = {name: pinned(f, f.q) for name, f in inputs.items()}
     nominal_cat = cat
     for name, f in base.items():
-        nominal_cat = put(nominal_cat, name, f)
+        nominal_cat = putter(nominal_cat, name, f)
     out = []
     for name, f in inputs.items():
-        lo = metric(put(nominal_cat, name, pinned(f, f.lo)))
-        hi = metric(put(nominal_cat, name, pinned(f, f.hi)))
+        lo = metric(putter(nominal_cat, name, pinned(f, f.lo)))
+        hi = metric(putter(nominal_cat, name, pinned(f, f.hi)))
         out.append(Swing(name, f, lo, hi))
     conv = "" if unit == "x" else unit
     return sorted(out, key=lambda s: -s.swing(conv))
 
 
-def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: int) -> Catalog:
+def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: int,
+                   putter: Callable[[Catalog, str, Figure], Catalog] = put) -> Catalog:
     """Every uncertain input replaced by ``samples`` uniform draws on [low, high] (numpy arrays)."""
     import numpy as np
 
@@ -116,7 +120,7 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
         unit = f.q.units
         lo, hi = f.lo.m_as(unit), f.hi.m_as(unit)
         draws = rng.uniform(lo, hi, size=samples)
-        cat = put(cat, name, Figure(draws * unit, f.prov, label=f.label))
+        cat = putter(cat, name, Figure(draws * unit, f.prov, label=f.label))
     return cat
 
 

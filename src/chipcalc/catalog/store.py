@@ -50,6 +50,7 @@ class Catalog:
     notes: list[str] = field(default_factory=list)  # shown under every table (e.g. --prefer)
     claims: dict[str, Any] = field(default_factory=dict)  # claims/*.toml parsed (chipcalc.claims.records)
     volumes: dict[str, Any] = field(default_factory=dict)  # fleets*.toml (chipcalc.calc.fleet)
+    supply: Any = None  # supply/*.toml (chipcalc.catalog.supply.Supply); parsed with the claims, else on first use
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in _LISTINGS and isinstance(value, dict) and not isinstance(value, Listing):
@@ -143,6 +144,9 @@ def load(folders: list[Path] | None = None, builtin: bool = True, claims: bool =
         from chipcalc.catalog.volumes import parse_volumes
 
         cat.volumes = parse_volumes(cat.folders, fp, cat.chips)
+        from chipcalc.catalog.supply import parse_supply
+
+        cat.supply = parse_supply(cat.folders, fp, cat.chips)
     return cat, problems
 
 

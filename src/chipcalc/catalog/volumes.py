@@ -8,7 +8,11 @@ from typing import Any
 
 from chipcalc.core.figure import Figure
 
-VOLUME_KEYS = {"name", "counts", "chip", "year", "notes", "volume"}
+VOLUME_KEYS = {"name", "counts", "chip", "year", "notes", "volume", "unit", "stage"}
+#: What a volume counts: packaged chips or bare dies; and at which stage (a stock or capacity, a plan,
+#: production, shipments, orders; "mixed" when its alternatives count different things).
+UNITS = ("package", "die")
+STAGES = ("produced", "shipped", "ordered", "planned", "capacity", "stock", "mixed")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class Volume:
     year: int | None = None
     notes: str = ""
     file: str = ""
+    unit: str = ""  # package | die (what one counted item is)
+    stage: str = ""  # produced | shipped | ordered | planned | capacity | stock | mixed
 
 
 def parse_volumes(folders: tuple[Path, ...], fp: Any, chips: dict[str, Any]) -> dict[str, Volume]:
@@ -58,10 +64,14 @@ def _volume(vid: str, entry: Any, file: str, fp: Any, chips: dict[str, Any]) -> 
     chip = entry.get("chip")
     if chip is not None and chip not in chips:
         fp.problem(file, f"{vid}.chip", f"'{chip}' is not a chip in the catalog")
+    for key, allowed in (("unit", UNITS), ("stage", STAGES)):
+        if key in entry and entry[key] not in allowed:
+            fp.problem(file, f"{vid}.{key}", f"'{entry[key]}' is not one of {', '.join(allowed)}")
     if "volume" not in entry:
         fp.problem(file, f"{vid}.volume", "missing; add [<id>.volume] with value = \"200000\" and a source")
         return None
     fig = fp.figure(entry["volume"], "count", file, f"{vid}.volume", f"volume.{vid}")
     if fig is None or len(fp.problems) > n:
         return None
-    return Volume(vid, entry["name"], entry["counts"], fig, chip, entry.get("year"), str(entry.get("notes", "")), file)
+    return Volume(vid, entry["name"], entry["counts"], fig, chip, entry.get("year"), str(entry.get("notes", "")), file,
+                  str(entry.get("unit", "")), str(entry.get("stage", "")))

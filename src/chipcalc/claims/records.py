@@ -27,7 +27,7 @@ from chipcalc.claims import evaluate, expr, figref
 from chipcalc.core.errors import ChipcalcError, Problem, UnitError
 from chipcalc.core.figure import Figure, Provenance
 
-KINDS = ("comparison", "ratio", "bound")
+KINDS = ("comparison", "ratio", "bound", "volume")
 RELATIONS = {"about": "==", "at-least": ">=", "at-most": "<=", "more-than": ">", "less-than": "<"}
 COMMON_KEYS = {"id", "title", "words", "source", "detail", "seen_in", "kind", "note"}
 KIND_KEYS = {
@@ -35,6 +35,7 @@ KIND_KEYS = {
     "ratio": {"numerator", "denominator", "factor", "relation", "tolerance", "readings"},
     "bound": {"system", "model", "throughput", "tpot", "batch", "context", "precision", "kv_precision",
               "device", "chips", "tp", "mtp"},
+    "volume": {"claimed", "relation", "tolerance", "supply", "attribution", "assert"},  # chipcalc.claims.supply
 }
 
 
@@ -165,6 +166,13 @@ def parse_claim(cat: Any, rf: Any, problems: list[Problem]) -> Claim | None:
                 problem(", ".join(missing), "missing; a ratio claim needs numerator, denominator and factor (strings)")
             else:
                 node = compile_ratio(d["numerator"], d["denominator"], d["factor"], d.get("relation", "about"))
+        elif kind == "volume":
+            from chipcalc.claims import supply as volume
+
+            field_ = "supply"
+            lit = Provenance.source(d.get("source") or "?", str(d.get("detail") or _short(str(d.get("words", "")))))
+            spec = volume.parse_spec(cat, d, problem, lit, tol)
+            node = expr.parse(d["assert"]) if isinstance(d.get("assert"), str) else None
         else:
             field_ = "throughput"
             spec = _bound_spec(cat, d, problem)

@@ -143,6 +143,11 @@ def verdict(cat: Any, claim: Claim) -> Verdict:
     try:
         if claim.kind == "bound":
             return _bound_verdict(cat, claim)
+        if claim.kind == "volume":  # against the supply model; its `assert` (if any) as a comparison
+            from chipcalc.claims import supply as volume
+
+            cmp = judge.judge(claim.node, figures_for(cat, claim.node), claim.literal, claim.tolerance) if claim.node else None
+            return Verdict(claim, **volume.judgement(cat, claim, cmp))
         figs = figures_for(cat, claim.node)
         o = judge.judge(claim.node, figs, claim.literal, claim.tolerance)
     except ChipcalcError as exc:

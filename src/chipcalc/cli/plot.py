@@ -284,3 +284,14 @@ def plot_pareto_cmd(
         _wrote(target, fmt, f"{len(fronts)} front{'s' if len(fronts) != 1 else ''}")
 
     guarded(body)
+
+
+def _register_supply() -> None:
+    """`chipcalc plot supply` lives with `chipcalc supply` (cli/supply.py), which gets the output checks
+    from here rather than importing this module."""
+    from chipcalc.cli.supply import register_plot
+
+    register_plot(plot_app, _check_plot, _wrote, PlotOutput)
+
+
+_register_supply()

@@ -26,9 +26,11 @@ from chipcalc.cli.types import COUNT, COUNT0
 
 @app.command("sensitivity")
 def sensitivity_cmd(
-    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
+    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384; or a supply product or scenario (e.g. ascend-910c --year 2025): the packages it allows."),
     vs: Optional[List[str]] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that.", show_default=False),
     metric: str = typer.Option("pflops_per_kw", "--metric", help="A row key of `chipcalc cluster -f json` (e.g. pflops_per_kw, bf16_dense_total, power_per_chip)."),
+    year: Optional[int] = typer.Option(None, "--year", help="Supply: the product's scenario for this year.", show_default=False),
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="Supply: a scenario id (see `chipcalc supply`).", show_default=False),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -44,6 +46,9 @@ def sensitivity_cmd(
         from chipcalc.core.format import fmt_number
         from chipcalc.output.table import Cell, Table
 
+        if _is_supply(specs, name, year, scenario):
+            _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, output, force)
+            return
         cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
         other = one_vs(vs)
@@ -68,6 +73,53 @@ def sensitivity_cmd(
         emit([t], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
+
+
+def _is_supply(specs, name: str, year, scenario) -> bool:
+    """True when NAME is a supply product or scenario rather than a system (or --year/--scenario is given)."""
+    if year is not None or scenario is not None:
+        return True
+    cat = _catalog(specs)
+    if name.strip().lower() in cat.systems:
+        return False
+    from chipcalc.catalog.supply_whatif import supply_of
+
+    supply = supply_of(cat)
+    return name.strip().lower() in supply.products or name.strip().lower() in supply.scenarios
+
+
+def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, output, force) -> None:
+    """Which uncertain input moves the packages of a supply scenario most."""
+    from chipcalc.calc import supply as S
+    from chipcalc.calc.supply_ranges import sensitivity
+    from chipcalc.cli.supply import supply_catalog
+    from chipcalc.core.errors import UsageError
+    from chipcalc.core.format import fmt_count, fmt_number
+    from chipcalc.output.table import Cell, Table
+
+    if vs:
+        raise UsageError("--vs compares two systems; a supply sensitivity takes one product or scenario")
+    cat = supply_catalog(specs, sets, prefer)
+    s = S.select(cat, name, year, scenario)
+    nominal = S.funnel(cat, s).packages
+    if nominal is None:
+        raise UsageError(f"supply scenario {s.id} gives no package count: no limit is sourced ({s.file})")
+    swings = sensitivity(cat, [s])
+    moving = [sw for sw in swings if sw.swing("package") > 0]
+    t = Table(f"Sensitivity of the packages of {s.id} (nominal {fmt_count(nominal.m('package'))} packages)",
+              ["input range", "packages at low", "packages at high", "swing"], key="sensitivity.supply")
+    for sw in moving:
+        f = sw.input
+        pct = f.q.dimensionless
+        iu = "%" if pct else f"{f.q.units:~P}"
+        _, lo, hi = f.bounds(iu)
+        swing = (sw.at_high - sw.at_low) if sw.at_high.m("package") >= sw.at_low.m("package") else (sw.at_low - sw.at_high)
+        show = fmt_number if pct else fmt_count
+        t.add(sw.name, sw.name, "package", [Cell(text=f"{show(lo)}–{show(hi)} {iu}"), sw.at_low, sw.at_high, swing])
+    t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
+                   f"at nominal; {len(swings) - len(moving)} of them do not move the count (they feed a limit that does not bind) "
+                   "and are not shown.")
+    emit([t], fmt, output, force, cat)
 
 
 sweep_app = typer.Typer(help="Evaluate a model over a grid, in chunks of bounded memory.", no_args_is_help=True)

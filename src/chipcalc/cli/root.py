@@ -147,7 +147,15 @@ def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, pref
         from chipcalc.catalog.overrides import prefer as prefer_kind
 
         cat = prefer_kind(cat, prefer)
-    if sets:
+        if claims:  # the supply records' alternatives too
+            from chipcalc.catalog.supply_whatif import prefer_supply
+
+            cat = prefer_supply(cat, prefer)
+    if sets and claims:  # with the claims come the supply records: --set reaches their inputs too
+        from chipcalc.catalog.supply_whatif import apply_settings
+
+        cat = apply_settings(cat, list(sets))
+    elif sets:
         from chipcalc.catalog.overrides import apply_overrides
 
         cat = apply_overrides(cat, list(sets))
@@ -201,6 +209,7 @@ COMMAND_MODULES = {
     "check": "claims", "fleet": "claims",
     "sensitivity": "ranges", "sweep": "ranges",
     "plot": "plot", "report": "plot", "pareto": "pareto",
+    "supply": "supply",  # also adds `plot supply` when cli.plot registers it
 }
 
 

@@ -62,6 +62,10 @@ def claim_table(v: Verdict, catalog: Any = None) -> Table:
             _fig_row(t, f"share.{key}", f"share of {what} needed", out.lhs, "%")
         _fig_row(t, "model.tpot", "latency model: TPOT at this batch", res.model_tpot)
         _fig_row(t, "model.throughput", "latency model: tokens/s per chip at this batch", res.model_throughput)
+    elif c.kind == "volume" and v.bound is not None:
+        from chipcalc.output.supply_claims import volume_rows
+
+        volume_rows(t, v)
     elif o is not None:
         for ref, fig in o.inputs:
             _fig_row(t, ref, ref, fig)
@@ -167,9 +171,12 @@ def _ratio(a: Figure | None, b: Figure | None) -> Figure | None:
 
 def volumes_table(cat: Any) -> Table:
     """The named volumes of specs/fleets*.toml: count (with range), chip, what it counts."""
-    t = Table("Named volumes (use as CHIP:VOLUME, or alone when a chip is given)", ["count", "chip", "counts"], key="fleet.volumes")
+    t = Table("Named volumes (use as CHIP:VOLUME, or alone when a chip is given)", ["count", "chip", "what, stage", "counts"],
+              key="fleet.volumes")
     for v in cat.volumes.values():
-        t.add(v.id, v.id, "", [v.figure, v.chip or "(say which)", v.counts])
+        tag = ", ".join(x for x in (f"{v.unit}s" if v.unit else "", v.stage) if x)
+        t.add(v.id, v.id, "", [v.figure, v.chip or "(say which)", tag, v.counts])
         for alt in v.figure.alternatives:
-            t.add(f"{v.id}.alt", "  alternative", "", [alt, "", ""])
+            t.add(f"{v.id}.alt", "  alternative", "", [alt, Cell(blank=True), Cell(blank=True), Cell(blank=True)])
+    t.notes.append("A count of the supply model is CHIP:supply-YEAR (e.g. ascend-910c:supply-2025; `chipcalc supply`).")
     return t

@@ -50,7 +50,8 @@ a.ref { color: inherit; text-decoration: none; border-bottom: 1px dotted #999; }
 """
 
 SECTIONS = (("summary", "Summary"), ("plots", "Plots"), ("per-chip", "Per chip"), ("system", "Whole system"),
-            ("serving", "Serving"), ("claims", "Claims"), ("assumptions", "Assumptions"),
+            ("serving", "Serving"), ("claims", "Claims"), ("supply", "Supply: how many can be made"),
+            ("assumptions", "Assumptions"),
             ("bibliography", "Bibliography"))
 
 
@@ -124,6 +125,32 @@ def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequenc
     return out
 
 
+def _supply_section(catalog: Any, systems: Sequence[Any], refs: Refs, ranges: bool) -> tuple[list[Table], list[str]]:
+    """For each chip of the systems that has a supply product: its default scenario's constraints (table
+    and plot), as `chipcalc supply` and `chipcalc plot supply` show them."""
+    from chipcalc.calc import supply as S
+    from chipcalc.catalog.supply_whatif import supply_of, with_supply
+    from chipcalc.core.errors import UsageError
+    from chipcalc.output.plot.supply import supply_bars
+    from chipcalc.output.supply_tables import constraints_table
+
+    catalog = with_supply(catalog, supply_of(catalog))
+    tables: list[Table] = []
+    out: list[str] = []
+    for chip in dict.fromkeys(s.chip.id for s in systems):
+        for p in (p for p in catalog.supply.products.values() if p.chip == chip):
+            try:
+                f = S.funnel(catalog, S.select(catalog, p.id))
+            except UsageError:  # no default scenario: nothing to show
+                continue
+            t = constraints_table(f)
+            tables.append(t)
+            out.append(table_html(t, refs, ranges))
+            out.append(chart_html(supply_bars(f), refs, f"Supply of {p.name}, {f.scenario.year}: the packages each input "
+                                  f"allows, the binding limit marked (chipcalc supply {p.id} --scenario {f.scenario.id})."))
+    return tables, out
+
+
 def _command(systems: Sequence[Any], model: Any, precisions: Sequence[str], sets: Sequence[str], ranges: bool) -> str:
     words = ["chipcalc report", systems[0].id] + [f"--vs {s.id}" for s in systems[1:]]
     if model is not None:
@@ -178,6 +205,8 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
     if claims is not None:
         tables.append(claims)
         sections["claims"] = [table_html(claims, refs, ranges)]
+    supply_tables, sections["supply"] = _supply_section(catalog, systems, refs, ranges)
+    tables += supply_tables
     items = notes(refs, catalog)
     asm = [n for n in items if n.kind == "assumption"]
     src = [n for n in items if n.kind == "source"]

@@ -87,8 +87,8 @@ def related_claims(catalog: Any, ids: set[str]) -> list[Any]:
         names = set()
         if c.node is not None:
             names = {r.name.split("@")[0].split(".")[0] for r in expr.refs(c.node)}
-        if c.bound is not None:
-            names.add(c.bound.target)
+        if c.bound is not None:  # a bound claim's target; a volume claim's chips (chipcalc.claims.supply)
+            names |= set(getattr(c.bound, "targets", None) or {c.bound.target})
         if names & ids:
             out.append(c)
     return out
