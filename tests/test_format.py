@@ -57,6 +57,15 @@ def test_one_display_unit_per_row(values, unit, shown, texts):
     assert [d.text(v * factor) for v in values] == texts
 
 
+def test_range_ends_beyond_the_rows_nominals_read_as_counts():
+    """A supply row whose nominal is 491,400 but whose range reaches 10.53 million: the high end takes the
+    count suffix like any count (not 1.053e7), and a zero low end is 0, not '0 M'."""
+    d = display([491_400], "die")
+    assert [d.text(x) for x in (491_400, 0, 10_530_000)] == ["491,400", "0", "10.53 M"]
+    assert display([1.638e6], "die").text(0) == "0"
+    assert display([3e6], "TFLOPS").text(12_000_000) != "12 M"  # a ladder unit never takes a count suffix
+
+
 def _back(text: str) -> float:
     """A formatted number read back (separators removed, suffix applied)."""
     mult = {"M": 1e6, "B": 1e9, "T": 1e12}

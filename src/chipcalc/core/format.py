@@ -113,12 +113,17 @@ class Display:
     divisor: float = 1.0
     sci: bool = False
     exact_to: float = COUNT_SUFFIX_FROM  # a row of counts below a billion keeps them exact (200,000 and 1,000,000)
+    count: bool = False  # a count: a range end beyond the row's nominals takes a suffix (1.053 M), not 1.053e7
 
     def text(self, x: float) -> str:
         if _bad(x):
             return "n/a"
         if self.sci:
             return fmt_sci(float(x))
+        if x == 0:
+            return "0"
+        if self.count and not self.suffix and abs(float(x)) >= self.exact_to and math.isfinite(float(x)):
+            return fmt_count(float(x))
         if self.suffix:
             return f"{fmt_number(float(x) / self.divisor)} {self.suffix}"
         return fmt_number(float(x), self.exact_to)
@@ -185,8 +190,8 @@ def display(values: Iterable[Any], unit: str) -> Display:
         for name, div in COUNT_SUFFIXES:
             if by >= div:
                 return Display(unit, name, div)
-        return Display(unit, exact_to=1e9)
-    return Display(unit)
+        return Display(unit, exact_to=1e9, count=True)
+    return Display(unit, count=unit not in _BY_UNIT and unit not in _BY_BASE)
 
 
 def _divisor(x: float) -> float:
