@@ -77,3 +77,17 @@ def test_division_by_range_through_zero_is_refused():
     b = Figure(Q("1 W"), S2, low=Q("-1 W"), high=Q("2 W"))
     with pytest.raises(ChipcalcError):
         a / b
+
+
+def test_division_by_an_exact_zero_is_refused_not_infinite():
+    """32 sequences fit on one side, none on the other: no 'inf' ratio, and no numpy warning on the way."""
+    import warnings
+
+    from chipcalc.core.errors import ChipcalcError
+
+    a = fig("32", S1, low="20", high="40")  # ranged numerator: the nominal is divided before the range
+    for b in (fig("0", S2), fig("0 W", S2)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ChipcalcError, match="cannot divide by zero"):
+                a / b

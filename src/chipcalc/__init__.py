@@ -227,13 +227,14 @@ def verdict(claim: str | None = None, *, expression: str | None = None, toleranc
     return verdicts.adhoc(cat, expression, tolerance) if expression is not None else verdicts.verdict(cat, cat.claim(claim))
 
 
-def plot_cluster(a: Any, b: Any, *, catalog: Any = None) -> Any:
-    """Per-chip vs whole-system bars of ``a`` relative to ``b`` (= 1), as `chipcalc plot cluster` draws them;
-    a Chart (shown inline in Jupyter; ``.save("x.png")``)."""
+def plot_cluster(a: Any, b: Any, *others: Any, catalog: Any = None) -> Any:
+    """Per-chip vs whole-system bars of ``a`` (and ``others``) relative to ``b`` (= 1), as `chipcalc plot
+    cluster A --vs B [--vs C]` draws them; a Chart (shown inline in Jupyter; ``.save("x.png")``)."""
     from chipcalc.output import plot
 
     cat = _cat(catalog)
-    return plot.cluster_bars(*(cat.system(x) if isinstance(x, str) else x for x in (a, b)))
+    systems = [cat.system(x) if isinstance(x, str) else x for x in (a, b, *others)]
+    return plot.cluster_bars(systems[0], systems[1:], base=1)
 
 
 def plot_roofline(*chips: Any, precisions: Iterable[str] = ("bf16",), catalog: Any = None) -> Any:

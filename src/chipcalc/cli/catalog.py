@@ -19,6 +19,7 @@ from chipcalc.cli.root import (
     _catalog,
     _fail,
     app,
+    compared,
     emit,
     guarded,
 )
@@ -143,16 +144,8 @@ def cluster_cmd(
         from chipcalc.output.cluster_tables import cluster_tables
 
         cat = _catalog(specs, sets, prefer)
-        systems = [cat.system(n) for n in [name, *(vs or [])]]
+        systems, b_i = compared(cat, name, vs, base)
         ids = [s.id for s in systems]
-        if len(set(ids)) != len(ids):
-            raise UsageError(f"each system once: {', '.join(ids)} names one twice")
-        b_i = 0
-        if base is not None:
-            want = cat.system(base).id
-            if want not in ids:
-                raise UsageError(f"--base {base}: not one of the systems compared ({', '.join(ids)})")
-            b_i = ids.index(want)
         a, b, more = systems[0], (systems[1] if len(systems) > 1 else None), tuple(systems[2:])
         tables = cluster_tables(a, b, more=more, base=b_i)
         if method not in ("interval", "montecarlo"):

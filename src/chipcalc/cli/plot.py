@@ -19,8 +19,8 @@ from chipcalc.cli.root import (
     SpecsOpt,
     _catalog,
     app,
+    compared,
     guarded,
-    one_vs,
 )
 from chipcalc.cli.types import COUNT, COUNT0
 
@@ -132,23 +132,26 @@ def roofline_cmd(
 @plot_app.command("cluster")
 def cluster_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: List[str] = typer.Option(..., "--vs", help="The system to normalise against (its figures = 1), e.g. gb200-nvl72.", show_default=False),
+    vs: List[str] = typer.Option(..., "--vs", help="Systems to draw with it, repeatable: --vs gb200-nvl72 --vs gb300-nvl72.", show_default=False),
+    base: Optional[str] = typer.Option(None, "--base", help="The system every bar is relative to (its figures = 1; default: the first --vs).", show_default=False),
     output: Path = PlotOutput,
     force: bool = ForceOpt,
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
 ) -> None:
-    """Per-chip vs whole-system bars of one system relative to another (= 1): the rows of `chipcalc cluster A --vs B`."""
+    """Per-chip vs whole-system bars of systems relative to one of them (= 1): the rows of `chipcalc cluster A --vs B`."""
 
     def body() -> None:
         from chipcalc.output import plot
 
         target = _check_plot(output, force)
-        cat = _catalog(specs, prefer=prefer)
-        other = one_vs(vs)
-        chart = plot.cluster_bars(cat.system(name), cat.system(other))
+        cat = _catalog(specs, sets, prefer)
+        systems, b_i = compared(cat, name, vs, base, default=1)
+        chart = plot.cluster_bars(systems[0], systems[1:], base=b_i)
         fmt = chart.save(output, force=force)
-        _wrote(target, fmt, f"{name} relative to {other}")
+        others = [s.id for j, s in enumerate(systems) if j != b_i]
+        _wrote(target, fmt, f"{', '.join(others)} relative to {systems[b_i].id}")
 
     guarded(body)
 
@@ -211,7 +214,8 @@ def latency_cmd(
 @app.command("report")
 def report_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384."),
-    vs: Optional[List[str]] = typer.Option(None, "--vs", help="A second system to compare with (ratios are this / that).", show_default=False),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="Systems to compare with, repeatable: --vs B --vs C puts each in its own column; ratios are the first (or --base) over each other.", show_default=False),
+    base: Optional[str] = typer.Option(None, "--base", help="The system the ratios are of (default: the first); must be one of those compared.", show_default=False),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the serving tables, the latency plot and workload points for this model (e.g. deepseek-r1)."),
     precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s), repeatable (default bf16): the first for the headline and the serving tables, all on the roofline."),
     output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
@@ -231,13 +235,12 @@ def report_cmd(
         target = _check_output(output, force, (".html", ".htm"), "a report")
         require_matplotlib()
         cat = _catalog(specs, sets, prefer, claims=True)
-        a = cat.system(name)
-        other = one_vs(vs)
-        b = cat.system(other) if other else None
+        systems, b_i = compared(cat, name, vs, base)
         m = cat.model(model) if model else None
         precs = [p.lower() for p in (precision or ["bf16"])]
         _check_precisions(precs)
-        html = build_report(cat, a, b, model=m, precisions=precs, ranges=ranges, sets=list(sets or []))
+        html = build_report(cat, systems[0], systems[1:], model=m, precisions=precs, ranges=ranges,
+                            sets=list(sets or []), base=b_i)
         from chipcalc.output.files import write_output
 
         write_output(output, html, force=force)

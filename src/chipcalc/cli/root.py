@@ -120,6 +120,22 @@ def guarded(fn: Callable[[], None]) -> None:
         _fail(str(exc), exc.exit_code)
 
 
+def compared(cat, name: str, vs: Optional[List[str]], base: Optional[str], default: int = 0):
+    """The systems of ``NAME --vs B --vs C`` (each once) and the index of ``--base`` among them."""
+    from chipcalc.core.errors import UsageError
+
+    systems = [cat.system(n) for n in [name, *(vs or [])]]
+    ids = [s.id for s in systems]
+    if len(set(ids)) != len(ids):
+        raise UsageError(f"each system once: {', '.join(ids)} names one twice")
+    if base is None:
+        return systems, min(default, len(systems) - 1)
+    want = cat.system(base).id
+    if want not in ids:
+        raise UsageError(f"--base {base}: not one of the systems compared ({', '.join(ids)})")
+    return systems, ids.index(want)
+
+
 def one_vs(values: Optional[List[str]]) -> Optional[str]:
     """The one --vs system; a repeated --vs is a usage error (it used to keep the last one silently)."""
     if not values:

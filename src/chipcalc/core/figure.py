@@ -211,6 +211,8 @@ class Figure:
         a = (self.q, self.lo, self.hi)
         b = (oq, olo, ohi)
         fn = _OPS[op]
+        if op == "/" and _spans_zero(b[0], b[0]):
+            raise ChipcalcError("cannot divide by zero (a figure whose value is 0)")
         q = fn(a[0], b[0])
         if not ranged:
             return Figure(q, self.prov | oprov)

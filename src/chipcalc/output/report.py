@@ -82,14 +82,16 @@ def chart_html(chart: Any, refs: Refs, caption: str) -> str:
             f"<figcaption>{_e(caption)}{basis}</figcaption>\n</figure>")
 
 
-def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequence[str], refs: Refs) -> list[str]:
+def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequence[str], refs: Refs,
+           base: int = 0) -> list[str]:
     from chipcalc.output import plot
 
     out = []
-    if len(systems) == 2:
-        a, b = systems
-        out.append(chart_html(plot.cluster_bars(a, b), refs,
-                              f"Per chip and whole system: {a.id} relative to {b.id} (= 1). Hatched: depends on an "
+    if len(systems) >= 2:
+        ref = base or 1  # the bars are relative to the first other system, or to --base when that is another
+        rest = ", ".join(s.id for j, s in enumerate(systems) if j != ref)
+        out.append(chart_html(plot.cluster_bars(systems[0], list(systems[1:]), base=ref), refs,
+                              f"Per chip and whole system: {rest} relative to {systems[ref].id} (= 1). Hatched: depends on an "
                               "assumption; whiskers: the range where sources disagree."))
     chips = list({s.chip.id: s.chip for s in systems}.values())
     points = []
@@ -164,8 +166,9 @@ def _command(systems: Sequence[Any], model: Any, precisions: Sequence[str], sets
 
 
 def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, precisions: Sequence[str] = ("bf16",),
-                 ranges: bool = False, sets: Sequence[str] = ()) -> str:
-    """The whole page as a string."""
+                 ranges: bool = False, sets: Sequence[str] = (), base: int = 0) -> str:
+    """The whole page as a string: system ``a`` alone, or against ``b`` (one system or a list; each in its
+    own column, ratios of the ``base``-th system of [a, *b] over each other)."""
     import datetime
 
     from chipcalc.core import __version__
@@ -179,19 +182,19 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
     )
     from chipcalc.output.render_html import notes_list_html
 
-    systems = [a] + ([b] if b is not None else [])
+    systems = [a] + (list(b) if isinstance(b, (list, tuple)) else [b] if b is not None else [])
     precisions = list(dict.fromkeys(p.lower() for p in precisions)) or ["bf16"]
     prec = precisions[0]
     title = " vs ".join(s.name for s in systems)
     refs = Refs()
     sections: dict[str, list[str]] = {k: [] for k, _ in SECTIONS}
 
-    head = rs.headline_table(systems, prec)
-    sentence = rs.headline_sentence(systems, prec)
+    head = rs.headline_table(systems, prec, base)
+    sentence = rs.headline_sentence(systems, prec, base)
     sections["summary"] = ([f'<p class="headline">{_e(sentence)}</p>'] if sentence else []) + [
         f'<div class="headline">{table_html(head, refs, ranges)}</div>']
-    sections["plots"] = _plots(catalog, systems, model, precisions, refs)
-    chip_t, sys_t = per_chip_table(systems), system_table(systems)
+    sections["plots"] = _plots(catalog, systems, model, precisions, refs, base)
+    chip_t, sys_t = per_chip_table(systems, base=base), system_table(systems, base=base)
     sections["per-chip"] = [table_html(chip_t, refs, ranges)]
     system_tables = [sys_t] + [power_table(s) for s in systems] + [crosscheck_table(s) for s in systems if s.reported]
     sections["system"] = [table_html(t, refs, ranges) for t in system_tables]

@@ -36,14 +36,14 @@ def headline_figures(systems: Sequence[Any], precision: str) -> list[tuple[str, 
     ]
 
 
-def headline_table(systems: Sequence[Any], precision: str) -> Table:
-    two = len(systems) == 2
-    cols = [s.id for s in systems] + ([f"{systems[0].id} / {systems[1].id}"] if two else [])
-    t = Table("Headline: the five numbers that decide the comparison", cols, key="report.headline")
+def headline_table(systems: Sequence[Any], precision: str, base: int = 0) -> Table:
+    """The five numbers per system, and the ratios of the ``base``-th system over each other."""
+    others = [j for j in range(len(systems)) if j != base]
+    t = Table("Headline: the five numbers that decide the comparison",
+              [s.id for s in systems] + [f"{systems[base].id} / {systems[j].id}" for j in others], key="report.headline")
     for key, label, unit, figs in headline_figures(systems, precision):
         row: list[Any] = [f.to(unit) if f is not None else None for f in figs]
-        if two:
-            row.append(ratio_cell(cluster.ratio(figs[0], figs[1])))
+        row += [ratio_cell(cluster.ratio(figs[base], figs[j])) for j in others] if len(systems) > 1 else []
         t.add(key, label, unit, row)
     return t
 
@@ -52,12 +52,16 @@ def _times(f: Figure | None) -> str | None:
     return None if f is None else f"{fmt_number(f.m(''))}×"
 
 
-def headline_sentence(systems: Sequence[Any], precision: str) -> str:
-    """The headline in one sentence (two systems): "Against B, A has 0.3008× the BF16 dense peak per chip, ..."."""
-    if len(systems) != 2:
+def headline_sentence(systems: Sequence[Any], precision: str, base: int = 0) -> str:
+    """The headline, one sentence per other system: "Against B, A has 0.3008× the BF16 dense peak per chip, ..."."""
+    if len(systems) < 2:
         return ""
-    a, b = systems
-    r = {key: _times(cluster.ratio(f[0], f[1])) for key, _, _, f in headline_figures(systems, precision)}
+    a = systems[base]
+    return " ".join(x for x in (_sentence(a, b, precision) for j, b in enumerate(systems) if j != base) if x)
+
+
+def _sentence(a: Any, b: Any, precision: str) -> str:
+    r = {key: _times(cluster.ratio(f[0], f[1])) for key, _, _, f in headline_figures([a, b], precision)}
     p = precision.upper()
     parts = []
     if r["peak_chip"]:

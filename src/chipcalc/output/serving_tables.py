@@ -44,9 +44,12 @@ def _const(t: Table, key: str, label: str, unit: str, fig: Figure, n: int, ratio
 
 
 def _ratio(a: Figure, b: Figure) -> Figure | None:
+    """a / b, or no ratio where b is (or may be) zero or the two are not comparable."""
+    from chipcalc.core.errors import ChipcalcError
+
     try:
         return (a / b).to("")
-    except Exception:  # noqa: BLE001 - zero or incompatible: no ratio
+    except (ChipcalcError, ArithmeticError, ValueError, TypeError):  # pint's DimensionalityError is a TypeError
         return None
 
 

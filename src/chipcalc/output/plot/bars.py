@@ -16,14 +16,14 @@ from chipcalc.output.plot.base import (
 )
 
 
-def _bar_rows(table: Any) -> list[tuple[str, str, Figure, Figure]]:
-    """(label, unit, a, b) for every row of a two-system table where both have a figure."""
+def _bar_rows(table: Any, n: int) -> list[tuple[str, str, list[Figure]]]:
+    """(label, unit, one figure per system) for every row of an n-system table where all have a figure."""
     out = []
     for row in table.rows:
-        a, b = row.cells[0].fig, row.cells[1].fig
-        if a is None or b is None:
+        figs = [c.fig for c in row.cells[:n]]
+        if any(f is None for f in figs):
             continue
-        out.append((row.label, row.unit, a, b))
+        out.append((row.label, row.unit, figs))
     return out
 
 
@@ -42,36 +42,45 @@ def ratio_ticks(ax: Any) -> None:
     ax.xaxis.set_minor_locator(NullLocator())
 
 
-def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
-    """Per-chip and whole-system figures of system ``a`` relative to system ``b`` (= 1), as bars.
+def cluster_bars(a: Any, b: Any, title: str | None = None, base: int = 1) -> Chart:
+    """Per-chip and whole-system figures of system ``a`` and the others (``b``: one system or a list)
+    relative to the ``base``-th system of [a, *b] (= 1; the first of ``b`` by default), as bars.
 
-    The rows are those of ``chipcalc cluster A --vs B`` (reports.per_chip_table and system_table)
-    where both systems have a figure, so the plot and the table never disagree."""
+    The rows are those of ``chipcalc cluster A --vs B [--vs C]`` (cluster_tables.per_chip_table and
+    system_table) where every system has a figure, so the plot and the table never disagree."""
     import numpy as np
 
     from chipcalc.core.format import fmt_number
     from chipcalc.output import cluster_tables as reports
     from chipcalc.output.table import conv_unit
 
-    if a.id == b.id:
-        raise UsageError(f"--vs names the same system ({a.id}); compare two different systems")
-    panels = [("Per chip", _bar_rows(reports.per_chip_table([a, b]))),
-              ("Whole system", _bar_rows(reports.system_table([a, b])))]
+    systems = [a, *(b if isinstance(b, (list, tuple)) else [b])]
+    ids = [s.id for s in systems]
+    if len(set(ids)) != len(ids):
+        same = next(i for i in ids if ids.count(i) > 1)
+        raise UsageError(f"--vs names the same system twice ({same}); compare different systems")
+    if not 0 <= base < len(systems):
+        raise UsageError(f"--base: index {base} out of range for {len(systems)} systems")
+    ref_sys = systems[base]
+    n = len(systems)
+    panels = [("Per chip", _bar_rows(reports.per_chip_table(systems), n)),
+              ("Whole system", _bar_rows(reports.system_table(systems), n))]
     n_rows = max(len(rows) for _, rows in panels)
-    fig = _new_figure(13.0, 1.2 + 0.42 * n_rows)
+    fig = _new_figure(13.0, 1.2 + (0.21 * n + 0.0) * max(n_rows, 1))
     axes = fig.subplots(1, 2)
     prov = Provenance()
     ratios = []
-    colors = (COLORS[0], COLORS[1])
+    colors = tuple(COLORS[k % len(COLORS)] for k in range(n))
+    h = 0.8 / n
     for ax, (name, rows) in zip(axes, panels):
         ys = np.arange(len(rows))[::-1]
-        h = 0.38
-        for y, (label, unit, fa, fb) in zip(ys, rows):
+        for y, (label, unit, figs) in zip(ys, rows):
             u = conv_unit(unit)
-            ref = fb.m(u)
-            for k, (f, sysid, off) in enumerate(((fa, a.id, h / 2), (fb, b.id, -h / 2))):
-                n, lo, hi = f.bounds(u)
-                val = n / ref
+            ref = figs[base].m(u)
+            for k, f in enumerate(figs):
+                off = (n - 1) / 2 * h - k * h
+                nominal, lo, hi = f.bounds(u)
+                val = nominal / ref
                 ratios.append(val)
                 err = None
                 if f.has_range:
@@ -80,14 +89,14 @@ def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
                         hatch=ASSUMED_HATCH if f.assumed else None, edgecolor="white" if not f.assumed else "black",
                         linewidth=0.0 if not f.assumed else 0.4, xerr=err, capsize=2,
                         error_kw={"elinewidth": 0.8, "ecolor": "#333333"})
-                shown = fmt_number(n) + (f" {unit}" if unit else "") + ("*" if f.assumed else "")
+                shown = fmt_number(nominal) + (f" {unit}" if unit else "") + ("*" if f.assumed else "")
                 ax.text(max(val, hi / ref) * 1.04, y + off, shown, va="center", fontsize=7, color="#222222")
                 prov = prov | f.prov | _alt_sources(f)
-        ax.set_yticks(ys, [f"{lab} [{unit or 'count'}]" for lab, unit, _, _ in rows], fontsize=8)
+        ax.set_yticks(ys, [f"{lab} [{unit or 'count'}]" for lab, unit, _ in rows], fontsize=8)
         ax.axvline(1.0, color="#555555", linewidth=0.8)
         ax.set_xscale("log")
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel(f"relative to {b.id} [× {b.id}; log scale]")
+        ax.set_xlabel(f"relative to {ref_sys.id} [× {ref_sys.id}; log scale]")
         ax.grid(True, axis="x", which="major", alpha=0.3)
     lo_r = min(ratios) if ratios else 0.1
     hi_r = max(ratios) if ratios else 10
@@ -96,10 +105,12 @@ def cluster_bars(a: Any, b: Any, title: str | None = None) -> Chart:
         ratio_ticks(ax)
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=colors[0], label=f"{a.name} ({a.id})"), Patch(color=colors[1], label=f"{b.name} ({b.id}) = 1"),
-               Patch(facecolor="white", edgecolor="black", hatch=ASSUMED_HATCH, label="depends on an assumption (*)")]
-    notes = ["Bar length: the figure divided by the same figure of " + b.id + "; the label is the figure itself. "
+    handles = [Patch(color=colors[k], label=f"{s.name} ({s.id})" + (" = 1" if k == base else ""))
+               for k, s in enumerate(systems)]
+    handles.append(Patch(facecolor="white", edgecolor="black", hatch=ASSUMED_HATCH, label="depends on an assumption (*)"))
+    vs = " ".join(f"--vs {s.id}" for s in systems[1:])
+    notes = ["Bar length: the figure divided by the same figure of " + ref_sys.id + "; the label is the figure itself. "
              "Whiskers: the low-high range where sources disagree. Rows as in `chipcalc cluster "
-             f"{a.id} --vs {b.id}`."]
-    title = title or f"Per chip vs whole system: {a.name} vs {b.name}"
+             f"{a.id} {vs}`."]
+    title = title or "Per chip vs whole system: " + " vs ".join(s.name for s in systems)
     return _finish(fig, title, prov, notes, "hatched bars", legend=handles)

@@ -1,0 +1,64 @@
+"""N-way comparisons beyond `chipcalc cluster`: `plot cluster A --vs B --vs C` and `report A --vs B --vs C`
+put every system in the picture and the tables, relative to one of them."""
+
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc.cli.root import app
+
+pytest.importorskip("matplotlib", reason="plots and the report need the plot extra")
+runner = CliRunner()
+THREE = ["cloudmatrix384", "--vs", "gb200-nvl72", "--vs", "gb300-nvl72"]
+
+
+def test_three_systems_in_one_bar_chart(catalog):
+    from chipcalc.output import plot
+
+    a, b, c = (catalog.system(x) for x in ("cloudmatrix384", "gb200-nvl72", "gb300-nvl72"))
+    chart = plot.cluster_bars(a, [b, c], base=1)
+    bars = [p for ax in chart.figure.axes for p in ax.patches]
+    labels = [t.get_text() for t in chart.figure.legends[0].get_texts()]
+    assert labels[:3] == [f"{a.name} (cloudmatrix384)", f"{b.name} (gb200-nvl72) = 1", f"{c.name} (gb300-nvl72)"]
+    per_chip = chart.figure.axes[0]
+    n_rows = len(per_chip.get_yticks())
+    assert len(per_chip.patches) == 3 * n_rows  # one bar per system and row
+    widths = sorted(round(p.get_width(), 6) for p in bars)
+    assert 1.0 in widths  # the base's own bars are exactly 1
+    # the CM384's BF16 bar is 752 / 2500 of the GB200's (hand-computed from the two spec sheets)
+    bf16 = [p.get_width() for p in per_chip.patches if abs(p.get_width() - 752 / 2500) < 1e-9]
+    assert bf16, sorted(p.get_width() for p in per_chip.patches)
+    assert "--vs gb200-nvl72 --vs gb300-nvl72" in " ".join(chart.notes)
+
+
+def test_plot_cluster_three_way_and_base(tmp_path):
+    out = tmp_path / "three.png"
+    r = runner.invoke(app, ["plot", "cluster", *THREE, "--base", "gb300-nvl72", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "cloudmatrix384, gb200-nvl72 relative to gb300-nvl72" in r.output
+    r = runner.invoke(app, ["plot", "cluster", *THREE, "--base", "hgx-h20", "-o", str(tmp_path / "x.png")])
+    assert r.exit_code == 2 and "--base hgx-h20: not one of the systems compared" in r.output
+    r = runner.invoke(app, ["plot", "cluster", "gb200-nvl72", "--vs", "gb200-nvl72", "-o", str(tmp_path / "y.png")])
+    assert r.exit_code == 2 and "names one twice" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["three.png"]
+
+
+def test_report_three_way(tmp_path):
+    out = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", *THREE, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    for col in ("cloudmatrix384 / gb200-nvl72", "cloudmatrix384 / gb300-nvl72"):
+        assert col in html
+    assert html.count("Against NVIDIA GB200 NVL72, Huawei CloudMatrix 384 has") == 1
+    assert html.count("Against NVIDIA GB300 NVL72, Huawei CloudMatrix 384 has") == 1
+    assert "gb300-nvl72 relative to gb200-nvl72 (= 1)" in html
+
+
+def test_report_base_moves_the_ratios(tmp_path):
+    out = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", *THREE, "--base", "gb200-nvl72", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text()
+    assert "gb200-nvl72 / cloudmatrix384" in html and "gb200-nvl72 / gb300-nvl72" in html
+    assert "Against Huawei CloudMatrix 384, NVIDIA GB200 NVL72 has" in html
