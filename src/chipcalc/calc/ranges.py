@@ -8,6 +8,8 @@ arrays in one pass, and reports percentiles.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -70,10 +72,12 @@ def cluster_metric(cat: Catalog, a: str, b: str | None, key: str) -> tuple[Figur
 class Swing:
     name: str
     input: Figure
-    at_low: Figure
-    at_high: Figure
+    at_low: Figure | None  # None: the metric does not exist at that end (a model that no longer fits)
+    at_high: Figure | None
 
     def swing(self, unit: str) -> float:
+        if self.at_low is None or self.at_high is None:
+            return math.inf  # it decides whether there is a metric at all: ranked first
         return abs(self.at_high.m(unit) - self.at_low.m(unit))
 
 

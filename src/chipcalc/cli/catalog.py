@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from chipcalc.cli.types import COUNT
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
@@ -72,7 +73,7 @@ def chip_cmd(
     fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
-    ranges: bool = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] (a spec sheet always does)."),
+    ranges: bool = RangesOpt,
 ) -> None:
     """Spec sheet of one chip: every figure with its range, alternatives, and source or assumption."""
 
@@ -132,7 +133,7 @@ def cluster_cmd(
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
     method: str = typer.Option("interval", "--method", help="How ranges propagate: interval (worst-case bounds) or montecarlo (percentiles)."),
-    samples: int = typer.Option(100_000, "--samples", help="Monte Carlo samples."),
+    samples: int = typer.Option(100_000, "--samples", click_type=COUNT, help="Monte Carlo samples (100k = 100,000)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same answer)."),
 ) -> None:
     """Per-chip vs whole-system figures: compute, memory, network, power, efficiency; ratios with --vs."""

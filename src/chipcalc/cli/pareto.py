@@ -13,6 +13,7 @@ import typer
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     SetOpt,
@@ -80,6 +81,7 @@ def pareto_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
@@ -102,6 +104,6 @@ def pareto_cmd(
             return
         acc = _accuracy(specs)
         emit([pt.front_table(fr, error_for(acc, "decode", vendor_of(cat, fr.target))) for fr in fronts],
-             fmt, output, force, cat)
+             fmt, output, force, cat, fragment=fragment)
 
     guarded(body)

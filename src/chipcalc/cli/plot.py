@@ -15,6 +15,7 @@ from chipcalc.cli.pareto import COMMON
 from chipcalc.cli.root import (
     ForceOpt,
     PreferOpt,
+    RangesOpt,
     SetOpt,
     SpecsOpt,
     _catalog,
@@ -103,6 +104,7 @@ def roofline_cmd(
     context: Optional[int] = ContextOpt,
     output: Path = PlotOutput,
     force: bool = ForceOpt,
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
 ) -> None:
@@ -113,7 +115,7 @@ def roofline_cmd(
         from chipcalc.output import plot
 
         target = _check_plot(output, force)
-        cat = _catalog(specs, prefer=prefer)
+        cat = _catalog(specs, sets, prefer)
         chips = _chips(cat, names)
         precs = [p.lower() for p in (precision or ["bf16"])]
         points = []
@@ -167,6 +169,7 @@ def latency_cmd(
     mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative (multi-token-prediction) tokens per step."),
     output: Path = PlotOutput,
     force: bool = ForceOpt,
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
 ) -> None:
@@ -184,7 +187,7 @@ def latency_cmd(
                 raise UsageError("name a target and a model, e.g. `chipcalc plot latency cloudmatrix384 h20 --model deepseek-r1 -o tpot.png`")
             model_id = targets.pop()
         target = _check_plot(output, force)
-        cat = _catalog(specs, prefer=prefer)
+        cat = _catalog(specs, sets, prefer)
         m = cat.model(model_id)
         from chipcalc.catalog.lint import mtp_problem
 
@@ -220,7 +223,7 @@ def report_cmd(
     precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s), repeatable (default bf16): the first for the headline and the serving tables, all on the roofline."),
     output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
     force: bool = ForceOpt,
-    ranges: bool = typer.Option(False, "--ranges", help="Show every table figure as nominal [low–high] where sources disagree."),
+    ranges: bool = RangesOpt,
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -268,8 +271,9 @@ def plot_pareto_cmd(
     tpot: Optional[str] = COMMON["tpot"],
     ttft: Optional[str] = COMMON["ttft"],
     mtp: Optional[List[int]] = COMMON["mtp"],
-    output: Path = typer.Option(..., "--output", "-o", help="The image to write: NAME.png or NAME.svg.", show_default=False),
+    output: Path = PlotOutput,
     force: bool = ForceOpt,
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
 ) -> None:
@@ -280,7 +284,7 @@ def plot_pareto_cmd(
         from chipcalc.output import plot
 
         target = _check_plot(output, force)
-        _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, None, prefer, specs)
+        _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs)
         chart = plot.pareto_fronts(fronts, f"{model.name}: tokens/s per chip vs tokens/s per user "
                                            f"({precision.upper()}, context {fronts[0].context:,})")
         fmt = chart.save(output, force=force)

@@ -1,4 +1,5 @@
-"""`chipcalc sensitivity`: which uncertain inputs move a cluster metric most (a tornado table)."""
+"""`chipcalc sensitivity`: which uncertain inputs move a metric most (a tornado table): a cluster metric, a
+serving metric (TPOT, tokens/s) with --model, a training metric with --tokens, or a supply count."""
 
 from __future__ import annotations
 
@@ -26,9 +27,16 @@ from chipcalc.cli.types import COUNT, COUNT0
 
 @app.command("sensitivity")
 def sensitivity_cmd(
-    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384; or a supply product or scenario (e.g. ascend-910c --year 2025): the packages it allows."),
+    name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (a chip id too with --model or --tokens); or a supply product or scenario (e.g. ascend-910c --year 2025): the packages it allows."),
     vs: Optional[List[str]] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that.", show_default=False),
-    metric: str = typer.Option("pflops_per_kw", "--metric", help="A row key of `chipcalc cluster -f json` (e.g. pflops_per_kw, bf16_dense_total, power_per_chip)."),
+    metric: Optional[str] = typer.Option(None, "--metric", help="A row key of `chipcalc cluster -f json` (default pflops_per_kw); with --model: tpot (default), ttft, tokens_per_s_per_chip, tokens_per_s_system, tokens_per_s_per_kw, prefill_tokens_per_s_per_chip; with --tokens: train_time (default), chip_hours.", show_default=False),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Serving (or, with --tokens, training) of this model on NAME.", show_default=False),
+    tokens: Optional[str] = typer.Option(None, "--tokens", "-t", help="Training: tokens to train --model on, e.g. 14.8T (the metric is then a training metric).", show_default=False),
+    precision: str = typer.Option("bf16", "--precision", "-p", help="With --model: weights and GEMMs (serving) or the peak used (training)."),
+    kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
+    batch: Optional[int] = typer.Option(None, "--batch", "-b", click_type=COUNT, help="Serving: sequences per chip, held fixed (default: assumption default_batch).", show_default=False),
+    context: Optional[int] = typer.Option(None, "--context", "-c", click_type=COUNT, help="Serving: tokens of context per sequence, held fixed (default: assumption default_context).", show_default=False),
+    chips: Optional[int] = typer.Option(None, "--chips", click_type=COUNT, help="Chips used (serving: default as `chipcalc latency` chooses; training: needed for a bare chip).", show_default=False),
     year: Optional[int] = typer.Option(None, "--year", help="Supply: the product's scenario for this year.", show_default=False),
     scenario: Optional[str] = typer.Option(None, "--scenario", help="Supply: a scenario id (see `chipcalc supply`).", show_default=False),
     sets: Optional[List[str]] = SetOpt,
@@ -43,36 +51,103 @@ def sensitivity_cmd(
 
     def body() -> None:
         from chipcalc.calc import ranges as rg
-        from chipcalc.core.format import fmt_number
-        from chipcalc.output.table import Cell, Table
+        from chipcalc.core.errors import UsageError
 
+        if model is not None or tokens is not None:
+            if vs:
+                raise UsageError("--vs compares two systems' cluster metrics; a serving or training sensitivity takes one target")
+            if year is not None or scenario is not None:
+                raise UsageError("--year and --scenario are for supply; not with --model or --tokens")
+            cat = _catalog(specs, sets, prefer)
+            t = _model_sensitivity(cat, name, model, tokens, metric, precision.lower(), kv_precision.lower(), batch,
+                                   context, chips)
+            emit([t], fmt, output, force, cat, fragment=fragment)
+            return
+        for opt, val in (("--batch", batch), ("--context", context), ("--chips", chips)):
+            if val is not None:
+                raise UsageError(f"{opt} is for a serving or training sensitivity; give --model (and --tokens for training)")
         if _is_supply(specs, name, year, scenario):
-            _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, output, force)
+            _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, output, force, fragment)
             return
         cat = _catalog(specs, sets, prefer)
         a = cat.system(name)
         other = one_vs(vs)
         b = cat.system(other) if other else None
         bid = b.id if b else None
-        nominal, unit = rg.cluster_metric(cat, a.id, bid, metric)
+        key = metric or "pflops_per_kw"
+        nominal, unit = rg.cluster_metric(cat, a.id, bid, key)
         inputs = rg.uncertain_inputs(cat, [a.id] + ([bid] if bid else []))
-        swings = rg.sensitivity(cat, lambda c: rg.cluster_metric(c, a.id, bid, metric)[0], inputs, unit)
-        what = f"{metric} of {a.id}" + (f" / {bid}" if bid else "")
-        t = Table(f"Sensitivity of {what} (nominal {fmt_number(nominal.m('' if unit == 'x' else unit))} {unit})",
-                  ["input range", "metric at low", "metric at high", "swing"], key="sensitivity")
-        conv = "" if unit == "x" else unit
-        moving = [sw for sw in swings if sw.swing(conv) > 0]
-        for sw in moving:
-            iu = f"{sw.input.q.units:~P}"
-            _, lo, hi = sw.input.bounds(iu)
-            swing = (sw.at_high - sw.at_low) if sw.at_high.m(conv) >= sw.at_low.m(conv) else (sw.at_low - sw.at_high)
-            t.add(sw.name, sw.name, unit, [Cell(text=f"{fmt_number(lo)}–{fmt_number(hi)} {iu}"), sw.at_low, sw.at_high, swing])
-        still = len(swings) - len(moving)
-        t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
-                       f"at nominal; {still} of them do not move this metric and are not shown.")
-        emit([t], fmt, output, force, cat, fragment=fragment)
+        swings = rg.sensitivity(cat, lambda c: rg.cluster_metric(c, a.id, bid, key)[0], inputs, unit)
+        what = f"{key} of {a.id}" + (f" / {bid}" if bid else "")
+        emit([_swing_table(what, nominal, unit, swings)], fmt, output, force, cat, fragment=fragment)
 
     guarded(body)
+
+
+def _swing_table(what: str, nominal, unit: str, swings, key: str = "sensitivity", note: str = ""):
+    """The tornado table: each input that moves the metric, its range, the metric at each end, the swing."""
+    from chipcalc.core.format import fmt_number
+    from chipcalc.output.table import Cell, Table
+
+    conv = "" if unit == "x" else unit
+    t = Table(f"Sensitivity of {what} (nominal {fmt_number(nominal.m(conv))} {unit})",
+              ["input range", "metric at low", "metric at high", "swing"], key=key)
+    moving = [sw for sw in swings if sw.swing(conv) > 0]
+    no_fit = Cell(text="does not fit")
+    for sw in moving:
+        iu = f"{sw.input.q.units:~P}"
+        _, lo, hi = sw.input.bounds(iu)
+        if sw.at_low is None or sw.at_high is None:
+            swing = Cell(text="fits or not")
+        else:
+            swing = (sw.at_high - sw.at_low) if sw.at_high.m(conv) >= sw.at_low.m(conv) else (sw.at_low - sw.at_high)
+        t.add(sw.name, sw.name, unit, [Cell(text=f"{fmt_number(lo)}–{fmt_number(hi)} {iu}".rstrip()),
+                                       no_fit if sw.at_low is None else sw.at_low,
+                                       no_fit if sw.at_high is None else sw.at_high, swing])
+    still = len(swings) - len(moving)
+    t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
+                   f"at nominal; {still} of them do not move this metric and are not shown." + (f" {note}" if note else ""))
+    return t
+
+
+def _model_sensitivity(cat, name, model, tokens, metric, precision, kv_precision, batch, context, chips):
+    """A serving metric (--model) or a training metric (--model with --tokens) of NAME, and what moves it."""
+    from chipcalc.calc import metrics as M
+    from chipcalc.calc import ranges as rg
+    from chipcalc.core.errors import UsageError
+
+    if model is None:
+        raise UsageError("--tokens needs --model: the model to train, e.g. --model deepseek-v3 --tokens 14.8T")
+    target = cat.target(name)
+    mdl = cat.model(model)
+    if tokens is not None:
+        from chipcalc.calc import train
+
+        for opt, val in (("--batch", batch), ("--context", context)):
+            if val is not None:
+                raise UsageError(f"{opt} is for a serving sensitivity; training takes --tokens and --chips")
+        key = metric or "train_time"
+        if key not in M.TRAINING:
+            raise M.unknown(key, list(M.TRAINING), "training")
+        n = None if chips is None else train.parse_amount(str(chips), "--chips", whole=True)
+        p = M.TrainingPoint(target.id, mdl.id, train.parse_amount(tokens, "--tokens", "token", whole=True), n, precision)
+        unit, what = M.TRAINING[key]
+        nominal = M.training_metric(cat, p, key)
+        swings = rg.sensitivity(cat, lambda c: M.training_metric(c, p, key), M.training_inputs(cat, p), unit)
+        return _swing_table(f"{key} ({what}) of {mdl.id} on {target.id}, {tokens} tokens", nominal, unit, swings,
+                            "sensitivity.train")
+    key = metric or "tpot"
+    if key not in M.SERVING:
+        raise M.unknown(key, list(M.SERVING), "serving")
+    p = M.resolve_serving(cat, M.ServingPoint(target.id, mdl.id, precision, kv_precision, batch, context, chips))
+    unit = M.SERVING[key][2]
+    nominal = M.serving_metric(cat, p, key)
+    swings = rg.sensitivity(cat, lambda c: M.serving_metric_or_none(c, p, key), M.serving_inputs(cat, p), unit)
+    return _swing_table(f"{key} ({M.SERVING[key][3]}) of {mdl.id} on {target.id}, {precision.upper()}, batch {p.batch}, "
+                        f"context {p.context:,}, {p.chips} chips TP{p.tp} EP{p.ep}", nominal, unit, swings,
+                        "sensitivity.serving",
+                        note="The batch, context and layout are held; the latency model's own error comes on top "
+                             "(`chipcalc latency` states it).")
 
 
 def _is_supply(specs, name: str, year, scenario) -> bool:
@@ -88,7 +163,7 @@ def _is_supply(specs, name: str, year, scenario) -> bool:
     return name.strip().lower() in supply.products or name.strip().lower() in supply.scenarios
 
 
-def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, output, force) -> None:
+def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, output, force, fragment=False) -> None:
     """Which uncertain input moves the packages of a supply scenario most."""
     from chipcalc.calc import supply as S
     from chipcalc.calc.supply_ranges import sensitivity
@@ -119,7 +194,7 @@ def _supply_sensitivity(name, year, scenario, vs, sets, prefer, specs, fmt, outp
     t.notes.append(f"{len(swings)} uncertain inputs (figures with a range or disagreeing sources), each varied alone with the others "
                    f"at nominal; {len(swings) - len(moving)} of them do not move the count (they feed a limit that does not bind) "
                    "and are not shown.")
-    emit([t], fmt, output, force, cat)
+    emit([t], fmt, output, force, cat, fragment=fragment)
 
 
 sweep_app = typer.Typer(help="Evaluate a model over a grid, in chunks of bounded memory.", no_args_is_help=True)

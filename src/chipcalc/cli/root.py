@@ -99,7 +99,7 @@ OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instea
 FragmentOpt = typer.Option(False, "--fragment", help="With -f html: the bare tables and footnotes for embedding, not a whole page.")
 ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it is an existing file (replaced atomically, its mode kept).")
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
-SetOpt = typer.Option(None, "--set", help="What-if: override a figure, e.g. --set ascend-910c.tdp=600W (repeatable; shown as a user assumption).", show_default=False)
+SetOpt = typer.Option(None, "--set", help="What-if: override a chip, system or model figure or an assumption, e.g. --set ascend-910c.tdp=600W or --set mfu=0.5 (repeatable; shown as a user assumption; `chipcalc list assumptions` names them).", show_default=False)
 PreferOpt = typer.Option(None, "--prefer", help="Where sources disagree, use the value from this kind of source: official, paper, analyst or press.", show_default=False)
 
 

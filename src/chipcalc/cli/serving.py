@@ -86,7 +86,7 @@ def latency_cmd(
     allow_long_context: bool = typer.Option(False, "--allow-long-context", help="Allow a context above the model's maximum (max_context)."),
     mfu: Optional[str] = typer.Option(None, "--mfu", help="Achievable fraction of peak compute (assumption mfu)."),
     mbu: Optional[str] = typer.Option(None, "--mbu", help="Achievable fraction of HBM bandwidth (assumption mbu)."),
-    sets: Optional[List[str]] = typer.Option(None, "--set", help="Override an assumption (--set layer_overhead=10us) or any chip/system/model figure (--set h20.hbm_bandwidth=3.2TB/s); repeatable."),
+    sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,

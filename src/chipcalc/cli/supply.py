@@ -11,9 +11,11 @@ from typing import List, Optional
 
 import typer
 
+from chipcalc.cli.types import COUNT
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
+    FragmentOpt,
     OutputOpt,
     PreferOpt,
     RangesOpt,
@@ -45,11 +47,12 @@ def supply_cmd(
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
     fmt: Optional[str] = FormatOpt,
+    fragment: bool = FragmentOpt,
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
     method: str = typer.Option("interval", "--method", help="How ranges propagate: interval (worst-case bounds) or montecarlo (percentiles)."),
-    samples: int = typer.Option(100_000, "--samples", help="Monte Carlo samples."),
+    samples: int = typer.Option(100_000, "--samples", click_type=COUNT, help="Monte Carlo samples (100k = 100,000)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same answer)."),
 ) -> None:
     """How many packages can be made in a period: wafers -> gross dies -> good dies -> packages, the die
@@ -72,7 +75,7 @@ def supply_cmd(
         if product is None:
             if year is not None or scenario is not None or target is not None:
                 raise UsageError("name a product, e.g. `chipcalc supply ascend-910c --year 2025`")
-            emit([T.scenarios_table(cat.supply)], fmt, output, force, cat)
+            emit([T.scenarios_table(cat.supply)], fmt, output, force, cat, fragment=fragment)
             return
         s = S.select(cat, product, year, scenario)
         f = S.funnel(cat, s)
@@ -92,7 +95,7 @@ def supply_cmd(
             ranges_on = True
         else:
             tables = [T.funnel_table(f), T.constraints_table(f)]
-        emit(tables, fmt, output, force, cat, ranges=ranges_on)
+        emit(tables, fmt, output, force, cat, ranges=ranges_on, fragment=fragment)
 
     guarded(body)
 
