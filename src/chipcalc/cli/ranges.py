@@ -29,7 +29,7 @@ from chipcalc.cli.types import COUNT, COUNT0
 def sensitivity_cmd(
     name: str = typer.Argument(..., help="System id, e.g. cloudmatrix384 (a chip id too with --model or --tokens); or a supply product or scenario (e.g. ascend-910c --year 2025): the packages it allows."),
     vs: Optional[List[str]] = typer.Option(None, "--vs", help="Second system: the metric is then the ratio this / that.", show_default=False),
-    metric: Optional[str] = typer.Option(None, "--metric", help="A row key of `chipcalc cluster -f json` (default pflops_per_kw); with --model: tpot (default), ttft, tokens_per_s_per_chip, tokens_per_s_system, tokens_per_s_per_kw, prefill_tokens_per_s_per_chip; with --tokens: train_time (default), chip_hours.", show_default=False),
+    metric: Optional[str] = typer.Option(None, "--metric", help="A row key of `chipcalc cluster SYSTEM -f json` (default pflops_per_kw); with --model: tpot (default), ttft, tokens_per_s_per_chip, tokens_per_s_system, tokens_per_s_per_kw, prefill_tokens_per_s_per_chip; with --tokens: train_time (default), chip_hours.", show_default=False),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Serving (or, with --tokens, training) of this model on NAME.", show_default=False),
     tokens: Optional[str] = typer.Option(None, "--tokens", "-t", help="Training: tokens to train --model on, e.g. 14.8T (the metric is then a training metric).", show_default=False),
     precision: str = typer.Option("bf16", "--precision", "-p", help="With --model: weights and GEMMs (serving) or the peak used (training)."),
