@@ -13,6 +13,7 @@ import os
 import tempfile
 
 import click.testing
+import pytest
 import typer.main
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -64,9 +65,14 @@ VALUES = st.one_of(
 )
 
 
+#: The commands split four ways, so that a parallel run (pytest -n) spreads the 500 examples over workers.
+SHARDS = 4
+
+
 @st.composite
-def argv(draw):
-    path, cmd = draw(st.sampled_from(FUZZED))
+def argv(draw, shard=None):
+    pool = FUZZED if shard is None else FUZZED[shard::SHARDS]
+    path, cmd = draw(st.sampled_from(pool))
     opts = []
     for p in cmd.params:
         if getattr(p, "opts", None) and p.opts[0].startswith("-") and p.name not in ("output", "force", "help"):
@@ -98,17 +104,26 @@ def check_run(args, r):
             assert errs[0] == r.stderr.strip().splitlines()[-1], r.stderr  # the error is one line
 
 
-@settings(max_examples=500, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(argv())
-def test_random_argv_never_crashes(args):
-    from chipcalc.calc import ranges
+def _fuzz(shard):
+    @settings(max_examples=500 // SHARDS, derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(argv(shard))
+    def run(args):
+        from chipcalc.calc import ranges
 
-    cap = ranges.MAX_SAMPLES
-    ranges.MAX_SAMPLES = 20_000  # the cap's path, without a million draws per case (the limit has its own test)
-    try:
-        check_run(args, runner.invoke(CLICK, args, prog_name="chipcalc"))
-    finally:
-        ranges.MAX_SAMPLES = cap
+        cap = ranges.MAX_SAMPLES
+        ranges.MAX_SAMPLES = 20_000  # the cap's path, without a million draws per case (the limit has its own test)
+        try:
+            check_run(args, runner.invoke(CLICK, args, prog_name="chipcalc"))
+        finally:
+            ranges.MAX_SAMPLES = cap
+
+    run()
+
+
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_random_argv_never_crashes(shard):
+    _fuzz(shard)
 
 
 def test_every_command_is_fuzzed_or_has_its_own_tests():

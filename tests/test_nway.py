@@ -55,10 +55,16 @@ def test_report_three_way(tmp_path):
     assert "gb300-nvl72 relative to gb200-nvl72 (= 1)" in html
 
 
-def test_report_base_moves_the_ratios(tmp_path):
-    out = tmp_path / "r.html"
-    r = runner.invoke(app, ["report", *THREE, "--base", "gb200-nvl72", "-o", str(out)])
-    assert r.exit_code == 0, r.output
-    html = out.read_text()
-    assert "gb200-nvl72 / cloudmatrix384" in html and "gb200-nvl72 / gb300-nvl72" in html
-    assert "Against Huawei CloudMatrix 384, NVIDIA GB200 NVL72 has" in html
+def test_report_base_moves_the_ratios(catalog):
+    """--base reaches the headline (the report's own builder, without drawing a page)."""
+    from chipcalc.output import report_sections as rs
+
+    systems = [catalog.system(x) for x in ("cloudmatrix384", "gb200-nvl72", "gb300-nvl72")]
+    t = rs.headline_table(systems, "bf16", base=1)
+    assert t.columns[3:] == ["gb200-nvl72 / cloudmatrix384", "gb200-nvl72 / gb300-nvl72"]
+    peak = next(r for r in t.rows if r.key == "peak_chip")
+    assert peak.cells[3].fig.m("") == pytest.approx(2500 / 752)  # GB200 over the 910C, BF16 dense per chip
+    assert peak.cells[4].fig.m("") == pytest.approx(1.0)  # GB200 and GB300: the same 2.5 PFLOPS dense BF16
+    sentence = rs.headline_sentence(systems, "bf16", base=1)
+    assert sentence.startswith("Against Huawei CloudMatrix 384, NVIDIA GB200 NVL72 has")
+    assert "Against NVIDIA GB300 NVL72, NVIDIA GB200 NVL72 has" in sentence

@@ -61,9 +61,10 @@ def key(kind: str, roots: list[Path]) -> str:
         if not root.is_dir():
             h.update(b"\0missing")
             continue
-        for p in sorted(root.rglob("*")):
-            if p.is_file():
-                h.update(b"\0" + str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
+        from chipcalc.catalog.read import spec_files
+
+        for p in spec_files(root):
+            h.update(b"\0" + str(p.relative_to(root)).encode() + b"\0" + p.read_bytes())
     return h.hexdigest()
 
 

@@ -116,6 +116,14 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
     return True
 
 
+def spec_files(root: Path) -> list[Path]:
+    """Every file a load of ``root`` can read: its own ``*.toml`` and those one folder down (chips/,
+    systems/, models/, claims/, supply/). The caches key on exactly these, so a spec folder that is a big
+    tree (``--specs .`` in a checkout) is not walked."""
+    root = Path(root)
+    return sorted(p for p in [*root.glob("*.toml"), *root.glob("*/*.toml")] if p.is_file())
+
+
 def builtin_specs_dir() -> Path:
     """The built-in catalog: packaged as chipcalc/specs in a wheel, ../../specs in a checkout."""
     from importlib import resources

@@ -164,11 +164,13 @@ def load_checked(specs: list[Path] | None = None, claims: bool = True) -> Catalo
 
 
 def signature(dirs: list[Path]) -> tuple:
+    from chipcalc.catalog.read import spec_files
+
     sig = []
     for d in dirs:
         root = Path(d)
         if root.is_dir():
-            sig.extend((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(root.rglob("*.toml")))
+            sig.extend((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in spec_files(root))
         else:
             sig.append((str(root), None, None))
     return tuple(sig)

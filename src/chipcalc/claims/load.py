@@ -32,13 +32,28 @@ def load_checked(specs: list[Path] | None = None) -> Catalog:
     return cat
 
 
+def load_cached(folders: list[Path] | None = None, builtin: bool = True) -> tuple[Catalog, list[Problem]]:
+    """:func:`load` through the in-process and on-disk caches (``validate``: the same answer, parsed once
+    per content of the files)."""
+    import os
+
+    dirs = [Path(d) for d in folders or []]
+    try:
+        sig = (store.signature(dirs), os.getcwd())  # file names in messages are relative to the cwd
+    except OSError:  # a folder name too long, a file gone: the loader says what it is
+        return load(dirs, builtin=builtin)
+    cat, problems = _load_cached(tuple(str(d) for d in dirs), sig, builtin)
+    return cat, list(problems)
+
+
 @lru_cache(maxsize=8)
-def _load_cached(dirs: tuple[str, ...], signature: tuple) -> tuple[Catalog, tuple[Problem, ...]]:
+def _load_cached(dirs: tuple[str, ...], signature: tuple, builtin: bool = True) -> tuple[Catalog, tuple[Problem, ...]]:
     from chipcalc.catalog.cache import cached
     from chipcalc.catalog.read import builtin_specs_dir
 
     def build() -> tuple[Catalog, tuple[Problem, ...]]:
-        cat, problems = load([Path(d) for d in dirs])
+        cat, problems = load([Path(d) for d in dirs], builtin=builtin)
         return cat, tuple(problems)
 
-    return cached("claims", [builtin_specs_dir(), *map(Path, dirs)], build)
+    roots = ([builtin_specs_dir()] if builtin else []) + [Path(d) for d in dirs]
+    return cached("claims" if builtin else "claims-own", roots, build)

@@ -104,17 +104,36 @@ def holds(spec: VolumeSpec, packages: float) -> bool:
     return packages >= n
 
 
-def evaluate(cat: Any, claim: Any, comparison: Any = None) -> VolumeResult:
-    """The supply model's packages for the claim's scenarios, what flips the verdict, what the claim needs."""
+#: (id of the catalog, scenario ids) -> (the catalog, funnels, swings): several claims judge the same
+#: scenarios (four of the 2025 claims sum the 910B and 910C), and `chipcalc check` judges them all.
+_SEEN: dict[tuple[int, tuple[str, ...]], tuple[Any, tuple, list]] = {}
+
+
+def _model_of(cat: Any, ids: tuple[str, ...]) -> tuple[tuple, list]:
+    """The funnels of the scenarios and the swings of their summed packages, once per catalog."""
     from chipcalc.calc import supply as S
-    from chipcalc.calc import supply_inverse as inv
     from chipcalc.calc.supply_ranges import sensitivity
     from chipcalc.catalog.supply_whatif import supply_of
 
-    spec: VolumeSpec = claim.bound
-    supply = supply_of(cat)
-    scenarios = [supply.scenarios[s] for s in spec.scenarios]
+    key = (id(cat), ids)
+    hit = _SEEN.get(key)
+    if hit is not None and hit[0] is cat:  # the same object, not a new one at a reused id
+        return hit[1], hit[2]
+    scenarios = [supply_of(cat).scenarios[s] for s in ids]
     funnels = tuple(S.funnel(cat, s) for s in scenarios)
+    swings = sensitivity(cat, scenarios) if all(f.packages is not None for f in funnels) else []
+    if len(_SEEN) >= 16:
+        _SEEN.pop(next(iter(_SEEN)))
+    _SEEN[key] = (cat, funnels, swings)
+    return funnels, swings
+
+
+def evaluate(cat: Any, claim: Any, comparison: Any = None) -> VolumeResult:
+    """The supply model's packages for the claim's scenarios, what flips the verdict, what the claim needs."""
+    from chipcalc.calc import supply_inverse as inv
+
+    spec: VolumeSpec = claim.bound
+    funnels, swings = _model_of(cat, tuple(spec.scenarios))
     missing = [f.scenario.id for f in funnels if f.packages is None]
     if missing:
         raise ChipcalcError(f"supply scenario {', '.join(missing)} gives no package count (no limit is sourced)")
@@ -123,7 +142,7 @@ def evaluate(cat: Any, claim: Any, comparison: Any = None) -> VolumeResult:
         model = model + f.packages
     model = model.relabel("supply model", " + ".join(f.scenario.id for f in funnels))
     base = holds(spec, float(model.q.m_as("package")))
-    flips = tuple((sw.name, sw.input) for sw in sensitivity(cat, scenarios)
+    flips = tuple((sw.name, sw.input) for sw in swings
                   if holds(spec, float(sw.at_low.q.m_as("package"))) != base
                   or holds(spec, float(sw.at_high.q.m_as("package"))) != base)
     needs = []

@@ -191,10 +191,10 @@ def validate_cmd(
         from chipcalc.catalog.lint import warnings
         from chipcalc.catalog.read import builtin_specs_dir, user_specs_dirs
         from chipcalc.claims.lint import all_problems
-        from chipcalc.claims.load import load
+        from chipcalc.claims.load import load_cached
 
         dirs = list(folders or []) + list(specs or []) or user_specs_dirs(None)
-        cat, problems = load(dirs, builtin=not no_builtin)
+        cat, problems = load_cached(dirs, builtin=not no_builtin)
         problems = problems + all_problems(cat)
         warns = [str(w) for w in warnings(cat)]  # said, not failed: e.g. a system whose interconnect no source gives
         n_fig = sum(len(c.figures) for c in cat.chips.values())
