@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from chipcalc.cli.root import app
 
 pytest.importorskip("matplotlib", reason="the report embeds plots (the plot extra)")
+# one worker runs this module under pytest -n, so the page (the module fixture) is drawn once, not per worker
+pytestmark = pytest.mark.xdist_group("report")
 
 runner = CliRunner()
 CHROMIUM = "/usr/bin/chromium"
