@@ -1,0 +1,20 @@
+"""The README shows real output: every excerpt is what the command prints (see readme_excerpts.py)."""
+
+import pytest
+
+from readme_excerpts import README, excerpts, mismatches
+from test_golden import COMMANDS
+
+EXCERPTS = excerpts(README.read_text())
+
+
+def test_the_readme_has_excerpts():
+    cmds = [c for c, _, _ in EXCERPTS]
+    assert "chipcalc cluster cloudmatrix384 --vs gb200-nvl72" in cmds and len(cmds) >= 7
+
+
+@pytest.mark.parametrize("cmd,lines", [(c, ln) for c, ln, _ in EXCERPTS], ids=[c for c, _, _ in EXCERPTS])
+def test_excerpt_is_real_output(cmd, lines):
+    assert cmd in COMMANDS, f"{cmd}: no golden output (test_golden reads README commands)"
+    bad = mismatches(cmd, lines)
+    assert not bad, f"{cmd}: README lines not in its output (python tests/readme_excerpts.py rewrites them):\n" + "\n".join(bad)
