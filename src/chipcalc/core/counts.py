@@ -12,6 +12,9 @@ def whole(name: str, value: Any, what: str, minimum: int = 1) -> Any:
     """Check user counts (batch, context, chips, ...): whole numbers >= minimum; returns an int array."""
     import numpy as np
 
+    if type(value) is int and value >= minimum:  # the common case, without numpy's reductions
+        return np.asarray(value)
+
     arr = np.asarray(value, dtype=float)
     bad = lambda mask: ", ".join(f"{x:g}" for x in arr.ravel()[mask.ravel()][:3])  # noqa: E731
     if arr.size == 0:

@@ -21,7 +21,9 @@ from chipcalc.calc.serving.values import (
     RangeOps,
     Sym,
     SymOps,
+    si_factor,
     si_unit,
+    unit_dims,
 )
 from chipcalc.core.figure import Figure
 
@@ -119,6 +121,11 @@ class Outputs:
 def _figure(sym: Sym, value: Any, rng: Ranged | None, unit: str | None) -> Figure:
     from chipcalc.core.units import Q, U
 
+    if unit is not None and unit_dims(unit) == sym.dims:  # straight to the unit asked for: no pint conversion
+        k = si_factor(unit)
+        u = U(unit)
+        return Figure(Q(value / k, u), sym.prov, low=None if rng is None else Q(rng.lo / k, u),
+                      high=None if rng is None else Q(rng.hi / k, u), range_prov=sym.rprov)
     base = U(si_unit(sym.dims)) if any(sym.dims) else U("")
     fig = Figure(Q(value, base), sym.prov, low=None if rng is None else Q(rng.lo, base),
                  high=None if rng is None else Q(rng.hi, base), range_prov=sym.rprov if rng is not None else sym.rprov)

@@ -83,8 +83,24 @@ def kv_shard(model: Model, tp: int) -> int:
     return min(tp, _count(model, "kv_heads"))
 
 
-def shape(model: Model, hw: Hardware, lay: Layout) -> "Shape":
-    """The counts the formulas branch on, for this model, hardware and layout."""
+_SHAPES: dict[tuple, tuple] = {}
+
+
+def shape(model: Model, hw: Hardware, lay: Layout, cache_hit: float = 0.0) -> "Shape":
+    """The counts the formulas branch on, for this model, hardware and layout (memoised per the same
+    model and hardware objects and layout: a search asks for the same few shapes many times)."""
+    key = (id(model), id(hw), lay, cache_hit)
+    hit = _SHAPES.get(key)
+    if hit is not None and hit[0] is model and hit[1] is hw:
+        return hit[2]
+    if len(_SHAPES) >= 4096:
+        _SHAPES.clear()
+    s = _shape(model, hw, lay, cache_hit)
+    _SHAPES[key] = (model, hw, s)
+    return s
+
+
+def _shape(model: Model, hw: Hardware, lay: Layout, cache_hit: float) -> "Shape":
     from chipcalc.calc.serving.formulas import Shape
 
     up = None if hw.up is None else hw.up.domain
@@ -94,4 +110,4 @@ def shape(model: Model, hw: Hardware, lay: Layout) -> "Shape":
     limited = bool(limit) and domains > 1 and limit * factor < domains
     return Shape(hw.id, lay.chips, lay.ranks, hw.rpc, lay.tp, lay.ep, lay.mtp, experts_held(model, lay),
                  kv_shard(model, lay.tp), up, workload.is_moe(model), hw.chips_total is not None,
-                 domains, limited, factor)
+                 domains, limited, factor, cache_hit)

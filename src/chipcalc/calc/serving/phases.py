@@ -54,7 +54,7 @@ def decode(model: Model, hw: Hardware, lay: Layout, kn: Knobs, batch: Any, conte
 
     b = whole("--batch", batch, "sequences").astype(float)
     c = whole("--context", context, "tokens").astype(float)
-    b, c = np.broadcast_arrays(b, c)
+    b, c = _scalars(*np.broadcast_arrays(b, c))
     return Decode(Outputs(setup_for(model, hw, kn, kv_precision), "decode", shape(model, hw, lay), b, c))
 
 
@@ -63,8 +63,6 @@ def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tok
     """Prefill of prompts of ``prompt`` tokens, ``tokens_per_chip`` prompt tokens per chip per step
     (default: one prompt per TP group, i.e. prompt / tp per chip); a prefix cache serves ``cache_hit`` of
     the prompt tokens. TTFT is the step time."""
-    from dataclasses import replace
-
     import numpy as np
 
     prompt = whole("--context", prompt, "tokens").astype(float)
@@ -72,9 +70,14 @@ def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tok
         tok = prompt / lay.tp / hw.rpc
     else:
         tok = whole("--prefill-tokens", tokens_per_chip, "tokens").astype(float) / hw.rpc
-    tok, prompt = np.broadcast_arrays(tok, prompt)
-    s = replace(shape(model, hw, lay), cache_hit=float(cache_hit))
+    tok, prompt = _scalars(*np.broadcast_arrays(tok, prompt))
+    s = shape(model, hw, lay, float(cache_hit))
     return Prefill(Outputs(setup_for(model, hw, kn, kv_precision), "prefill", s, prompt, tok), tok)
+
+
+def _scalars(*arrays: Any) -> tuple[Any, ...]:
+    """0-d arrays as Python floats: one configuration then runs on floats, not on numpy scalars."""
+    return tuple(float(a) if a.ndim == 0 else a for a in arrays)
 
 
 def accepted_tokens(kn: Knobs, mtp: int) -> Any:

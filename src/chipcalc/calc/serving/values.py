@@ -17,6 +17,7 @@ A property test (tests/test_compiled.py) checks that the fast paths equal the Fi
 from __future__ import annotations
 
 import math
+import operator
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -132,12 +133,18 @@ class Ranged:
         return x if isinstance(x, Ranged) else Ranged(x)
 
     def _corners(self, o: "Ranged", fn: Callable[[Any, Any], Any]) -> "Ranged":
+        c = [fn(a, b) for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
+        if all(type(x) is float for x in c):  # one configuration: no numpy on scalars
+            return Ranged(fn(self.n, o.n), min(c), max(c))
         import numpy as np
 
-        c = [fn(a, b) for a in (self.lo, self.hi) for b in (o.lo, o.hi)]
         lo = np.minimum(np.minimum(c[0], c[1]), np.minimum(c[2], c[3]))
         hi = np.maximum(np.maximum(c[0], c[1]), np.maximum(c[2], c[3]))
         return Ranged(fn(self.n, o.n), lo, hi)
+
+    def _scaled(self, k: float) -> "Ranged":
+        """Times an exact number (the ends swap when it is negative)."""
+        return Ranged(self.n * k, self.lo * k, self.hi * k) if k >= 0 else Ranged(self.n * k, self.hi * k, self.lo * k)
 
     def __add__(self, other: Any) -> "Ranged":
         o = Ranged.of(other)
@@ -153,17 +160,22 @@ class Ranged:
         return Ranged.of(other) - self
 
     def __mul__(self, other: Any) -> "Ranged":
-        return self._corners(Ranged.of(other), lambda a, b: a * b)
+        if type(other) is float or type(other) is int:
+            return self._scaled(other)
+        return self._corners(Ranged.of(other), operator.mul)
 
     __rmul__ = __mul__
 
     def __truediv__(self, other: Any) -> "Ranged":
         import numpy as np
 
+        if (type(other) is float or type(other) is int) and other != 0:
+            return Ranged(self.n / other, self.lo / other, self.hi / other) if other > 0 else \
+                Ranged(self.n / other, self.hi / other, self.lo / other)
         o = Ranged.of(other)
         if np.any((np.asarray(o.lo) <= 0) & (np.asarray(o.hi) >= 0)):
             raise ChipcalcError(f"cannot divide by a range that includes zero ({o.lo} to {o.hi})")
-        return self._corners(o, lambda a, b: a / b)
+        return self._corners(o, operator.truediv)
 
     def __rtruediv__(self, other: Any) -> "Ranged":
         return Ranged(1 / self.n, 1 / self.hi, 1 / self.lo) * other
