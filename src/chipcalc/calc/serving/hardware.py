@@ -117,7 +117,24 @@ def peak_of(chip: Chip, precision: str) -> Figure:
     return f
 
 
+_HARDWARE: dict[tuple, tuple] = {}
+
+
 def hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> Hardware:
+    """The figures one rank of ``target`` serves with (memoised for the same record and assumption
+    objects, so repeated calls share one compiled set-up)."""
+    key = (id(target), precision, device, id(kn))
+    hit = _HARDWARE.get(key)
+    if hit is not None and hit[0] is target and hit[1] is kn:
+        return hit[2]
+    hw = _hardware(target, precision, device, kn)
+    if len(_HARDWARE) >= 256:
+        _HARDWARE.clear()
+    _HARDWARE[key] = (target, kn, hw)
+    return hw
+
+
+def _hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> Hardware:
     system = target if isinstance(target, System) else None
     chip = system.chip if system is not None else target
     if device not in ("package", "die"):
