@@ -15,6 +15,7 @@ from typing import Callable
 
 from chipcalc.calc import cluster
 from chipcalc.calc.cluster import Metric
+from chipcalc.calc.percentiles import tails
 from chipcalc.catalog.overrides import inputs_of_system, put
 from chipcalc.catalog.store import Catalog
 from chipcalc.core.errors import UsageError
@@ -128,15 +129,23 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
     return cat
 
 
-def collapse(nominal: Figure, sampled: Figure) -> Figure:
-    """Nominal value with the Monte Carlo percentiles as its range."""
+def collapse(nominal: Figure, sampled: Figure, memo: dict | None = None) -> Figure:
+    """Nominal value with the Monte Carlo percentiles as its range (``memo``: percentiles already taken
+    of the same sampled array, by identity, within one comparison)."""
     import numpy as np
 
     unit = nominal.q.units
     arr = np.asarray(sampled.q.m_as(unit))
     if arr.ndim == 0:
         return nominal
-    lo, hi = np.percentile(arr, PERCENTILES)
+    key = (id(sampled), str(unit))
+    hit = None if memo is None else memo.get(key)
+    if hit is not None and hit[0] is sampled:
+        lo, hi = hit[1]
+    else:
+        lo, hi = tails(arr, *PERCENTILES)
+        if memo is not None:
+            memo[key] = (sampled, (lo, hi))
     return replace(nominal, low=float(min(lo, nominal.q.m_as(unit))) * unit, high=float(max(hi, nominal.q.m_as(unit))) * unit)
 
 
@@ -144,8 +153,10 @@ def montecarlo_metrics(nominal: tuple[list[Metric], list[Metric]],
                        sampled: tuple[list[Metric], list[Metric]]) -> tuple[list[Metric], list[Metric]]:
     """The nominal metrics with each value's range replaced by its Monte Carlo percentiles."""
 
+    memo: dict = {}
+
     def one(f: Figure | None, g: Figure | None) -> Figure | None:
-        return collapse(f, g) if f is not None and g is not None else f
+        return collapse(f, g, memo) if f is not None and g is not None else f
 
     def group(ns: list[Metric], ss: list[Metric]) -> list[Metric]:
         return [replace(n, values=tuple(one(f, g) for f, g in zip(n.values, s.values)), ratio=one(n.ratio, s.ratio),
