@@ -97,21 +97,56 @@ def uncertain_inputs(cat: Catalog, systems: list[str]) -> dict[str, Figure]:
 
 
 def sensitivity(cat: Catalog, metric: Callable[[Catalog], Figure], inputs: dict[str, Figure], unit: str,
-                putter: Callable[[Catalog, str, Figure], Catalog] = put) -> list[Swing]:
+                putter: Callable[[Catalog, str, Figure], Catalog] = put, vectorised: bool = False) -> list[Swing]:
     """Vary each input over its range with the others nominal; rank by swing of the metric.
     ``putter`` replaces one input by name (the catalog's own figures by default; the supply model
-    passes :func:`chipcalc.calc.supply.put_input`)."""
+    passes :func:`chipcalc.calc.supply.put_input`). ``vectorised``: the metric takes array inputs (as
+    Monte Carlo does), so every input's two ends are evaluated in one pass (:func:`_one_pass`); where that
+    pass cannot stand for the loop (an error, a missing or non-finite value) the loop runs instead."""
     base = {name: pinned(f, f.q) for name, f in inputs.items()}
     nominal_cat = cat
     for name, f in base.items():
         nominal_cat = putter(nominal_cat, name, f)
-    out = []
-    for name, f in inputs.items():
-        lo = metric(putter(nominal_cat, name, pinned(f, f.lo)))
-        hi = metric(putter(nominal_cat, name, pinned(f, f.hi)))
-        out.append(Swing(name, f, lo, hi))
+    out = _one_pass(nominal_cat, metric, inputs, putter) if vectorised and inputs else None
+    if out is None:
+        out = []
+        for name, f in inputs.items():
+            lo = metric(putter(nominal_cat, name, pinned(f, f.lo)))
+            hi = metric(putter(nominal_cat, name, pinned(f, f.hi)))
+            out.append(Swing(name, f, lo, hi))
     conv = "" if unit == "x" else unit
     return sorted(out, key=lambda s: -s.swing(conv))
+
+
+def _one_pass(nominal_cat: Catalog, metric: Callable[[Catalog], Figure], inputs: dict[str, Figure],
+              putter: Callable[[Catalog, str, Figure], Catalog]) -> list[Swing] | None:
+    """One-at-a-time design in one evaluation: input i is an array, nominal except at 2i (its low end) and
+    2i + 1 (its high end); element 2i and 2i + 1 of the metric are the loop's two evaluations."""
+    import numpy as np
+
+    from chipcalc.core.errors import ChipcalcError
+
+    names = list(inputs)
+    n = 2 * len(names)
+    c = nominal_cat
+    for i, name in enumerate(names):
+        f = inputs[name]
+        u = f.q.units
+        arr = np.full(n, float(f.q.m_as(u)))
+        arr[2 * i], arr[2 * i + 1] = float(f.lo.m_as(u)), float(f.hi.m_as(u))
+        c = putter(c, name, Figure(arr * u, f.prov, label=f.label))
+    try:
+        res = metric(c)
+    except ChipcalcError:
+        return None
+    if res is None:
+        return None
+    mags = np.asarray(res.q.magnitude, dtype=float)
+    if mags.ndim > 1 or not np.all(np.isfinite(mags)):
+        return None
+    mags = np.broadcast_to(mags, (n,))
+    at = lambda j: Figure(float(mags[j]) * res.q.units, res.prov, label=res.label)  # noqa: E731
+    return [Swing(name, inputs[name], at(2 * i), at(2 * i + 1)) for i, name in enumerate(names)]
 
 
 def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: int,

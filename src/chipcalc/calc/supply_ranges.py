@@ -60,4 +60,4 @@ def sensitivity(cat: Any, scenarios: list[Scenario]) -> list[rg.Swing]:
     """Each uncertain input over its range (the others nominal), ranked by the swing in packages."""
     cat = replace(cat, supply=supply_of(cat))
     ins = uncertain(cat, scenarios)
-    return rg.sensitivity(cat, packages_metric([s.id for s in scenarios]), ins, "package", putter=put_input)
+    return rg.sensitivity(cat, packages_metric([s.id for s in scenarios]), ins, "package", putter=put_input, vectorised=True)
