@@ -152,3 +152,29 @@ def test_range_keeps_the_disagreeing_sources_visible():
     assert "msmodeling-device" in cm["range_sources"]  # 707.8 TFLOPS, the low end
     r = runner.invoke(app, ["cluster", "cloudmatrix384", "--ranges"])
     assert "(range: " in r.stdout and "semianalysis-cm384" in r.stdout
+
+
+def test_one_pass_sensitivity_equals_the_loop():
+    """The supply model's sensitivity in one array pass gives the loop's swings, input by input."""
+    from dataclasses import replace
+
+    import pytest
+
+    from chipcalc.calc import ranges as rg
+    from chipcalc.calc import supply_ranges as sr
+    from chipcalc.catalog.supply_whatif import supply_of
+    from chipcalc.claims.load import load_checked
+
+    cat = load_checked(None)
+    cat = replace(cat, supply=supply_of(cat))
+    scenarios = list(cat.supply.scenarios.values())
+    ins = sr.uncertain(cat, scenarios)
+    assert len(ins) >= 5
+    metric = sr.packages_metric([s.id for s in scenarios])
+    loop = rg.sensitivity(cat, metric, ins, "package", putter=sr.put_input)
+    fast = rg.sensitivity(cat, metric, ins, "package", putter=sr.put_input, vectorised=True)
+    assert [s.name for s in fast] == [s.name for s in loop]
+    for a, b in zip(fast, loop):
+        assert a.at_low.m("package") == pytest.approx(b.at_low.m("package"), rel=1e-12)
+        assert a.at_high.m("package") == pytest.approx(b.at_high.m("package"), rel=1e-12)
+        assert a.at_low.prov == b.at_low.prov
