@@ -192,3 +192,24 @@ def test_json_has_every_target():
 def test_help_does_not_import_pint():
     code = "import sys; from chipcalc import cli; assert 'pint' not in sys.modules and 'numpy' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_batch_max_in_a_comma_list():
+    """`--batch max,128`: one column for the largest batch that fits and one for 128; 'max' may sit anywhere
+    in the list, and a bad item is still a one-line usage error."""
+    from typer.testing import CliRunner
+
+    from chipcalc.cli import app
+
+    runner = CliRunner()
+    args = ["latency", "h200", "deepseek-r1", "-p", "fp8", "--chips", "8", "--ep", "8", "--isl", "1024", "--osl", "2048"]
+    r = runner.invoke(app, args + ["--batch", "max,128"])
+    assert r.exit_code == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("batch (sequences per chip)"))
+    fits = int(row.split("largest that fits: ")[1].split(")")[0])
+    assert 1 <= fits < 128 and row.rstrip().endswith("128")
+    assert "the KV cache does not fit" in r.stdout  # 128 per GPU does not fit: the column says so
+    r = runner.invoke(app, args + ["--batch", "128,max"])
+    assert r.exit_code == 0 and f"largest that fits: {fits}" in r.stdout
+    r = runner.invoke(app, args + ["--batch", "max,lots"])
+    assert r.exit_code == 2 and "--batch" in r.stderr and "lots" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -56,8 +56,12 @@ def _ints(text: Optional[str], name: str, allow_max: bool = False) -> Optional[t
         return None
     from chipcalc.core.counts import parse_counts
 
-    if allow_max and text.strip().lower() == "max":
-        return ("max",)
+    parts = text.split(",")
+    if allow_max and any(p.strip().lower() == "max" for p in parts):  # 'max' alone or in a list: 'max,128'
+        out: list = []
+        for p in parts:
+            out.extend(("max",) if p.strip().lower() == "max" else parse_counts(p, name))
+        return tuple(out)
     return parse_counts(text, name)
 
 
