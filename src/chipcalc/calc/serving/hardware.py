@@ -4,6 +4,7 @@ efficiency knobs: every one a named assumption read from the catalog."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from chipcalc.calc import workload
@@ -95,9 +96,15 @@ class Hardware:
     power_basis: str
     chips_total: Figure | None  # chips of the system
 
-    @property
+    @cached_property
     def rpc(self) -> int:
+        """Ranks per chip (computed once: searches ask for it thousands of times)."""
         return 1 if isinstance(self.per_chip, int) else int(round(self.per_chip.m("")))
+
+    @cached_property
+    def chips_n(self) -> float | None:
+        """The system's chip count as a number (None for a bare chip)."""
+        return None if self.chips_total is None else float(self.chips_total.m(""))
 
 
 def _need(chip: Chip, name: str, why: str) -> Figure:

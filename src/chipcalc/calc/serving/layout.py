@@ -29,9 +29,22 @@ class Layout:
         return 1 + self.mtp
 
 
+_COUNTS: dict[tuple, tuple] = {}
+
+
 def _count(model: Model, name: str) -> int:
+    """A count of the model card (heads, experts, ...) as an int, memoised per model object: a layout
+    search asks for the same few thousands of times, and each is a pint conversion."""
+    key = (id(model), name)
+    hit = _COUNTS.get(key)
+    if hit is not None and hit[0] is model:
+        return hit[1]
     f = model.get(name)
-    return 0 if f is None else int(round(f.m("")))
+    n = 0 if f is None else int(round(f.m("")))
+    if len(_COUNTS) >= 4096:
+        _COUNTS.clear()
+    _COUNTS[key] = (model, n)
+    return n
 
 
 def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None = None, mtp: int = 0) -> Layout:
@@ -39,8 +52,8 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
     chips = int(whole("--chips", chips, "chips"))
     tp = int(whole("--tp", tp, "ranks"))
     mtp = int(whole("--mtp", mtp, "tokens", minimum=0))
-    if hw.chips_total is not None and chips > hw.chips_total.m("") and hw.out is None:
-        raise UsageError(f"--chips {chips} is more than the {hw.chips_total.m(''):g} chips of {hw.id}, "
+    if hw.chips_n is not None and chips > hw.chips_n and hw.out is None:
+        raise UsageError(f"--chips {chips} is more than the {hw.chips_n:g} chips of {hw.id}, "
                          "and it has no scale-out tier to join several")
     ranks = chips * hw.rpc
     unit = "dies" if hw.device == "die" else "chips"
