@@ -104,3 +104,15 @@ def test_count_options_take_the_one_suffix_rule(name):
         if isinstance(p.type, type(COUNT)):
             assert p.type.convert("4k", p, None) == 4000 and p.type.convert("4Ki", p, None) == 4096
     assert COUNT0.convert("0", None, None) == 0
+
+
+def test_the_pipeline_option_is_one_option():
+    """--pp (pipeline stages) is a count of at least 1 with the same help wherever it is taken."""
+    from chipcalc.cli.types import PP_HELP, CountType
+
+    having = {name: _option(cmd, "--pp") for name, cmd in _commands() if _option(cmd, "--pp") is not None}
+    assert {"latency", "sweep latency"} <= set(having), sorted(having)
+    for name, opt in having.items():
+        assert isinstance(opt.type, CountType) and opt.type.minimum == 1, f"{name} --pp is not a COUNT"
+        assert opt.help == PP_HELP, f"{name} --pp has its own help"
+        assert opt.type.convert("2", opt, None) == 2

@@ -123,10 +123,10 @@ def _ints(value: Any) -> tuple[int, ...] | None:
 def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: str = "bf16", batch: Any = None,
             context: Any = None, chips: int | None = None, tp: int | None = None, ep: int | None = None, mtp: int = 0,
             device: str = "package", tpot: Any = None, prefill_tokens: int | None = None, catalog: Any = None,
-            ranges: bool = False) -> "Result":
+            ranges: bool = False, pp: int | None = None) -> "Result":
     """Serving latency and throughput (`chipcalc latency TARGET ... MODEL`): TTFT, TPOT, tokens/s per chip,
     system and kW, the binding resource. ``batch`` and ``context`` take a number or a list; ``tpot`` a
-    target like ``"50 ms"`` (the largest batch that meets it)."""
+    target like ``"50 ms"`` (the largest batch that meets it); ``pp`` pipeline stages (dense models)."""
     from chipcalc.calc import serving as L
     from chipcalc.calc.serving.request import Request, run
     from chipcalc.core.counts import whole
@@ -149,7 +149,8 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     one = lambda v, n, w, m=1: None if v is None else int(whole(n, v, w, m))  # noqa: E731
     req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(), batches=_ints(batch),
                   contexts=_ints(context), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
-                  ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), device=device, tpot=target,
+                  ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), pp=one(pp, "pp", "stages"),
+                  device=device, tpot=target,
                   prefill_tokens=one(prefill_tokens, "prefill_tokens", "tokens"))
     from chipcalc.catalog.lint import mtp_problem
 

@@ -85,8 +85,8 @@ def pareto_cmd(
     output: Optional[Path] = OutputOpt,
     force: bool = ForceOpt,
 ) -> None:
-    """The Pareto front of output tokens/s per chip vs tokens/s per user over layouts (chips, TP, DP, EP, MTP) and
-    batches, under memory fit and optional --tpot/--ttft limits; the layout of each point."""
+    """The Pareto front of output tokens/s per chip vs tokens/s per user over layouts (chips, TP, PP for dense models,
+    DP, EP, MTP) and batches, under memory fit and optional --tpot/--ttft limits; the layout of each point."""
 
     def body() -> None:
         from chipcalc.calc.accuracy import error_for, vendor_of

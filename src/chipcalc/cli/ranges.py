@@ -22,7 +22,7 @@ from chipcalc.cli.root import (
     guarded,
     one_vs,
 )
-from chipcalc.cli.types import COUNT, COUNT0
+from chipcalc.cli.types import COUNT, COUNT0, PP_HELP
 
 
 @app.command("sensitivity")
@@ -215,6 +215,7 @@ def sweep_latency_cmd(
     chips: Optional[int] = typer.Option(None, "--chips", click_type=COUNT, help="Chips used (default as in `chipcalc latency`)."),
     tp: Optional[int] = typer.Option(None, "--tp", click_type=COUNT, help="Tensor-parallel ranks."),
     ep: Optional[int] = typer.Option(None, "--ep", click_type=COUNT, help="Expert-parallel ranks."),
+    pp: Optional[int] = typer.Option(None, "--pp", click_type=COUNT, help=PP_HELP, show_default=False),
     mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative tokens per step."),
     device: str = typer.Option("package", "--device", help="package or die."),
     summary: bool = typer.Option(False, "--summary", help="Reduce a grid of any size: the best point per objective, binding-resource shares, the Pareto front (no row per point)."),
@@ -250,7 +251,7 @@ def sweep_latency_cmd(
         kn = L.knobs(cat)
         f = _format(fmt, output)
         prepared = sw.prepare(rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
-                              chips=chips, tp=tp, ep=ep, mtp=mtp, device=device)
+                              chips=chips, tp=tp, ep=ep, mtp=mtp, device=device, pp=pp)
         if summary or (f not in ("csv", "json") and prepared.size > PIVOT_LIMIT):
             tables = st.summary_tables(prepared, sw.summarize(prepared, target_s), rec.id, mdl.id)
             if not summary:

@@ -24,6 +24,7 @@ from chipcalc.cli.root import (
     emit,
     guarded,
 )
+from chipcalc.cli.types import COUNT, PP_HELP
 
 
 @app.command("model")
@@ -76,6 +77,7 @@ def latency_cmd(
     chips: Optional[str] = typer.Option(None, "--chips", help="Chips used (default: a system's all; a bare chip: the fewest that fit)."),
     tp: Optional[str] = typer.Option(None, "--tp", help="Tensor-parallel ranks (default: 1 for MoE, the fewest that fit for dense)."),
     ep: Optional[str] = typer.Option(None, "--ep", help="Expert-parallel ranks for MoE layers (default: every rank)."),
+    pp: Optional[int] = typer.Option(None, "--pp", click_type=COUNT, help=PP_HELP, show_default=False),
     mtp: str = typer.Option("0", "--mtp", help="Speculative (multi-token-prediction) tokens per step; needs a model with an MTP module."),
     mtp_acceptance: Optional[str] = typer.Option(None, "--mtp-acceptance", help="Acceptance rate of a speculative token (assumption mtp_acceptance)."),
     device: str = typer.Option("package", "--device", help="What one rank is: package (a whole chip) or die (each die its own rank, as Ascend 910C software does)."),
@@ -157,7 +159,7 @@ def latency_cmd(
         req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(),
                       batches=_ints(batch, "--batch", allow_max=True), contexts=_ints(context, "--context"),
                       chips=ints(chips, "--chips", "chips"), tp=tp_n if tp_n is not None else attn_tp_n,
-                      ep=ints(ep, "--ep", "ranks"), mtp=ints(mtp, "--mtp", "tokens", 0), device=device, tpot=target_tpot,
+                      ep=ints(ep, "--ep", "ranks"), mtp=ints(mtp, "--mtp", "tokens", 0), pp=pp, device=device, tpot=target_tpot,
                       prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"), isl=isl_n, osl=osl_n,
                       cache_hit=hit, allow_long_context=allow_long_context)
         from chipcalc.catalog.lint import mtp_problem
@@ -168,8 +170,9 @@ def latency_cmd(
         cases = run(cat, model, recs, req, kn)
         dp = ints(attn_dp, "--attn-dp", "groups")
         for c in cases:
-            if dp is not None and c.lay.ranks // c.lay.tp != dp:
-                raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at attention TP{c.lay.tp}, i.e. DP{c.lay.ranks // c.lay.tp}")
+            if dp is not None and c.lay.dp != dp:
+                at = f"attention TP{c.lay.tp}" + (f" and PP{c.lay.pp}" if c.lay.pp > 1 else "")
+                raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at {at}, i.e. DP{c.lay.dp}")
         emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs)), fmt, output, force, cat, ranges=ranges,
              fragment=fragment)
 

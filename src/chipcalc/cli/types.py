@@ -28,3 +28,7 @@ class CountType(click.ParamType):
 
 COUNT = CountType()
 COUNT0 = CountType(minimum=0)
+
+#: --pp, the same in `latency` and `sweep latency`.
+PP_HELP = ("Pipeline-parallel stages (dense models): each holds layers/PP of the layers, PP micro-batches in flight; "
+           "ranks = TP x PP x DP (default 1).")

@@ -32,15 +32,15 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
                                               Cell(fig=_fig(p.tps_chip, "token/s", front.prov), unit="token/s"),
                                               Cell(fig=_fig(p.tpot * 1e3, "ms", front.prov), unit="ms"),
                                               Cell(text=f"{p.batch:,}"), Cell(text=p.layout)])
-    t.notes.append(f"Searched {front.layouts:,} layouts (chips used, attention TP and DP, expert EP, MTP, package or die "
-                   f"ranks) x every batch that fits: {front.evaluated:,} points.")
+    t.notes.append(f"Searched {front.layouts:,} layouts (chips used, attention TP and DP, pipeline PP for a dense model, "
+                   f"expert EP, MTP, package or die ranks) x every batch that fits: {front.evaluated:,} points.")
     if accuracy_note:
         t.notes.append(accuracy_note)
     return t
 
 
 COLUMNS = ("target", "tokens_per_s_per_user", "tokens_per_s_per_chip", "tpot_ms", "ttft_ms", "batch", "chips", "ranks",
-           "tp", "dp", "ep", "mtp", "device")
+           "tp", "pp", "dp", "ep", "mtp", "device")
 
 
 def rows(fronts: list[Any]) -> list[list[Any]]:
@@ -50,7 +50,7 @@ def rows(fronts: list[Any]) -> list[list[Any]]:
     for f in fronts:
         for p in f.points:
             out.append([f.target, p.tps_user, p.tps_chip, p.tpot * 1e3, None if math.isnan(p.ttft) else p.ttft * 1e3,
-                        p.batch, p.chips, p.ranks, p.tp, p.ranks // p.tp, p.ep, p.mtp, p.device])
+                        p.batch, p.chips, p.ranks, p.tp, p.pp, p.dp, p.ep, p.mtp, p.device])
     return out
 
 

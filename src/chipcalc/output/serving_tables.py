@@ -90,8 +90,16 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
     _add(t, "ranks", f"ranks (one per {'die' if any(c.hw.device == 'die' for c in cases) else 'package'})", "",
          [f"{fmt_count(c.lay.ranks)} {unit_of(c)}" for c in cases], ratio)
     _add(t, "per_chip", "ranks per chip", "", [c.hw.per_chip if isinstance(c.hw.per_chip, Figure) else "1" for c in cases], ratio)
-    _add(t, "parallel", "attention TP x DP, expert EP", "",
-         [f"TP{c.lay.tp} x DP{c.lay.ranks // c.lay.tp}, EP{c.lay.ep}" for c in cases], ratio)
+    if any(c.lay.pp > 1 for c in cases):
+        _add(t, "parallel", "TP x PP x DP, expert EP", "",
+             [f"TP{c.lay.tp} x PP{c.lay.pp} x DP{c.lay.dp}, EP{c.lay.ep}" for c in cases], ratio)
+        _add(t, "stage_layers", "layers per pipeline stage (the busiest)", "",
+             [str(-(-int(model.get("layers").m("")) // c.lay.pp)) for c in cases], ratio)
+        hops = [L.shape(model, c.hw, c.lay) for c in cases]
+        _add(t, "pp_hops", "stage-to-stage hops: scale-up / scale-out", "", [f"{s.pp_up} / {s.pp_out}" for s in hops], ratio)
+    else:
+        _add(t, "parallel", "attention TP x DP, expert EP", "",
+             [f"TP{c.lay.tp} x DP{c.lay.ranks // c.lay.tp}, EP{c.lay.ep}" for c in cases], ratio)
     if workload.is_moe(model):
         _add(t, "experts_per_rank", "routed experts per rank per layer", "", [str(L.experts_held(model, c.lay)) for c in cases], ratio)
         shapes = [L.shape(model, c.hw, c.lay) for c in cases]
@@ -164,6 +172,7 @@ def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], rat
     _add(t, "comm", "  communication (TP all-reduce, EP all-to-all)", "ms", [_at(st(c).comm, c) if st(c).comm else None for c in cases], **fit)
     _add(t, "exposed", "  communication not hidden by overlap", "ms", [_at(st(c).exposed, c) if st(c).comm else None for c in cases], **fit)
     _add(t, "overhead", "  fixed overhead (layers x layer_overhead)", "ms", [st(c).overhead for c in cases], **fit)
+    _add(t, "transfer", "  pipeline stage-to-stage transfers", "ms", [_at(st(c).transfer, c) for c in cases], **fit)
     _add(t, "bound", "binding resource", "", [str(st(c).bound[c.i]) for c in cases], **fit)
     _add(t, "flops", "FLOPs per step", "GFLOP", [_at(st(c).flops, c) for c in cases], **fit)
     _add(t, "bytes", "HBM bytes per step (weights + KV)", "GB", [_at(st(c).bytes, c) for c in cases], **fit)
@@ -184,7 +193,17 @@ def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], rat
     t.notes.append("Step time = sum over kinds of work (non-routed matmuls, routed experts, attention) of "
                    "max(compute, memory), plus the communication overlap leaves exposed and the fixed overhead "
                    "(and, with MTP, the draft passes); TPOT = step time / tokens per step.")
+    if any(c.lay.pp > 1 for c in cases):
+        t.notes.append(PP_NOTE)
     return t
+
+
+#: How a pipeline's decode is read (the formulas: calc/serving/formulas.py).
+PP_NOTE = ("With PP, the batch runs as PP micro-batches, one per stage at a time: a step is the sum of the stage "
+           "times (each stage's layers, for one micro-batch) plus the stage-to-stage transfers, so every stage is "
+           "busy and tokens/s per chip = batch per chip / TPOT; per rank, the compute, memory and overhead rows "
+           "are summed over the stages. No published run in specs/measurements.toml uses PP: the model's error "
+           "stated below is that of layouts without it.")
 
 
 def _per_kw_rows(t: Table, per_kw: list[Any], cases: list[Any], ratio: bool) -> None:
@@ -206,10 +225,15 @@ def _prefill(model: Model, cases: list[Any], req: L.Request, cols: list[str], ra
     _add(t, "compute", "  compute time", "ms", [_at(c.pre.step.compute, c) for c in cases], **fit)
     _add(t, "memory", "  memory time", "ms", [_at(c.pre.step.memory, c) for c in cases], **fit)
     _add(t, "comm", "  communication", "ms", [_at(c.pre.step.comm, c) if c.pre.step.comm else None for c in cases], **fit)
+    _add(t, "transfer", "  pipeline stage-to-stage transfers", "ms", [_at(c.pre.step.transfer, c) for c in cases], **fit)
     _add(t, "bound", "binding resource", "", [str(c.pre.step.bound[c.i]) for c in cases], **fit)
     _add(t, "tps_chip", "prefill tokens/s per chip", "token/s", [_at(c.pre.per_chip, c) for c in cases], **fit)
     same = _same_basis(cases)
     _add(t, "tps_kw", "prefill tokens/s per kW", "token/s/kW", [_at(c.pre.per_kw, c) for c in cases], ratio, cases, same)
+    if any(c.lay.pp > 1 for c in cases):
+        t.notes.append("With PP, the prompt passes every stage in turn: TTFT = the sum of the stage times plus the "
+                       "stage-to-stage transfers; prompts stream through the pipeline, so tokens/s per chip counts "
+                       "every stage busy (no fill or drain bubble).")
     if req.cache_hit:
         t.notes.append(f"A prefix cache serves {req.cache_hit:.0%} of the prompt tokens: only the rest is computed "
                        "(attending to the cached part too); tokens/s counts every prompt token.")
@@ -234,6 +258,9 @@ def _offline(model: Model, cases: list[Any], req: L.Request, cols: list[str], ra
     t.notes.append("Each cohort of requests is prefilled (in chunks of prefill_chunk_tokens) and then decoded to "
                    "the output length at the mean context; the batch is limited by weights, KV at the full length, "
                    "the activations of a prefill chunk and the workspace.")
+    if any(c.lay.pp > 1 for c in cases):
+        t.notes.append("With PP, a cohort's m chunks fill and drain the pipeline: its prefill takes m + PP - 1 stage "
+                       "times (a bubble of (PP - 1) / m) plus the last chunk's transfers.")
     return t
 
 

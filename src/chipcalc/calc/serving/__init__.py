@@ -14,7 +14,9 @@ To that sum it adds communication (TP all-reduce: two-shot, reduce-scatter then 
 2(t-1)/t of the message per rank and two latency hops; EP all-to-all: dispatch at
 the GEMM precision when it is 8-bit or less, combine at BF16) over the scale-up tier, and the
 scale-out tier for the share of peers outside one scale-up domain, each collective paying link
-latency per hop plus ``collective_overhead``; and ``layer_overhead`` per layer. Every efficiency and
+latency per hop plus ``collective_overhead``; and ``layer_overhead`` per layer. Dense models may also be split
+into PP pipeline stages (ranks = TP x PP x DP; PP micro-batches in flight; TPOT = the sum of the stage times
+plus the stage-to-stage transfers, see :mod:`.formulas`). Every efficiency and
 overhead is a named assumption read from the catalog (specs/assumptions.toml).
 
 Everything is vectorised with numpy: ``batch`` and ``context`` may be arrays that broadcast, so a

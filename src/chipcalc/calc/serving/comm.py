@@ -9,8 +9,13 @@
   token visits (DeepSeek-V3: 4 of 8 groups). The expected number of distinct nodes a token's k copies hit
   among n is n(1 - (1 - 1/n)^k); the busiest rank sends and receives ``expert_imbalance`` times the mean.
 
+* PP stage-to-stage transfers (:func:`pipeline`): a micro-batch's activations, hidden x BF16 bytes per
+  token, each rank of a stage sending its TP slice of the micro-batch's tokens to its peer in the next
+  stage, over scale-up for a hop inside one domain and over scale-out for a hop across domains.
+
 Each collective pays its link latency per hop plus a fixed software cost: ``collective_overhead`` for a TP
-all-reduce, ``alltoall_overhead`` for an EP dispatch or combine (quantisation, permutation, signalling). ``s`` is the layout's
+all-reduce and for a stage-to-stage send (a point-to-point call costs the same launch and synchronisation),
+``alltoall_overhead`` for an EP dispatch or combine (quantisation, permutation, signalling). ``s`` is the layout's
 :class:`~.formulas.Shape`, ``x`` the inputs.
 """
 
@@ -67,3 +72,18 @@ def communication(o: Any, x: Any, s: Any, tokens: Any) -> Any:
         combine = all_to_all(o, x, s, x.hidden * x.act, tokens)
         parts.append((dispatch + combine) * x.moe_layers)
     return o.total(parts) if parts else None
+
+
+def pipeline(o: Any, x: Any, s: Any, tokens: Any) -> Any:
+    """The PP - 1 stage-to-stage sends of one micro-batch of ``tokens`` tokens per rank through the slowest
+    pipeline (None without PP): each hop moves hidden x activation bytes per token over the tier it crosses,
+    plus that tier's latency and ``collective_overhead``."""
+    if s.pp <= 1:
+        return None
+    sent = x.hidden * x.act * tokens  # per rank per hop
+    parts = []
+    if s.pp_up:
+        parts.append((sent / (x.up_bw * x.link) + (x.up_lat + x.collective)) * s.pp_up)
+    if s.pp_out:
+        parts.append((sent / (x.out_bw * x.link) + (x.out_lat + x.collective)) * s.pp_out)
+    return o.total(parts)

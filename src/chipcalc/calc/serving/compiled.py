@@ -102,13 +102,14 @@ class Outputs:
 
     def bound_codes(self) -> Any:
         """Which resource binds each point: 0 compute, 1 memory, 2 communication, 3 overhead
-        (the largest of the compute-bound, memory-bound, communication and overhead shares)."""
+        (the largest of the compute-bound, memory-bound, communication and overhead shares; communication
+        counts the pipeline's stage-to-stage transfers too)."""
         import numpy as np
 
         v = self.values
         c_share = sum(np.where(c >= m, c, 0.0) for c, m in zip(v["c_times"], v["m_times"]))
         m_share = sum(np.where(c >= m, 0.0, m) for c, m in zip(v["c_times"], v["m_times"]))
-        comm = v["comm"] if v["comm"] is not None else 0.0
+        comm = (v["comm"] if v["comm"] is not None else 0.0) + (v["transfer"] if v.get("transfer") is not None else 0.0)
         shares = np.broadcast_arrays(c_share, m_share, comm, v["overhead"] + 0 * c_share)
         return np.argmax(np.stack(shares), axis=0)
 

@@ -19,6 +19,21 @@ pass of the MTP module (one layer of the model). Memory: weights, KV cache, the 
 of one step (``activation_factor`` hidden-sizes per token) and ``serving_workspace`` must fit in
 ``hbm_usable`` of HBM.
 
+Pipeline parallelism (dense models; ranks = TP x PP x DP): each stage holds ceil(layers / PP) layers at most,
+so a rank stores that share (``s.stage``) of the weights, and the KV of its layers for PP times the sequences
+(at a batch per chip, the KV per rank of an even split is that of PP1). The batch runs as PP micro-batches of
+``b`` tokens per rank; one micro-batch at a time is in each stage, and a micro-batch comes round to the first
+stage once its token is sampled. So a decode step (the time between two tokens of a sequence) is the sum of
+the stage times, which is the PP1 step at the same tokens per rank, plus the PP - 1 stage-to-stage transfers
+(:func:`.comm.pipeline`); with an uneven split the busiest stage paces the pipeline, max(that, PP x the busiest
+stage's time). Every stage is busy with some micro-batch, so tokens/s per rank = b x accepted tokens / step.
+Prefill: one prompt passes every stage in turn, TTFT = the sum of the stage times + the transfers of its
+activations; prompts stream through the pipeline (a loaded server's prefill), so its tokens/s per rank is
+that of every stage busy (prompt tokens per rank / PP x the busiest stage's time), with no fill or drain
+bubble. Offline, a cohort's prompts are m = PP x (prompt tokens per rank / chunk) chunk passes, which fill
+and drain the pipeline once: (m + PP - 1) stage times (the bubble (PP - 1) / m) plus the last chunk's
+transfers. The embedding and output head are counted with the layers (spread over the stages).
+
 In a product a figure comes before a constant (``o.const``): the Figure path multiplies Figures by pint
 quantities, not the other way round. ``x`` holds the inputs (:mod:`.inputs`), ``s`` the layout's counts
 (:class:`Shape`), ``o`` the number type's operations. Batch and context are exact numbers or arrays.
@@ -29,7 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chipcalc.calc.serving.comm import communication
+from chipcalc.calc.serving.comm import communication, pipeline
 
 
 @dataclass(frozen=True)
@@ -52,12 +67,18 @@ class Shape:
     group_limited: bool = False  # routing caps the nodes a token visits below the domains spanned
     node_factor: float = 1.0  # nodes per routing group when the EP group spans more domains than groups
     cache_hit: float = 0.0  # share of prompt tokens a prefix cache serves (prefill)
+    pp: int = 1  # pipeline stages
+    stage: float = 1.0  # the busiest stage's share of the layers: ceil(layers / PP) / layers
+    pace: float = 1.0  # PP x stage: the busiest stage's time over the mean stage's (1: an even split)
+    pp_up: int = 0  # stage-to-stage hops of the slowest pipeline inside one scale-up domain
+    pp_out: int = 0  # ... and across domains (over scale-out)
 
     @property
     def key(self) -> tuple:
         """What the structure of the calculation depends on (which terms exist, which tier a group uses)."""
         return (self.tp > 1, self.ep > 1, self.mtp, self.moe, self.system, self.domains > 1, self.group_limited,
-                self.up_domain is not None and self.tp > self.up_domain)
+                self.up_domain is not None and self.tp > self.up_domain, self.pp > 1, self.pace != 1.0,
+                self.pp_up > 0, self.pp_out > 0)
 
 
 def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, fixed_tokens: Any = 0) -> dict[str, Any]:
@@ -69,6 +90,10 @@ def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, 
         stored = stored + x.expert * s.held * x.moe_layers
     weights = stored * x.w
     per_seq = x.kv_tok * (s.tp / s.kv_shard) * context  # one sequence's KV cache, per rank
+    if s.pp > 1:  # a rank holds its stage's layers: 1/PP of the weights (the busiest stage's share)
+        weights = weights * s.stage
+        if s.pace != 1.0:  # and their KV for PP times the sequences: the busiest stage holds more layers
+            per_seq = per_seq * s.pace
     act_tok = x.hidden * x.act * x.activation_factor  # live activations of one token in a step
     usable = x.hbm_cap * x.usable
     fixed = x.workspace + act_tok * fixed_tokens
@@ -143,7 +168,11 @@ def _decode_step(o: Any, x: Any, s: Shape, b: Any, context: Any) -> tuple[dict[s
         draft = st["time"] / x.layers * s.mtp
         time = time + draft
         st = {**st, "draft": draft, "time": time}
-    return st, acc, time
+    transfer = pipeline(o, x, s, b * (1 + s.mtp))
+    if transfer is not None:  # PP micro-batches of b per rank: each passes every stage, then comes round again
+        time = time + transfer if s.pace == 1.0 else o.max(time + transfer, time * s.pace)
+        st = {**st, "time": time}
+    return {**st, "transfer": transfer}, acc, time
 
 
 def decode(o: Any, x: Any, s: Shape, batch: Any, context: Any) -> dict[str, Any]:
@@ -165,9 +194,14 @@ def prefill(o: Any, x: Any, s: Shape, prompt: Any, tokens: Any, cache_hit: float
     kv_per_token = x.kv_tok * (s.tp / s.kv_shard)
     new = tokens * (1 - cache_hit)
     st = step(o, x, s, tokens, prompt * ((1 + cache_hit) / 2), kv_per_token * new, "prefill", compute_tokens=new)
-    per_chip = _times(tokens / st["time"], x.per_chip) * o.const(1.0, "token")
+    transfer = pipeline(o, x, s, tokens)
+    ttft, busy = st["time"], st["time"]
+    if transfer is not None:  # the prompt passes every stage; prompts stream, so every stage is busy
+        ttft = st["time"] + transfer
+        busy = st["time"] * s.pace if s.pace != 1.0 else busy
+    per_chip = _times(tokens / busy, x.per_chip) * o.const(1.0, "token")
     per_system, per_kw = _scale(x, s, per_chip)
-    return {**st, "ttft": st["time"], "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw}
+    return {**st, "transfer": transfer, "ttft": ttft, "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw}
 
 
 def offline(o: Any, x: Any, s: Shape, batch: Any, lengths: tuple[Any, Any]) -> dict[str, Any]:
@@ -180,6 +214,8 @@ def offline(o: Any, x: Any, s: Shape, batch: Any, lengths: tuple[Any, Any]) -> d
     chunk = o.min(prompt_tokens, x.prefill_chunk)
     pre = prefill(o, x, s, isl, chunk)
     t_prefill = pre["time"] * (prompt_tokens / chunk)
+    if s.pp > 1:  # PP x (prompt tokens / chunk) chunks pass the stages one after another: (m + PP - 1) stage times
+        t_prefill = t_prefill * s.pace + pre["time"] * (s.stage * (s.pp - 1)) + pre["transfer"]
     st, acc, step_time = _decode_step(o, x, s, b, isl + osl / 2)
     tpot = step_time / acc
     e2e = t_prefill + tpot * osl

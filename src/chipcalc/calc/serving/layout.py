@@ -1,4 +1,9 @@
-"""The parallel layout of a deployment (chips, TP, EP, MTP): checked, with one-line errors."""
+"""The parallel layout of a deployment (chips, TP, PP, EP, MTP): checked, with one-line errors.
+
+Ranks = TP x PP x DP: TP splits each layer, PP (dense models) splits the layers into stages, DP replicates
+the pipeline. Ranks are laid out replica by replica, stage by stage, TP innermost, in the order of the
+scale-up domains, so a pipeline crosses a domain boundary only where its stages do not fit in one domain
+(:func:`pipeline_hops`)."""
 
 from __future__ import annotations
 
@@ -23,6 +28,12 @@ class Layout:
     tp: int  # tensor parallel (attention and dense FFN)
     ep: int  # expert parallel (MoE FFN); 1 for a dense model
     mtp: int  # speculative tokens per step
+    pp: int = 1  # pipeline stages (dense models): each holds the layers of one stage
+
+    @property
+    def dp(self) -> int:
+        """Data-parallel replicas of the pipeline: ranks / (TP x PP)."""
+        return self.ranks // (self.tp * self.pp)
 
     @property
     def tokens_per_step(self) -> int:
@@ -47,10 +58,12 @@ def _count(model: Model, name: str) -> int:
     return n
 
 
-def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None = None, mtp: int = 0) -> Layout:
+def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None = None, mtp: int = 0,
+           pp: int = 1) -> Layout:
     """Check and build a layout; every impossible combination is a one-line UsageError."""
     chips = int(whole("--chips", chips, "chips"))
     tp = int(whole("--tp", tp, "ranks"))
+    pp = int(whole("--pp", pp, "stages"))
     mtp = int(whole("--mtp", mtp, "tokens", minimum=0))
     if hw.chips_n is not None and chips > hw.chips_n and hw.out is None:
         raise UsageError(f"--chips {chips} is more than the {hw.chips_n:g} chips of {hw.id}, "
@@ -59,6 +72,8 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
     unit = "dies" if hw.device == "die" else "chips"
     if ranks % tp:
         raise UsageError(f"--tp {tp} does not divide the {ranks} {unit} of the deployment")
+    if pp > 1:
+        _check_pp(model, hw, ranks, tp, pp, unit)
     heads, kvh = _count(model, "attention_heads"), _count(model, "kv_heads")
     if heads % tp:
         raise UsageError(f"--tp {tp} does not divide the {heads} attention heads of {model.id}")
@@ -79,7 +94,51 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
             raise UsageError(f"--ep {ep} does not divide the {ranks} {unit} of the deployment")
     if mtp and model.get("mtp_modules") is None:
         raise UsageError(f"{model.id} has no multi-token-prediction module (mtp_modules); --mtp needs one")
-    return Layout(chips, ranks, tp, ep, mtp)
+    return Layout(chips, ranks, tp, ep, mtp, pp)
+
+
+def _check_pp(model: Model, hw: Hardware, ranks: int, tp: int, pp: int, unit: str) -> None:
+    """A pipeline the deployment can hold: a dense model, a layer per stage, TP x PP dividing the ranks,
+    a link from stage to stage."""
+    if workload.is_moe(model):
+        raise UsageError(f"--pp {pp}: {model.id} is a mixture-of-experts model; pipeline stages are modelled for "
+                         "dense models only (spread a MoE model's experts with --ep instead)")
+    layers = _count(model, "layers")
+    if pp > layers:
+        raise UsageError(f"--pp {pp} is more than the {layers} layers of {model.id}: each stage needs a layer, "
+                         f"so --pp is at most {layers}")
+    if ranks % (tp * pp):
+        raise UsageError(f"--pp {pp} x --tp {tp} = {tp * pp} ranks per pipeline does not divide the {ranks} {unit} "
+                         f"of the deployment (ranks = TP x PP x DP): use a --pp that divides {ranks // tp}")
+    if hw.up is None and hw.out is None:
+        raise UsageError(f"--pp {pp} sends activations from stage to stage; {hw.id} has no scale-up or scale-out "
+                         "bandwidth figure to send them over: use --pp 1")
+    _, out = pipeline_hops(hw, ranks, tp, pp)
+    if out and hw.out is None:
+        raise UsageError(f"--pp {pp} with --tp {tp}: a pipeline of {tp * pp} {unit} spans more than one scale-up "
+                         f"domain of {hw.id} ({hw.up.domain if hw.up else 0} {unit}) and it has no scale-out tier: "
+                         f"use at most --pp {max(1, (hw.up.domain if hw.up and hw.up.domain else tp) // tp)}")
+
+
+def pipeline_hops(hw: Hardware, ranks: int, tp: int, pp: int) -> tuple[int, int]:
+    """Stage-to-stage hops of the slowest pipeline: (inside one scale-up domain, across domains).
+
+    Ranks are numbered replica by replica, stage by stage, TP innermost, and the scale-up domains take
+    them in order; rank j of a stage sends to rank j of the next, so a hop crosses a domain when a domain
+    boundary falls between the two stages' first and last ranks. Without a scale-up tier every hop goes
+    over scale-out; a tier with no domain size (a bare chip's links) holds them all."""
+    if pp <= 1:
+        return 0, 0
+    if hw.up is None:
+        return 0, pp - 1
+    u = hw.up.domain
+    if u is None:
+        return pp - 1, 0
+    worst, group = 0, tp * pp
+    for start in range(0, ranks - group + 1, group):  # each replica
+        cross = sum(1 for st in range(pp - 1) if (start + st * tp) // u != (start + (st + 2) * tp - 1) // u)
+        worst = max(worst, cross)
+    return pp - 1 - worst, worst
 
 
 def experts_held(model: Model, lay: Layout) -> int:
@@ -121,6 +180,10 @@ def _shape(model: Model, hw: Hardware, lay: Layout, cache_hit: float) -> "Shape"
     groups, limit = _count(model, "routing_groups"), _count(model, "routing_group_limit")
     factor = max(1.0, domains / groups) if groups else 1.0
     limited = bool(limit) and domains > 1 and limit * factor < domains
+    pp = lay.pp
+    layers = _count(model, "layers")
+    stage = -(-layers // pp) / layers if pp > 1 else 1.0  # the busiest stage's share of the layers
+    hops = pipeline_hops(hw, lay.ranks, lay.tp, pp)
     return Shape(hw.id, lay.chips, lay.ranks, hw.rpc, lay.tp, lay.ep, lay.mtp, experts_held(model, lay),
                  kv_shard(model, lay.tp), up, workload.is_moe(model), hw.chips_total is not None,
-                 domains, limited, factor, cache_hit)
+                 domains, limited, factor, cache_hit, pp, stage, pp * stage if pp > 1 else 1.0, *hops)

@@ -1,7 +1,8 @@
 """The Pareto front of serving: output tokens/s per chip vs tokens/s per user (1/TPOT).
 
 For one target it searches every layout the model and hardware allow — chips used, attention TP (and so
-DP), expert EP, MTP, one rank per package or per die — and, for each, every batch that fits, on the
+DP), pipeline PP for a dense model (powers of two, TP x PP dividing the ranks), expert EP, MTP, one rank per
+package or per die — and, for each, every batch that fits, on the
 compiled path (one vectorised decode per layout; traces shared by layouts of the same structure). Points
 over ``tpot`` or whose prefill of one prompt exceeds ``ttft`` are dropped; what remains is reduced to the
 front (:func:`chipcalc.calc.sweep.pareto`).
@@ -38,10 +39,15 @@ class Point:
     ep: int
     mtp: int
     device: str
+    pp: int = 1
+
+    @property
+    def dp(self) -> int:
+        return self.ranks // (self.tp * self.pp)
 
     @property
     def layout(self) -> str:
-        return f"{self.chips} chips, TP{self.tp} DP{self.ranks // self.tp} EP{self.ep}" + \
+        return f"{self.chips} chips, TP{self.tp}" + (f" PP{self.pp}" if self.pp > 1 else "") + f" DP{self.dp} EP{self.ep}" + \
             (f" MTP{self.mtp}" if self.mtp else "") + (f" ({self.ranks} die ranks)" if self.device == "die" else "")
 
 
@@ -69,16 +75,19 @@ def _batches(limit: int) -> Any:
     return np.unique(np.concatenate([dense, np.array(geo, dtype=int)])).astype(float)
 
 
-def candidates(model: Any, hw: Any, chips_options: list[int]) -> list[tuple[int, int, int]]:
-    """(chips, tp, ep) the layout checks accept."""
+def candidates(model: Any, hw: Any, chips_options: list[int]) -> list[tuple[int, int, int, int]]:
+    """(chips, tp, ep, pp) to try (the layout checks reject the rest): PP for dense models only."""
     out = []
-    heads = _count(model, "attention_heads")
+    heads, layers = _count(model, "attention_heads"), _count(model, "layers")
+    moe = workload.is_moe(model)
     for c in chips_options:
         ranks = c * hw.rpc
         for tp in [t for t in _powers(min(ranks, heads)) if ranks % t == 0]:
-            eps = [1] if not workload.is_moe(model) else [e for e in _powers(ranks) if ranks % e == 0 and e * 8 >= ranks] or [ranks]
+            eps = [1] if not moe else [e for e in _powers(ranks) if ranks % e == 0 and e * 8 >= ranks] or [ranks]
+            pps = [1] if moe else [p for p in _powers(min(ranks // tp, layers)) if ranks % (tp * p) == 0]
             for ep in eps:
-                out.append((c, tp, ep))
+                for pp in pps:
+                    out.append((c, tp, ep, pp))
     return out
 
 
@@ -102,10 +111,10 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
         more = [total * k for k in (2, 4)] if hw.chips_total is not None and hw.out is not None else []  # joined over scale-out
         opts = list(chips) if chips else sorted({total, *more, *[p for p in _powers(total) if p * 4 >= total or p >= 8]})
         setup = setup_for(model, hw, kn, kv_precision)
-        for c, tp, ep in candidates(model, hw, opts):
+        for c, tp, ep, pp in candidates(model, hw, opts):
             for mtp in mtps:
                 try:
-                    lay = layout(model, hw, c, tp, ep, mtp)
+                    lay = layout(model, hw, c, tp, ep, mtp, pp)
                     s = shape(model, hw, lay)
                     probe = Outputs(setup, "decode", s, 1.0, float(context)).values
                 except ChipcalcError:
@@ -116,7 +125,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                     continue
                 if ttft is not None:
                     pre = Outputs(setup, "prefill", s, float(context), context / lay.tp / hw.rpc).values
-                    t_first = float(pre["time"])
+                    t_first = float(pre["ttft"])
                     if t_first > ttft:
                         continue
                 else:
@@ -134,7 +143,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                 per_chip = np.broadcast_to(v["per_chip"], b.shape)
                 sel = np.nonzero(keep)[0]
                 for i in sel[pareto(1.0 / tp_s[sel], per_chip[sel])]:  # this layout's own front first
-                    rows.append((1.0 / tp_s[i], per_chip[i], tp_s[i], t_first, int(b[i]), c, lay.ranks, tp, ep, mtp, device))
+                    rows.append((1.0 / tp_s[i], per_chip[i], tp_s[i], t_first, int(b[i]), c, lay.ranks, tp, ep, mtp, device, pp))
     if not rows:
         why = " within the --tpot/--ttft limits" if tpot is not None or ttft is not None else ""
         raise UsageError(f"no layout of {model.id} on {target.id} fits{why}; try more chips, a smaller precision or looser limits")

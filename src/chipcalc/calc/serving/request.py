@@ -35,6 +35,7 @@ class Request:
     tp: int | None = None
     ep: int | None = None
     mtp: int = 0
+    pp: int | None = None  # pipeline stages (dense models; default 1)
     device: str = "package"
     tpot: Figure | None = None
     prefill_tokens: int | None = None
@@ -149,7 +150,8 @@ def run(catalog: Any, model: Any, targets: list[Any], req: Request, kn: Knobs) -
     for target in targets:
         hw = hardware(target, req.precision, req.device, kn)
         probe_b = max([b for b in batches if b != MAX] or [1])
-        lay = auto_layout(model, hw, kn, probe_b, max(contexts), req.kv_precision, req.chips, req.tp, req.ep, req.mtp)
+        lay = auto_layout(model, hw, kn, probe_b, max(contexts), req.kv_precision, req.chips, req.tp, req.ep, req.mtp,
+                          req.pp)
         if req.tpot is not None:
             cases += _tpot_cases(model, hw, lay, kn, contexts, req, len(targets))
             continue

@@ -15,23 +15,27 @@ from chipcalc.core.figure import Figure
 # -- choices the model makes for the user ------------------------------------------------------
 
 def auto_layout(model: Model, hw: Hardware, kn: Knobs, batch: int, context: int, kv_precision: str,
-                chips: int | None, tp: int | None, ep: int | None, mtp: int) -> Layout:
+                chips: int | None, tp: int | None, ep: int | None, mtp: int, pp: int | None = None) -> Layout:
     """Fill in what the user left out.
 
-    chips: a system's every chip; for a bare chip the smallest power of two whose memory holds the
-    weights and the asked batch. tp: 1 for MoE models (attention data-parallel, experts spread by
-    EP); for dense models the smallest power of two that fits, within the scale-up domain.
+    chips: a system's every chip; for a bare chip the smallest power of two (that holds the PP stages)
+    whose memory holds the weights and the asked batch. tp: 1 for MoE models (attention data-parallel,
+    experts spread by EP); for dense models the smallest power of two that fits, within the scale-up
+    domain, with TP x PP dividing the ranks. pp: 1 unless given.
     """
     if chips is not None and chips <= 0:
         whole("--chips", chips, "chips")
+    pp = 1 if pp is None else int(whole("--pp", pp, "stages"))
     cands_chips = [chips] if chips is not None else (
-        [int(hw.chips_total.m(""))] if hw.chips_total is not None else _powers(_limit(model)))
+        [int(hw.chips_total.m(""))] if hw.chips_total is not None else
+        [c for c in _powers(max(_limit(model), pp)) if (c * hw.rpc) % pp == 0])
     last: Layout | None = None
-    for c in cands_chips:
+    for c in cands_chips or [1]:
         ranks = c * hw.rpc
-        tps = [tp] if tp is not None else ([1] if workload.is_moe(model) else [t for t in _powers(ranks) if ranks % t == 0 and _tp_ok(model, hw, t)])
-        for t in tps:
-            lay = layout(model, hw, c, t, ep, mtp)
+        tps = [tp] if tp is not None else ([1] if workload.is_moe(model) else
+                                           [t for t in _powers(ranks) if ranks % (t * pp) == 0 and _tp_ok(model, hw, t)])
+        for t in tps or [1]:  # none: the layout check says why
+            lay = layout(model, hw, c, t, ep, mtp, pp)
             last = lay
             if bool(memory(model, hw, lay, kn, batch, context, kv_precision).fits.all()):
                 return lay

@@ -65,6 +65,7 @@ class Step:
     comm = cached_property(lambda self: self._o.figure("comm", "ms"))
     exposed = cached_property(lambda self: self._o.figure("exposed", "ms"))  # the communication overlap leaves
     overhead = cached_property(lambda self: self._o.figure("overhead", "ms"))
+    transfer = cached_property(lambda self: self._o.figure("transfer", "ms"))  # PP stage-to-stage sends (None without PP)
     time = cached_property(lambda self: self._o.figure("time", "ms"))  # sum over kinds of max(compute, memory) + comm + overhead
     flops = cached_property(lambda self: self._o.figure("flops", "GFLOP"))
     bytes = cached_property(lambda self: self._o.figure("bytes", "GB"))

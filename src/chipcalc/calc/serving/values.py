@@ -322,10 +322,14 @@ class FigureOps:
 
     @staticmethod
     def max(a: Any, b: Any) -> Figure:
+        if not isinstance(a, Figure) or not isinstance(b, Figure):
+            return _with_exact(a, b, "maximum")
         return fmax(a, b)
 
     @staticmethod
     def min(a: Any, b: Any) -> Figure:
+        if not isinstance(a, Figure) or not isinstance(b, Figure):
+            return _with_exact(a, b, "minimum")
         return -1 * fmax(-1 * a, -1 * b)
 
     total = staticmethod(FloatOps.total)
@@ -351,6 +355,19 @@ class FigureOps:
     @staticmethod
     def floor0(x: Figure) -> Figure:
         return apply(x, FloatOps.floor0)
+
+
+def _with_exact(a: Any, b: Any, how: str) -> Any:
+    """The elementwise maximum or minimum of a dimensionless Figure and an exact number (a batch x length
+    from the caller), on its nominal value and each end; of two exact numbers, the plain one."""
+    import numpy as np
+
+    fn = getattr(np, how)
+    if isinstance(b, Figure):
+        a, b = b, a
+    if not isinstance(a, Figure):
+        return fn(a, b)
+    return apply(a, lambda v: fn(v, b))
 
 
 def finite(x: Any) -> bool:
