@@ -61,3 +61,17 @@ def test_a_lone_command_runs_from_the_console_script():
         r = subprocess.run([sys.executable, "-m", "chipcalc", *args], capture_output=True, text=True)
         assert r.returncode == 0, (args, r.stderr)
         assert expect in r.stdout, args
+
+
+def test_readme_counts_the_catalog_right():
+    """The README's 'all N chips and M systems' is the shipped catalog's count."""
+    import re
+    from pathlib import Path
+
+    from chipcalc.catalog.store import load_checked
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    m = re.search(r"shows all (\d+) chips and (\d+) systems", text.replace("\n", " "))
+    assert m, "the README no longer counts the catalog"
+    cat = load_checked(None)
+    assert (int(m.group(1)), int(m.group(2))) == (len(cat.chips), len(cat.systems))
