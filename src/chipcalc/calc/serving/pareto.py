@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from chipcalc.calc import workload
+from chipcalc.calc.serving import formulas as F
 from chipcalc.calc.serving.compiled import Outputs, setup_for
 from chipcalc.calc.serving.hardware import hardware
 from chipcalc.calc.serving.layout import _count, layout, shape
+from chipcalc.calc.serving.values import FloatOps
 from chipcalc.calc.serving.search import _powers
 from chipcalc.core.errors import ChipcalcError, UsageError
 from chipcalc.core.figure import Provenance
@@ -111,15 +113,17 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
         more = [total * k for k in (2, 4)] if hw.chips_total is not None and hw.out is not None else []  # joined over scale-out
         opts = list(chips) if chips else sorted({total, *more, *[p for p in _powers(total) if p * 4 >= total or p >= 8]})
         setup = setup_for(model, hw, kn, kv_precision)
+        floats = setup.inputs("float")
         for c, tp, ep, pp in candidates(model, hw, opts):
             for mtp in mtps:
                 try:
                     lay = layout(model, hw, c, tp, ep, mtp, pp)
                     s = shape(model, hw, lay)
-                    probe = Outputs(setup, "decode", s, 1.0, float(context)).values
+                    # the memory formula alone gives the largest batch (decode's mem_max_batch, as one
+                    # decode at batch 1 would): no whole decode just to learn the limit
+                    limit = int(np.asarray(F.memory(FloatOps, floats, s, 1.0, float(context), 1 + s.mtp)["max_batch"]).ravel()[0])
                 except ChipcalcError:
                     continue
-                limit = int(np.asarray(probe["mem_max_batch"]).ravel()[0])
                 b = _batches(limit)
                 if not len(b):
                     continue
@@ -130,7 +134,10 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                         continue
                 else:
                     t_first = float("nan")
-                out = Outputs(setup, "decode", s, b, np.full_like(b, float(context)))
+                try:
+                    out = Outputs(setup, "decode", s, b, np.full_like(b, float(context)))
+                except ChipcalcError:
+                    continue
                 v = out.values
                 nlay += 1
                 evaluated += len(b)
