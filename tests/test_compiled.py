@@ -55,11 +55,12 @@ def deployment(draw, catalog):
     hw = L.hardware(target, precision, device, kn)
     mtp = draw(st.sampled_from([0, 1, 2])) if model.get("mtp_modules") is not None else 0
     pp = draw(st.sampled_from([1, 2, 3, 4, 8])) if model.architecture != "moe" else 1
+    offload = draw(st.sampled_from([0.0, 0.0, 0.3, 1.0])) if hw.host is not None else 0.0
     batch = draw(st.integers(1, 512))
     context = draw(st.integers(1, 200_000))
     kvp = draw(st.sampled_from(["bf16", "fp8"]))
     try:
-        lay = L.auto_layout(model, hw, kn, batch, context, kvp, None, None, None, mtp, pp)
+        lay = L.auto_layout(model, hw, kn, batch, context, kvp, None, None, None, mtp, pp, offload)
     except ChipcalcError:
         return None
     return model, hw, kn, lay, kvp, batch, context
@@ -94,6 +95,20 @@ def test_compiled_equals_the_figure_path_with_pipeline_stages(catalog, target, m
     s = L.shape(m, hw, lay)
     assert s.pp == pp and s.pp_up + s.pp_out == pp - 1
     _same_on_both_paths(m, hw, kn, lay, "bf16", 16, 4096)
+
+
+@pytest.mark.parametrize("model, precision, device, chips, tp, share", [
+    ("llama-3.1-70b", "fp8", "package", 8, 8, 0.5),
+    ("llama-3.1-70b", "fp8", "die", 4, 4, 1.0),  # all of it in host memory, die ranks
+    ("deepseek-r1", "fp4", "package", 72, 1, 0.25),  # MLA, experts spread over the NVL72
+])
+def test_compiled_equals_the_figure_path_with_kv_offload(catalog, model, precision, device, chips, tp, share):
+    kn = L.knobs(catalog)
+    m = catalog.model(model)
+    hw = L.hardware(catalog.target("gb200-nvl72"), precision, device, kn)
+    lay = L.layout(m, hw, chips, tp, None, 0, 1, share)
+    assert L.shape(m, hw, lay).kv_offload == share
+    _same_on_both_paths(m, hw, kn, lay, "fp8", 32, 8192)
 
 
 def _same_on_both_paths(model, hw, kn, lay, kvp, batch, context):

@@ -123,10 +123,11 @@ def _ints(value: Any) -> tuple[int, ...] | None:
 def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: str = "bf16", batch: Any = None,
             context: Any = None, chips: int | None = None, tp: int | None = None, ep: int | None = None, mtp: int = 0,
             device: str = "package", tpot: Any = None, prefill_tokens: int | None = None, catalog: Any = None,
-            ranges: bool = False, pp: int | None = None) -> "Result":
+            ranges: bool = False, pp: int | None = None, kv_offload: float = 0.0) -> "Result":
     """Serving latency and throughput (`chipcalc latency TARGET ... MODEL`): TTFT, TPOT, tokens/s per chip,
     system and kW, the binding resource. ``batch`` and ``context`` take a number or a list; ``tpot`` a
-    target like ``"50 ms"`` (the largest batch that meets it); ``pp`` pipeline stages (dense models)."""
+    target like ``"50 ms"`` (the largest batch that meets it); ``pp`` pipeline stages (dense models); ``kv_offload`` the
+    share of the KV cache kept in host memory (a system with host memory)."""
     from chipcalc.calc import serving as L
     from chipcalc.calc.serving.request import Request, run
     from chipcalc.core.counts import whole
@@ -150,7 +151,7 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(), batches=_ints(batch),
                   contexts=_ints(context), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
                   ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), pp=one(pp, "pp", "stages"),
-                  device=device, tpot=target,
+                  kv_offload=float(kv_offload), device=device, tpot=target,
                   prefill_tokens=one(prefill_tokens, "prefill_tokens", "tokens"))
     from chipcalc.catalog.lint import mtp_problem
 

@@ -170,12 +170,13 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
         c = fp.figure(p.get("count"), "count", file, f"{where}.count", f"{sid}.{p['name']}.count") if "count" in p else None
         if "count" not in p:
             fp.problem(file, f"{where}.count", "missing")
-        pw = fp.figure(p["power"], "power", file, f"{where}.power", f"{sid}.{p['name']}.power") if "power" in p else None
-        extra = set(p) - {"name", "count", "power", "notes"}
+        more = {key: fp.figure(p[key], dim, file, f"{where}.{key}", f"{sid}.{p['name']}.{key}")
+                for key, (dim, _d, _u) in schema.PART_FIGURES.items() if key != "count" and key in p}
+        extra = set(p) - set(schema.PART_FIGURES) - {"name", "notes"}
         if extra:
             fp.problem(file, where, f"unknown key(s) {', '.join(sorted(extra))}")
         if c is not None:
-            parts.append(Part(p["name"], c, pw))
+            parts.append(Part(p["name"], c, **more))
     reported = {}
     raw_rep = d.get("reported", {})
     if not isinstance(raw_rep, dict):

@@ -77,7 +77,8 @@ def _all_names(cat: Catalog) -> list[str]:
         names += [f"{c.id}.{k}" for k in c.figures]
     for s in cat.systems.values():
         names += [f"{s.id}.{k}" for k in _SYSTEM_FIELDS]
-        names += [f"{s.id}.{slug(p.name)}.power" for p in s.parts]
+        names += [f"{s.id}.{slug(p.name)}.{k}" for p in s.parts for k in _PART_FIELDS
+                  if k == "power" or (k != "count" and getattr(p, k) is not None)]
     for m in cat.models.values():
         names += [f"{m.id}.{k}" for k in m.figures]
     return names
@@ -146,8 +147,8 @@ def locate(cat: Catalog, lhs: str) -> tuple[Figure | None, str]:
             return getattr(tier, attr), _SYSTEM_FIELDS[field]
         part_slug, _, attr = field.rpartition(".")
         for p in s.parts:
-            if slug(p.name) == part_slug and attr in ("count", "power"):
-                return getattr(p, attr), "count" if attr == "count" else "power"
+            if slug(p.name) == part_slug and attr in _PART_FIELDS:
+                return getattr(p, attr), _PART_FIELDS[attr]
     elif owner in cat.models and field:
         spec = schema.MODEL_FIGURES.get(field)
         if spec is not None:
@@ -203,6 +204,10 @@ def inputs_of_system(cat: Catalog, s: System) -> dict[str, Figure]:
         if p.power is not None:
             out[f"{s.id}.{slug(p.name)}.power"] = p.power
     return out
+
+
+#: A part's figures that --set can replace, and their dimensions (catalog/schema.py).
+_PART_FIELDS = {k: dim for k, (dim, _d, _u) in schema.PART_FIGURES.items()}
 
 
 def _dim_of(fig: Figure) -> str:

@@ -85,6 +85,9 @@ class Part:
     name: str
     count: Figure
     power: Figure | None = None  # per unit
+    memory: Figure | None = None  # per unit: a host CPU's DRAM
+    memory_bandwidth: Figure | None = None  # per unit
+    link_bandwidth: Figure | None = None  # per unit, per direction: its link to the accelerators attached to it
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,11 @@ TIER_KINDS = ("scale-up", "scale-out")
 PART_FIGURES = {
     "count": ("count", "number of units", ""),
     "power": ("power", "power per unit", "W"),
+    # a host CPU's own memory and its link to the accelerators attached to it (KV offload reads them);
+    # the serving model shares each evenly among the system's accelerators (count x figure / chips)
+    "memory": ("information", "memory per unit (a host CPU's DRAM)", "GB"),
+    "memory_bandwidth": ("bandwidth", "memory bandwidth per unit", "GB/s"),
+    "link_bandwidth": ("bandwidth", "bandwidth of the unit's link to its accelerators, per direction", "GB/s"),
 }
 
 #: Fields of a figure table.
@@ -148,6 +153,7 @@ ASSUMPTIONS: dict[str, tuple[str, str, str]] = {
     "activation_factor": ("number", "1000", "live activation bytes of one token, in hidden sizes x 2 bytes"),
     "prefill_chunk_tokens": ("count", "1e9", "prompt tokens one chunked-prefill forward pass processes"),
     "expert_gemm_half_tokens": ("count", "1e9", "tokens per expert at which a grouped GEMM reaches half its bandwidth"),
+    "host_memory_usable": ("fraction", "1", "fraction of host memory usable for offloaded KV cache"),
     # training (chipcalc train)
     "train_mfu": ("fraction", "1", "model FLOPs utilisation of training"),
     "train_seq_len": ("count", "1e9", "training sequence length in tokens"),

@@ -114,6 +114,12 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
         _add(t, "mtp", "speculative (MTP) tokens per step", "", [str(c.lay.mtp) for c in cases], ratio)
     if req.cache_hit:
         _add(t, "cache_hit", "prompt tokens served by a prefix cache", "", [f"{req.cache_hit:.0%}" for _ in cases], ratio)
+    if req.kv_offload:
+        _add(t, "kv_offload", "KV cache kept in host memory", "", [f"{req.kv_offload:.0%}" for _ in cases], ratio)
+        _add(t, "host_cap", "host memory per rank (the CPUs' memory / ranks)", "GB", [c.hw.host.capacity for c in cases], ratio)
+        _add(t, "host_link", "host link bandwidth per rank, per direction", "GB/s", [c.hw.host.link for c in cases], ratio)
+        _add(t, "host_bw", "host memory bandwidth per rank", "GB/s", [c.hw.host.bandwidth for c in cases], ratio)
+        _const(t, "host_memory_usable", "usable fraction of host memory", "", kn.host_usable, len(cases), ratio)
     cu = schema.compute_unit(req.precision)
     _add(t, "peak", f"{req.precision.upper()} dense peak per rank", cu, [c.hw.peak for c in cases], ratio)
     _add(t, "peak_attn", "BF16 dense peak per rank (attention)", "TFLOPS", [c.hw.peak_attn for c in cases], ratio)
@@ -155,7 +161,11 @@ def _memory_rows(t: Table, mem: list[Any], cases: list[Any], ratio: bool) -> Non
     _add(t, "activations", "activations per rank (activation_factor x hidden x tokens of a step)", "GB",
          [_at(m.activations, c) for m, c in zip(mem, cases)], ratio)
     _add(t, "usable", "usable HBM per rank (capacity x hbm_usable)", "GB", [_at(m.usable, c) for m, c in zip(mem, cases)], ratio)
-    _add(t, "fits", "fits in HBM", "", ["yes" if c.fits else "NO" for c in cases], ratio)
+    _add(t, "host_kv", "KV cache in host memory per rank", "GB", [_at(m.host_kv, c) for m, c in zip(mem, cases)], ratio)
+    _add(t, "host_usable", "usable host memory per rank (host memory x host_memory_usable)", "GB",
+         [_at(m.host_usable, c) for m, c in zip(mem, cases)], ratio)
+    _add(t, "fits", "fits in HBM" + (" and host memory" if any(m.host_kv is not None for m in mem) else ""), "",
+         ["yes" if c.fits else "NO" for c in cases], ratio)
     _add(t, "short", "what does not fit", "", [c.short.text() if c.short is not None else "" for c in cases], ratio)
     _add(t, "max_batch", "largest batch per chip that fits", "", [_at(m.max_batch, c) for m, c in zip(mem, cases)], ratio)
 
@@ -169,6 +179,8 @@ def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], rat
     _add(t, "step", "step time", "ms", [_at(st(c).time, c) for c in cases], **fit)
     _add(t, "compute", "  compute time (all FLOPs at mfu x peak)", "ms", [_at(st(c).compute, c) for c in cases], **fit)
     _add(t, "memory", "  memory time (all bytes at mbu x HBM bandwidth)", "ms", [_at(st(c).memory, c) for c in cases], **fit)
+    _add(t, "host_time", "  KV read from host memory (over the host link, beside the HBM reads)", "ms",
+         [_at(st(c).host_time, c) for c in cases], **fit)
     _add(t, "comm", "  communication (TP all-reduce, EP all-to-all)", "ms", [_at(st(c).comm, c) if st(c).comm else None for c in cases], **fit)
     _add(t, "exposed", "  communication not hidden by overlap", "ms", [_at(st(c).exposed, c) if st(c).comm else None for c in cases], **fit)
     _add(t, "overhead", "  fixed overhead (layers x layer_overhead)", "ms", [st(c).overhead for c in cases], **fit)
@@ -176,6 +188,7 @@ def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], rat
     _add(t, "bound", "binding resource", "", [str(st(c).bound[c.i]) for c in cases], **fit)
     _add(t, "flops", "FLOPs per step", "GFLOP", [_at(st(c).flops, c) for c in cases], **fit)
     _add(t, "bytes", "HBM bytes per step (weights + KV)", "GB", [_at(st(c).bytes, c) for c in cases], **fit)
+    _add(t, "host_bytes", "host-memory bytes per step (offloaded KV)", "GB", [_at(st(c).host_bytes, c) for c in cases], **fit)
     if req.mtp:
         _add(t, "accepted", "tokens per sequence per step (1 + accepted drafts)", "", [c.dec.accepted for c in cases], ratio)
     _add(t, "tpot", "TPOT (time per output token)", "ms", [_at(c.dec.tpot, c) for c in cases], **fit)
@@ -195,7 +208,16 @@ def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], rat
                    "(and, with MTP, the draft passes); TPOT = step time / tokens per step.")
     if any(c.lay.pp > 1 for c in cases):
         t.notes.append(PP_NOTE)
+    if req.kv_offload:
+        t.notes.append(OFFLOAD_NOTE)
     return t
+
+
+#: How KV offload is read.
+OFFLOAD_NOTE = ("With --kv-offload, that share of every sequence's KV cache lives in host memory and the rest in HBM: "
+                "a step reads the host part over the host link, at min(link x link_efficiency, host memory bandwidth x mbu), "
+                "while it reads the HBM part, so attention's memory time is the longer of the two; HBM holds only its part, "
+                "and host memory the rest (host_memory_usable of it). No published run in specs/measurements.toml offloads KV.")
 
 
 #: How a pipeline's decode is read (the formulas: calc/serving/formulas.py).
@@ -268,7 +290,7 @@ class _OfflineMemory:
     def __init__(self, c: Any):
         f = lambda name: c.off.figure("mem_" + name, "GB" if name != "max_batch" else "")  # noqa: E731
         self.weights, self.kv, self.activations, self.usable = f("weights"), f("kv"), f("activations"), f("usable")
-        self.max_batch = f("max_batch")
+        self.max_batch, self.host_kv, self.host_usable = f("max_batch"), f("host_kv"), f("host_usable")
 
 
 def _num(arr: Any, i: int) -> str:

@@ -34,6 +34,11 @@ bubble. Offline, a cohort's prompts are m = PP x (prompt tokens per rank / chunk
 and drain the pipeline once: (m + PP - 1) stage times (the bubble (PP - 1) / m) plus the last chunk's
 transfers. The embedding and output head are counted with the layers (spread over the stages).
 
+KV offload (``s.kv_offload`` = f, a system with host memory): f of every sequence's KV cache is kept in host
+memory (its capacity per rank x ``host_memory_usable`` bounds it), 1 - f in HBM (only that part counts in the
+HBM fit); a step moves the host part over the host link at min(link x ``link_efficiency``, host memory
+bandwidth x ``mbu``) while it moves the HBM part, so attention's memory time is the longer of the two.
+
 In a product a figure comes before a constant (``o.const``): the Figure path multiplies Figures by pint
 quantities, not the other way round. ``x`` holds the inputs (:mod:`.inputs`), ``s`` the layout's counts
 (:class:`Shape`), ``o`` the number type's operations. Batch and context are exact numbers or arrays.
@@ -72,13 +77,14 @@ class Shape:
     pace: float = 1.0  # PP x stage: the busiest stage's time over the mean stage's (1: an even split)
     pp_up: int = 0  # stage-to-stage hops of the slowest pipeline inside one scale-up domain
     pp_out: int = 0  # ... and across domains (over scale-out)
+    kv_offload: float = 0.0  # share of the KV cache kept in host memory
 
     @property
     def key(self) -> tuple:
         """What the structure of the calculation depends on (which terms exist, which tier a group uses)."""
         return (self.tp > 1, self.ep > 1, self.mtp, self.moe, self.system, self.domains > 1, self.group_limited,
                 self.up_domain is not None and self.tp > self.up_domain, self.pp > 1, self.pace != 1.0,
-                self.pp_up > 0, self.pp_out > 0)
+                self.pp_up > 0, self.pp_out > 0, self.kv_offload > 0, self.kv_offload == 1.0)
 
 
 def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, fixed_tokens: Any = 0) -> dict[str, Any]:
@@ -98,9 +104,19 @@ def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, 
     usable = x.hbm_cap * x.usable
     fixed = x.workspace + act_tok * fixed_tokens
     free = usable - weights - fixed
+    host_kv = host_usable = None
+    if s.kv_offload > 0:  # that share of the KV cache lives in host memory, the rest in HBM
+        host_seq = per_seq * s.kv_offload
+        host_kv, host_usable = host_seq * (batch / s.rpc), x.host_cap * x.host_usable
+        by_host = host_usable * s.rpc / host_seq
+        per_seq = per_seq * (1 - s.kv_offload)
+        by_hbm = free * s.rpc / (per_seq + act_tok * seq_tokens) if s.kv_offload < 1 else free * s.rpc / (act_tok * seq_tokens)
+        max_batch = o.floor0(o.min(by_hbm, by_host))
+    else:
+        max_batch = o.floor0(free * s.rpc / (per_seq + act_tok * seq_tokens))
     return {"weights": weights, "kv": per_seq * (batch / s.rpc),
             "activations": act_tok * (seq_tokens * (batch / s.rpc) + fixed_tokens), "workspace": x.workspace,
-            "usable": usable, "max_batch": o.floor0(free * s.rpc / (per_seq + act_tok * seq_tokens))}
+            "usable": usable, "max_batch": max_batch, "host_kv": host_kv, "host_usable": host_usable}
 
 
 def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any, phase: str,
@@ -120,9 +136,17 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
         eff = per_expert / (per_expert + x.gemm_half)  # small grouped GEMMs do not stream weights at full bandwidth
         kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched / eff))
     dqk, dv = (x.dqk_decode, x.dv_decode) if phase == "decode" else (x.dqk_prefill, x.dv_prefill)
+    host_bytes = host_time = None
+    if s.kv_offload > 0:  # the host's share of the KV traffic goes over the host link, beside the HBM part
+        host_bytes = kv_bytes * s.kv_offload
+        kv_bytes = kv_bytes * (1 - s.kv_offload)
+        host_bw = x.host_link * x.link if x.host_mem_bw is None else o.min(x.host_link * x.link, x.host_mem_bw * x.mbu)
+        host_time = host_bytes / host_bw
     kinds.append((x.heads * (dqk + dv) * flop2 * x.layers * attn_context * ct, peak_a, kv_bytes))
     c_times = [f / pk for f, pk, _ in kinds]
     m_times = [b / bw for _, _, b in kinds]
+    if host_time is not None:  # the two reads run at once on their own paths: the longer one counts
+        m_times[-1] = o.max(m_times[-1], host_time)
     comm = communication(o, x, s, ct)
     overhead = x.layer * x.layers
     parts = [o.max(c, m) for c, m in zip(c_times, m_times)]
@@ -132,7 +156,8 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     time = o.total([work] + ([exposed] if exposed is not None else []) + [overhead])
     return {"c_times": c_times, "m_times": m_times, "compute": o.total(c_times), "memory": o.total(m_times),
             "comm": comm, "exposed": exposed, "overhead": overhead, "time": time,
-            "flops": o.total([f for f, _, _ in kinds]), "bytes": o.total([b for _, _, b in kinds])}
+            "flops": o.total([f for f, _, _ in kinds]), "bytes": o.total([b for _, _, b in kinds]),
+            "host_bytes": host_bytes, "host_time": host_time}
 
 
 def accepted(o: Any, x: Any, mtp: int) -> Any:

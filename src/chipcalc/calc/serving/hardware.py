@@ -17,6 +17,8 @@ from chipcalc.core.figure import Figure, Provenance
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
          "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
          "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens")
+#: Assumptions read only when KV is offloaded to host memory (not inputs of a deployment without it).
+HOST_KNOBS = ("host_memory_usable",)
 #: Precision of activations on the wire and of the attention math.
 ACT_PRECISION = "bf16"
 
@@ -42,13 +44,15 @@ class Knobs:
     activation: Figure  # live activations per token in a step, in hidden sizes
     chunk: Figure  # prompt tokens of one prefill forward pass
     gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
+    host_usable: Figure | None = None  # share of host memory for offloaded KV (host_memory_usable)
 
 
 def knobs(catalog: Any, overrides: dict[str, Figure] | None = None) -> Knobs:
     """The model's assumptions from the catalog, with command-line overrides applied."""
     o = overrides or {}
     get = lambda n: o.get(n) or catalog.assumption(n)  # noqa: E731
-    return Knobs(*(get(n) for n in KNOBS))
+    host = [o.get(n) or (catalog.assumption(n) if n in catalog.assumptions else None) for n in HOST_KNOBS]
+    return Knobs(*(get(n) for n in KNOBS), *host)
 
 
 def override(catalog: Any, name: str, text: str, how: str) -> Figure:
@@ -79,6 +83,16 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Host:
+    """Host (CPU) memory as one rank sees it: a system's CPU parts' memory and links, shared evenly by its
+    accelerators (count x figure / chips, per rank)."""
+
+    capacity: Figure
+    link: Figure  # per direction
+    bandwidth: Figure | None  # the CPU memory's own bandwidth (None: the link alone limits)
+
+
+@dataclass(frozen=True)
 class Hardware:
     id: str
     chip: Chip
@@ -95,6 +109,7 @@ class Hardware:
     power: Figure | None  # per chip
     power_basis: str
     chips_total: Figure | None  # chips of the system
+    host: Host | None = None  # host memory for KV offload (systems whose CPU parts give memory and a link)
 
     @cached_property
     def rpc(self) -> int:
@@ -176,7 +191,25 @@ def _hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> 
         power, basis = chip.get("tdp"), "chip TDP only (a bare chip)"
         chips_total = None
     return Hardware(target.id, chip, system, device, per_chip, precision, peak, peak_attn, bw, cap, up, out,
-                    power, basis, chips_total)
+                    power, basis, chips_total, _host(system, per_chip))
+
+
+def _host(system: System | None, per_chip: Figure | int) -> Host | None:
+    """The host memory of a system's CPU parts (those with memory and link_bandwidth figures), per rank."""
+    parts = [p for p in (system.parts if system is not None else ()) if p.memory is not None and p.link_bandwidth is not None]
+    if not parts:
+        return None
+    share = lambda f: f / system.chips / per_chip  # noqa: E731  (per chip, then per rank)
+    total = lambda name: _sum([getattr(p, name) * p.count for p in parts])  # noqa: E731
+    bw = None if any(p.memory_bandwidth is None for p in parts) else share(total("memory_bandwidth"))
+    return Host(share(total("memory")), share(total("link_bandwidth")), bw)
+
+
+def _sum(figs: list[Figure]) -> Figure:
+    acc = figs[0]
+    for f in figs[1:]:
+        acc = acc + f
+    return acc
 
 
 def _power_basis(pb: Any) -> str:

@@ -31,6 +31,8 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "up_bw": hw.up.bandwidth if hw.up else None, "up_lat": hw.up.latency if hw.up else None,
         "out_bw": hw.out.bandwidth if hw.out else None, "out_lat": hw.out.latency if hw.out else None,
         "power": hw.power, "chips_total": hw.chips_total, "per_chip": hw.per_chip,
+        "host_cap": hw.host.capacity if hw.host else None, "host_link": hw.host.link if hw.host else None,
+        "host_mem_bw": hw.host.bandwidth if hw.host else None, "host_usable": kn.host_usable,
         "mfu": kn.mfu, "mbu": kn.mbu, "link": kn.link, "collective": kn.collective, "layer": kn.layer,
         "usable": kn.usable, "acceptance": kn.acceptance, "exposed_decode": kn.exposed_decode, "exposed_prefill": kn.exposed_prefill, "alltoall": kn.alltoall, "imbalance": kn.imbalance,
         "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,

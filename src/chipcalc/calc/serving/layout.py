@@ -29,6 +29,7 @@ class Layout:
     ep: int  # expert parallel (MoE FFN); 1 for a dense model
     mtp: int  # speculative tokens per step
     pp: int = 1  # pipeline stages (dense models): each holds the layers of one stage
+    kv_offload: float = 0.0  # share of the KV cache kept in host memory (read over the host link)
 
     @property
     def dp(self) -> int:
@@ -59,8 +60,15 @@ def _count(model: Model, name: str) -> int:
 
 
 def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None = None, mtp: int = 0,
-           pp: int = 1) -> Layout:
+           pp: int = 1, kv_offload: float = 0.0) -> Layout:
     """Check and build a layout; every impossible combination is a one-line UsageError."""
+    if not 0 <= kv_offload <= 1:
+        raise UsageError(f"--kv-offload must be a share of the KV cache in [0, 1], got {kv_offload:g}")
+    if kv_offload > 0 and hw.host is None:
+        where = f"a CPU part with memory and link_bandwidth figures in {hw.system.file}" if hw.system is not None else \
+            "a bare chip has none; name a system whose CPU part gives them"
+        raise UsageError(f"--kv-offload {kv_offload:g}: {hw.id} has no host memory in the catalog ({where}); "
+                         "KV offload needs one")
     chips = int(whole("--chips", chips, "chips"))
     tp = int(whole("--tp", tp, "ranks"))
     pp = int(whole("--pp", pp, "stages"))
@@ -94,7 +102,7 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
             raise UsageError(f"--ep {ep} does not divide the {ranks} {unit} of the deployment")
     if mtp and model.get("mtp_modules") is None:
         raise UsageError(f"{model.id} has no multi-token-prediction module (mtp_modules); --mtp needs one")
-    return Layout(chips, ranks, tp, ep, mtp, pp)
+    return Layout(chips, ranks, tp, ep, mtp, pp, float(kv_offload))
 
 
 def _check_pp(model: Model, hw: Hardware, ranks: int, tp: int, pp: int, unit: str) -> None:
@@ -186,4 +194,4 @@ def _shape(model: Model, hw: Hardware, lay: Layout, cache_hit: float) -> "Shape"
     hops = pipeline_hops(hw, lay.ranks, lay.tp, pp)
     return Shape(hw.id, lay.chips, lay.ranks, hw.rpc, lay.tp, lay.ep, lay.mtp, experts_held(model, lay),
                  kv_shard(model, lay.tp), up, workload.is_moe(model), hw.chips_total is not None,
-                 domains, limited, factor, cache_hit, pp, stage, pp * stage if pp > 1 else 1.0, *hops)
+                 domains, limited, factor, cache_hit, pp, stage, pp * stage if pp > 1 else 1.0, *hops, lay.kv_offload)

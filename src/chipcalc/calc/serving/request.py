@@ -8,7 +8,7 @@ contexts in one vectorised call — and says, for a deployment that does not fit
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from chipcalc.calc.serving import phases
@@ -36,6 +36,7 @@ class Request:
     ep: int | None = None
     mtp: int = 0
     pp: int | None = None  # pipeline stages (dense models; default 1)
+    kv_offload: float = 0.0  # share of the KV cache kept in host memory
     device: str = "package"
     tpot: Figure | None = None
     prefill_tokens: int | None = None
@@ -58,6 +59,12 @@ class Shortfall:
     activations: float
     workspace: float
     usable: float
+    host_kv: float = 0.0  # the KV cache kept in host memory, and the host memory usable for it
+    host_usable: float = float("inf")
+
+    @property
+    def hbm_fits(self) -> bool:
+        return self.weights + self.kv + self.activations + self.workspace <= self.usable
 
     @property
     def what(self) -> str:
@@ -66,11 +73,16 @@ class Shortfall:
             return "weights"
         if self.weights + self.workspace + self.activations > self.usable:
             return "activations"
+        if self.hbm_fits:
+            return "host memory"
         return "KV cache"
 
     def text(self) -> str:
         gb = lambda b: f"{b / 1e9:,.1f} GB"  # noqa: E731
         need = self.weights + self.kv + self.activations + self.workspace
+        if self.what == "host memory":
+            return (f"the KV cache offloaded to host memory does not fit: {gb(self.host_kv)} per rank, "
+                    f"{gb(self.host_usable)} of host memory usable: offload a smaller share or use a smaller batch")
         if self.what == "weights":
             return f"the weights need {gb(self.weights)} per rank, {gb(self.usable)} is usable: use more chips or a smaller precision"
         return (f"the {self.what} does not fit: weights {gb(self.weights)} + KV {gb(self.kv)} + activations "
@@ -113,7 +125,9 @@ def _shortfall(v: dict[str, Any], i: int) -> Shortfall | None:
 
     pick = lambda k: float(np.asarray(v[k]).ravel()[i] if np.ndim(v[k]) else v[k])  # noqa: E731
     s = Shortfall(pick("mem_weights"), pick("mem_kv"), pick("mem_activations"), pick("mem_workspace"), pick("mem_usable"))
-    return s if s.weights + s.kv + s.activations + s.workspace > s.usable else None
+    if v.get("mem_host_kv") is not None:
+        s = replace(s, host_kv=pick("mem_host_kv"), host_usable=pick("mem_host_usable"))
+    return s if not s.hbm_fits or s.host_kv > s.host_usable else None
 
 
 def _max_batch(model: Any, hw: Hardware, lay: Layout, kn: Knobs, context: int, req: Request) -> int:
@@ -151,7 +165,7 @@ def run(catalog: Any, model: Any, targets: list[Any], req: Request, kn: Knobs) -
         hw = hardware(target, req.precision, req.device, kn)
         probe_b = max([b for b in batches if b != MAX] or [1])
         lay = auto_layout(model, hw, kn, probe_b, max(contexts), req.kv_precision, req.chips, req.tp, req.ep, req.mtp,
-                          req.pp)
+                          req.pp, req.kv_offload)
         if req.tpot is not None:
             cases += _tpot_cases(model, hw, lay, kn, contexts, req, len(targets))
             continue

@@ -15,13 +15,15 @@ from chipcalc.core.figure import Figure
 # -- choices the model makes for the user ------------------------------------------------------
 
 def auto_layout(model: Model, hw: Hardware, kn: Knobs, batch: int, context: int, kv_precision: str,
-                chips: int | None, tp: int | None, ep: int | None, mtp: int, pp: int | None = None) -> Layout:
+                chips: int | None, tp: int | None, ep: int | None, mtp: int, pp: int | None = None,
+                kv_offload: float = 0.0) -> Layout:
     """Fill in what the user left out.
 
     chips: a system's every chip; for a bare chip the smallest power of two (that holds the PP stages)
     whose memory holds the weights and the asked batch. tp: 1 for MoE models (attention data-parallel,
     experts spread by EP); for dense models the smallest power of two that fits, within the scale-up
-    domain, with TP x PP dividing the ranks. pp: 1 unless given.
+    domain, with TP x PP dividing the ranks. pp: 1 unless given. kv_offload: the share of the KV cache in
+    host memory, as given (memory fit counts only the HBM part, and the host part against host memory).
     """
     if chips is not None and chips <= 0:
         whole("--chips", chips, "chips")
@@ -35,7 +37,7 @@ def auto_layout(model: Model, hw: Hardware, kn: Knobs, batch: int, context: int,
         tps = [tp] if tp is not None else ([1] if workload.is_moe(model) else
                                            [t for t in _powers(ranks) if ranks % (t * pp) == 0 and _tp_ok(model, hw, t)])
         for t in tps or [1]:  # none: the layout check says why
-            lay = layout(model, hw, c, t, ep, mtp, pp)
+            lay = layout(model, hw, c, t, ep, mtp, pp, kv_offload)
             last = lay
             if bool(memory(model, hw, lay, kn, batch, context, kv_precision).fits.all()):
                 return lay

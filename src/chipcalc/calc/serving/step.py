@@ -47,11 +47,22 @@ class Memory:
         return self._o.figure(self._p + "max_batch", "")
 
     @cached_property
+    def host_kv(self) -> Any:  # the KV cache kept in host memory (None without --kv-offload)
+        return self._o.figure(self._p + "host_kv", "GB")
+
+    @cached_property
+    def host_usable(self) -> Any:
+        return self._o.figure(self._p + "host_usable", "GB")
+
+    @cached_property
     def fits(self) -> Any:
         import numpy as np
 
         v, p = self._o.values, self._p
-        return np.asarray(v[p + "weights"] + v[p + "kv"] + v[p + "activations"] + v[p + "workspace"] <= v[p + "usable"])
+        ok = np.asarray(v[p + "weights"] + v[p + "kv"] + v[p + "activations"] + v[p + "workspace"] <= v[p + "usable"])
+        if v.get(p + "host_kv") is not None:
+            ok = ok & np.asarray(v[p + "host_kv"] <= v[p + "host_usable"])
+        return ok
 
 
 class Step:
@@ -69,6 +80,8 @@ class Step:
     time = cached_property(lambda self: self._o.figure("time", "ms"))  # sum over kinds of max(compute, memory) + comm + overhead
     flops = cached_property(lambda self: self._o.figure("flops", "GFLOP"))
     bytes = cached_property(lambda self: self._o.figure("bytes", "GB"))
+    host_bytes = cached_property(lambda self: self._o.figure("host_bytes", "GB"))  # KV over the host link (--kv-offload)
+    host_time = cached_property(lambda self: self._o.figure("host_time", "ms"))
 
     @cached_property
     def bound(self) -> Any:
