@@ -213,3 +213,15 @@ def test_batch_max_in_a_comma_list():
     assert r.exit_code == 0 and f"largest that fits: {fits}" in r.stdout
     r = runner.invoke(app, args + ["--batch", "max,lots"])
     assert r.exit_code == 2 and "--batch" in r.stderr and "lots" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_empty_item_and_a_pipeline_with_no_room_name_the_whole_value():
+    from typer.testing import CliRunner
+
+    from chipcalc.cli import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--batch", ",max"])
+    assert r.exit_code == 2 and "--batch ',max' has an empty item" in r.stderr
+    r = runner.invoke(app, ["latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--pp", "2", "--tp", "8", "--chips", "8"])
+    assert r.exit_code == 2 and "--tp 8 already uses all 8; lower --tp or add --chips" in r.stderr

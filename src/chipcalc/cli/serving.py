@@ -59,6 +59,10 @@ def _ints(text: Optional[str], name: str, allow_max: bool = False) -> Optional[t
 
     parts = text.split(",")
     if allow_max and any(p.strip().lower() == "max" for p in parts):  # 'max' alone or in a list: 'max,128'
+        if any(not p.strip() for p in parts):
+            from chipcalc.core.errors import UsageError
+
+            raise UsageError(f"{name} '{text}' has an empty item; write whole numbers or max separated by commas, like max,8,24")
         out: list = []
         for p in parts:
             out.extend(("max",) if p.strip().lower() == "max" else parse_counts(p, name))

@@ -117,7 +117,9 @@ def _check_pp(model: Model, hw: Hardware, ranks: int, tp: int, pp: int, unit: st
                          f"so --pp is at most {layers}")
     if ranks % (tp * pp):
         raise UsageError(f"--pp {pp} x --tp {tp} = {tp * pp} ranks per pipeline does not divide the {ranks} {unit} "
-                         f"of the deployment (ranks = TP x PP x DP): use a --pp that divides {ranks // tp}")
+                         f"of the deployment (ranks = TP x PP x DP): "
+                         + (f"use a --pp that divides {ranks // tp}" if ranks // tp > 1 else
+                            f"--tp {tp} already uses all {ranks}; lower --tp or add --chips"))
     if hw.up is None and hw.out is None:
         raise UsageError(f"--pp {pp} sends activations from stage to stage; {hw.id} has no scale-up or scale-out "
                          "bandwidth figure to send them over: use --pp 1")
