@@ -97,3 +97,39 @@ def test_new_points_are_in_the_report(catalog):
         assert row is not None, mid
         assert f"[{source}]" in row, mid
     assert "[xdeepserve-paper] Huawei Cloud Model-as-a-Service on the CloudMatrix384 SuperPod" in text
+
+
+def test_a_point_under_a_tpot_limit_runs_the_largest_batch_meeting_it(catalog):
+    """batch = 'tpot': the model's batch meets the published limit and one more sequence would not (or
+    would not fit); the Huawei Best Practices points carry their published figures."""
+    from chipcalc.calc import accuracy
+    from chipcalc.calc import serving as L
+    from chipcalc.catalog.measurements import load_measurements
+
+    kn = L.knobs(catalog)
+    ms = {m.id: m for m in load_measurements(catalog)}
+    cm, a2 = ms["huawei-bp-cm384-decode"], ms["huawei-bp-a2-decode"]
+    assert cm.tokens_per_chip.m_as("token/s") == 1920 and cm.tpot.m_as("ms") == 50 and cm.setup["chips"] == 144
+    assert a2.tokens_per_chip.m_as("token/s") == 808 and a2.tpot.m_as("ms") == 100 and a2.setup["chips"] == 32
+    for m in (cm, a2):
+        p = accuracy.predict(catalog, kn, m)
+        assert p.tpot.m("ms") <= m.tpot.m_as("ms")
+        model, hw, lay, kvp = accuracy._deployment(catalog, kn, m)
+        nxt = L.decode(model, hw, lay, kn, p.batch + 1, m.setup["context"], kvp)
+        assert L.at(nxt.tpot, 0).m("ms") > m.tpot.m_as("ms") or not bool(nxt.memory.fits.all())
+
+
+def test_batch_tpot_needs_a_ceiling(tmp_path):
+    """A point with batch = 'tpot' and no TPOT ceiling is a one-line spec error naming the field."""
+    import pytest
+
+    from chipcalc.catalog.measurements import load_measurements
+    from chipcalc.catalog.store import load_checked
+    from chipcalc.core.errors import SpecError
+
+    (tmp_path / "measurements-extra.toml").write_text(
+        '[x]\nsource = "chinatimenow-ascend-best-practices"\ntarget = "atlas-800i-a2"\nmodel = "deepseek-r1"\n'
+        'phase = "decode"\nprecision = "int8"\nchips = 32\nbatch = "tpot"\ncontext = 4224\ntokens_per_chip = "808 token/s"\n')
+    cat = load_checked([tmp_path])
+    with pytest.raises(SpecError, match=r"x\.batch.*needs tpot with tpot_kind = 'ceiling'"):
+        load_measurements(cat)

@@ -38,6 +38,15 @@ def _deployment(catalog: Any, kn: L.Knobs, m: Measurement) -> tuple[Any, Any, An
 
 def _batch(m: Measurement, model: Any, hw: Any, lay: Any, kn: L.Knobs, kvp: str) -> int:
     s = m.setup
+    if s.get("batch") == "tpot":  # the run reports throughput under a TPOT limit: the largest batch meeting it
+        from chipcalc.calc.serving.search import largest_batch_for_tpot
+        from chipcalc.core.figure import Figure, Provenance
+
+        limit = Figure(m.tpot, Provenance.source(m.source, "the run's TPOT limit"))
+        batch, _ = largest_batch_for_tpot(model, hw, lay, kn, s["context"], limit, kvp)
+        if batch is None:
+            raise ChipcalcError(f"{m.id}: no batch meets the {m.tpot:~P} TPOT limit on {s['target']}")
+        return batch
     if s.get("batch") != "max":
         return int(s["batch"])
     if s["phase"] == "offline":

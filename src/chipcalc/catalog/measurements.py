@@ -76,6 +76,10 @@ def load_measurements(catalog: Any) -> list[Measurement]:
                 if setup["phase"] == "offline" and not (isinstance(e.get("isl"), int) and isinstance(e.get("osl"), int)):
                     problems.append(Problem(shown, mid, "an offline point needs isl and osl (input and output tokens)"))
                     continue
+                if setup.get("batch") == "tpot" and (tpot is None or e.get("tpot_kind") != "ceiling"):
+                    problems.append(Problem(shown, f"{mid}.batch", "batch = 'tpot' (the largest batch meeting the TPOT limit) "
+                                            "needs tpot with tpot_kind = 'ceiling'"))
+                    continue
                 if not isinstance(e.get("fitted", False), bool):
                     problems.append(Problem(shown, f"{mid}.fitted", "must be true or false"))
                     continue

@@ -36,12 +36,12 @@ def _setup_text(m: Measurement, p: Prediction) -> str:
     parts = [f"{s['target']} x{s['chips']}", s["model"], s.get("precision", "bf16").upper(),
              f"TP{p.layout.tp} EP{p.layout.ep}" + (f" ({p.layout.ranks} {rank})" if rank == "dies" else "")]
     if s["phase"] == "decode":
-        b = f"bs {p.batch}" + (" (largest that fits)" if s.get("batch") == "max" else "")
+        b = f"bs {p.batch}" + {"max": " (largest that fits)", "tpot": " (largest under the TPOT limit)"}.get(s.get("batch"), "")
         parts += [b, f"KV {s['context']}"]
         if s.get("mtp"):
             parts.append(f"MTP {s['mtp']}")
     elif s["phase"] == "offline":
-        b = f"bs {p.batch}" + (" (largest that fits)" if s.get("batch") == "max" else "")
+        b = f"bs {p.batch}" + {"max": " (largest that fits)", "tpot": " (largest under the TPOT limit)"}.get(s.get("batch"), "")
         parts += [b, f"{s['isl']} in / {s['osl']} out"]
     else:
         per_chip = s.get("prefill_tokens") or s["context"] / p.layout.tp  # default: one prompt per TP group
