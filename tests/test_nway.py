@@ -68,3 +68,41 @@ def test_report_base_moves_the_ratios(catalog):
     sentence = rs.headline_sentence(systems, "bf16", base=1)
     assert sentence.startswith("Against Huawei CloudMatrix 384, NVIDIA GB200 NVL72 has")
     assert "Against NVIDIA GB300 NVL72, NVIDIA GB200 NVL72 has" in sentence
+
+
+def _json_rows(out: str, key: str) -> dict:
+    import json
+
+    data = json.loads(out)
+    tables = data["tables"] if isinstance(data, dict) else data
+    table = next(t for t in tables if t["key"] == key)
+    return table, {r["key"]: r for r in table["rows"]}
+
+
+def test_latency_three_way_ratios_of_the_base_over_each_other():
+    """`latency A MODEL --vs B --vs C --base C`: one column per target, then C / A and C / B, each the
+    quotient of the columns' own figures (checked against the same output)."""
+    args = ["latency", "cloudmatrix384", "deepseek-v3", "--vs", "gb200-nvl72", "--vs", "gb300-nvl72", "--batch", "32", "-f", "json"]
+    r = runner.invoke(app, args + ["--base", "gb300-nvl72"])
+    assert r.exit_code == 0, r.stderr
+    table, rows = _json_rows(r.stdout, "latency.decode")
+    assert table["columns"] == ["cloudmatrix384", "gb200-nvl72", "gb300-nvl72",
+                                "gb300-nvl72 / cloudmatrix384", "gb300-nvl72 / gb200-nvl72"]
+    cells = rows["tps_chip"]["cells"]
+    a, b, c = (cells[k]["value"] for k in ("cloudmatrix384", "gb200-nvl72", "gb300-nvl72"))
+    assert cells["gb300-nvl72 / cloudmatrix384"]["value"] == pytest.approx(c / a, rel=1e-9)
+    assert cells["gb300-nvl72 / gb200-nvl72"]["value"] == pytest.approx(c / b, rel=1e-9)
+    # without --base the first is the base
+    r = runner.invoke(app, args)
+    table, _ = _json_rows(r.stdout, "latency.decode")
+    assert table["columns"][-2:] == ["cloudmatrix384 / gb200-nvl72", "cloudmatrix384 / gb300-nvl72"]
+
+
+def test_latency_base_errors():
+    base = ["latency", "cloudmatrix384", "deepseek-v3", "--vs", "gb200-nvl72"]
+    r = runner.invoke(app, base + ["--base", "hgx-h20"])
+    assert r.exit_code == 2 and "--base hgx-h20: not one of the targets compared" in r.stderr
+    r = runner.invoke(app, base + ["--base", "gb200-nvl72", "--batch", "1,16"])
+    assert r.exit_code == 2 and "--base compares targets at one batch and one context" in r.stderr
+    r = runner.invoke(app, base + ["--vs", "cloudmatrix384"])
+    assert r.exit_code == 2 and "each target once" in r.stderr

@@ -74,6 +74,8 @@ def _ints(text: Optional[str], name: str, allow_max: bool = False) -> Optional[t
 def latency_cmd(
     names: List[str] = typer.Argument(..., help="Targets (chip or system ids) then the model id; or targets only with --model."),
     model_opt: Optional[str] = typer.Option(None, "--model", "-m", help="Model id (else the last argument)."),
+    vs: Optional[List[str]] = typer.Option(None, "--vs", help="Targets to compare with, repeatable: --vs B --vs C puts each in its own column; ratios are the first (or --base) over each other.", show_default=False),
+    base: Optional[str] = typer.Option(None, "--base", help="The target the ratios are of (default: the first); must be one of those compared, at one batch and context.", show_default=False),
     precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4 (the chip needs a peak for it)."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
     batch: Optional[str] = typer.Option(None, "--batch", "-b", help="Concurrent sequences per chip; a comma list gives one column each; max: the largest that fits (default: assumption default_batch)."),
@@ -121,6 +123,7 @@ def latency_cmd(
             if len(targets) < 2:
                 raise UsageError("name a target and a model, e.g. `chipcalc latency cloudmatrix384 deepseek-r1`")
             model_id = targets.pop()
+        targets += list(vs or [])
         cat = _catalog(specs, prefer=prefer)
         overrides = {}
         for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):
@@ -136,6 +139,15 @@ def latency_cmd(
             cat = apply_overrides(cat, list(sets))
         model = cat.model(model_id)
         recs = [cat.target(n) for n in targets]
+        ids = [r.id for r in recs]
+        if (vs or base is not None) and len(set(ids)) != len(ids):
+            raise UsageError(f"each target once: {', '.join(ids)} names one twice")
+        base_t = None
+        if base is not None:
+            want = cat.target(base).id
+            if want not in ids:
+                raise UsageError(f"--base {base}: not one of the targets compared ({', '.join(ids)})")
+            base_t = ids.index(want)
         target_tpot = None
         if tpot is not None:
             from chipcalc.core.errors import UnitError
@@ -179,8 +191,14 @@ def latency_cmd(
             if dp is not None and c.lay.dp != dp:
                 at = f"attention TP{c.lay.tp}" + (f" and PP{c.lay.pp}" if c.lay.pp > 1 else "")
                 raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at {at}, i.e. DP{c.lay.dp}")
-        emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs)), fmt, output, force, cat, ranges=ranges,
-             fragment=fragment)
+        base_i = None  # N-way (--vs, --base): the base target's column over every other
+        if (vs or base_t is not None) and len(cases) == len(recs):
+            base_i = base_t or 0
+        elif base_t is not None:
+            raise UsageError(f"--base compares targets at one batch and one context; {len(cases) // len(recs)} columns "
+                             "per target were asked for (give one --batch and one --context)")
+        emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs), base=base_i), fmt, output, force, cat,
+             ranges=ranges, fragment=fragment)
 
     guarded(body)
 

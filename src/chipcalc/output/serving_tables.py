@@ -21,26 +21,29 @@ from chipcalc.output.table import Cell, Table, ratio_cell
 NO_FIT = "does not fit"
 
 
-def _add(t: Table, key: str, label: str, unit: str, cells: list[Any], ratio: bool, cases: list[Any] | None = None,
+def _add(t: Table, key: str, label: str, unit: str, cells: list[Any], ratio: int | None, cases: list[Any] | None = None,
          same_basis: bool = True) -> None:
-    """A row; with ``cases`` a case that does not fit shows NO_FIT; the ratio of two only when both are figures
-    on ``same_basis``."""
+    """A row; with ``cases`` a case that does not fit shows NO_FIT. ``ratio``: the index of the base column, whose
+    value is divided by each other column's (None: no ratio columns); a ratio only where both are figures on
+    ``same_basis``."""
     if all(c is None for c in cells):
         return
     if cases is not None:
         cells = [Cell(text=NO_FIT) if not k.fits else c for c, k in zip(cells, cases)]
     row = [c.to(unit) if isinstance(c, Figure) and unit not in ("", "x") else c for c in cells]
-    if ratio:
-        a, b = cells
-        ok = isinstance(a, Figure) and isinstance(b, Figure) and same_basis
-        row.append(ratio_cell(_ratio(a, b)) if ok else Cell(blank=True))
+    if ratio is not None:
+        a = cells[ratio]
+        for j, b in enumerate(cells):
+            if j != ratio:
+                ok = isinstance(a, Figure) and isinstance(b, Figure) and same_basis
+                row.append(ratio_cell(_ratio(a, b)) if ok else Cell(blank=True))
     t.add(key, label, unit, row)
 
 
-def _const(t: Table, key: str, label: str, unit: str, fig: Figure, n: int, ratio: bool) -> None:
+def _const(t: Table, key: str, label: str, unit: str, fig: Figure, n: int, ratio: int | None) -> None:
     """A row with one value for every column (an assumption): no ratio."""
     shown = fig.to(unit) if unit else fig
-    t.add(key, label, unit, [shown] * n + ([Cell(blank=True)] if ratio else []))
+    t.add(key, label, unit, [shown] * n + ([Cell(blank=True)] * (n - 1) if ratio is not None else []))
 
 
 def _ratio(a: Figure, b: Figure) -> Figure | None:
@@ -53,11 +56,15 @@ def _ratio(a: Figure, b: Figure) -> Figure | None:
         return None
 
 
-def latency_tables(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, accuracy: Any = None) -> list[Table]:
+def latency_tables(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, accuracy: Any = None,
+                   base: int | None = None) -> list[Table]:
+    """The set-up, decode and prefill (or offline) tables, one column per case. Ratio columns: with ``base``
+    (an N-way comparison, ``--vs``/``--base``), the base case over each other; else, for exactly two cases,
+    the first over the second."""
     cols = [c.label for c in cases]
-    ratio = len(cases) == 2
-    if ratio:
-        cols = cols + [f"{cases[0].label} / {cases[1].label}"]
+    ratio = base if base is not None else (0 if len(cases) == 2 else None)
+    if ratio is not None:
+        cols = cols + [f"{cases[ratio].label} / {c.label}" for j, c in enumerate(cases) if j != ratio]
     tables = [_setup(model, cases, kn, req, cols, ratio)]
     if req.offline:
         tables.append(_offline(model, cases, req, cols, ratio))
@@ -81,7 +88,7 @@ def _basis(c: Any) -> str:
     return c.hw.power_basis
 
 
-def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: list[str], ratio: bool) -> Table:
+def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: list[str], ratio: int | None) -> Table:
     t = Table(f"Deployment of {model.name} ({req.precision.upper()} weights and GEMMs, {req.kv_precision.upper()} KV cache)",
               cols, key="latency.setup")
     unit_of = lambda c: "dies" if c.hw.device == "die" else "chips"  # noqa: E731
@@ -155,7 +162,7 @@ def _at(f: Any, c: Any) -> Any:
     return L.at(f, c.i) if isinstance(f, Figure) else f
 
 
-def _memory_rows(t: Table, mem: list[Any], cases: list[Any], ratio: bool) -> None:
+def _memory_rows(t: Table, mem: list[Any], cases: list[Any], ratio: int | None) -> None:
     _add(t, "weights", "weights stored per rank", "GB", [_at(m.weights, c) for m, c in zip(mem, cases)], ratio)
     _add(t, "kv", "KV cache per rank", "GB", [_at(m.kv, c) for m, c in zip(mem, cases)], ratio)
     _add(t, "activations", "activations per rank (activation_factor x hidden x tokens of a step)", "GB",
@@ -170,7 +177,7 @@ def _memory_rows(t: Table, mem: list[Any], cases: list[Any], ratio: bool) -> Non
     _add(t, "max_batch", "largest batch per chip that fits", "", [_at(m.max_batch, c) for m, c in zip(mem, cases)], ratio)
 
 
-def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: bool) -> Table:
+def _decode(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: int | None) -> Table:
     t = Table("Decode (per step, per rank unless stated)", cols, key="latency.decode")
     st = lambda c: c.dec.step  # noqa: E731
     if req.tpot is not None:
@@ -228,17 +235,17 @@ PP_NOTE = ("With PP, the batch runs as PP micro-batches, one per stage at a time
            "stated below is that of layouts without it.")
 
 
-def _per_kw_rows(t: Table, per_kw: list[Any], cases: list[Any], ratio: bool) -> None:
+def _per_kw_rows(t: Table, per_kw: list[Any], cases: list[Any], ratio: int | None) -> None:
     same = _same_basis(cases)
     label = "output tokens/s per kW" + (f" ({_basis(cases[0])})" if same else " (power basis per column: see the set-up)")
     _add(t, "tps_kw", label, "token/s/kW", per_kw, ratio, cases, same_basis=same)
     _add(t, "tps_w", "output tokens per joule (= tokens/s per W)", "token/J", per_kw, ratio, cases, same_basis=same)
-    if ratio and not same:
-        t.notes.append("No per-kW ratio: the two columns rest on different power bases (" +
+    if ratio is not None and not same:
+        t.notes.append("No per-kW ratio: the columns rest on different power bases (" +
                        " vs ".join(_basis(c) for c in cases) + ").")
 
 
-def _prefill(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: bool) -> Table:
+def _prefill(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: int | None) -> Table:
     t = Table("Prefill (time to first token; one prompt of the context length per TP group unless --prefill-tokens)",
               cols, key="latency.prefill")
     fit = dict(ratio=ratio, cases=cases)
@@ -262,7 +269,7 @@ def _prefill(model: Model, cases: list[Any], req: L.Request, cols: list[str], ra
     return t
 
 
-def _offline(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: bool) -> Table:
+def _offline(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: int | None) -> Table:
     t = Table(f"Offline (end-to-end) throughput: {req.isl} tokens in, {req.osl} out per request, prefill time "
               "counted (the two phases alternated)", cols, key="latency.offline")
     fit = dict(ratio=ratio, cases=cases)
