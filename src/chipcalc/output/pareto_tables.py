@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from chipcalc.calc.serving.pareto import DENSE_BATCHES, GRID_FACTOR
 from chipcalc.core.figure import Figure
 from chipcalc.output.table import Cell, Table
 
@@ -33,7 +34,9 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
                                               Cell(fig=_fig(p.tpot * 1e3, "ms", front.prov), unit="ms"),
                                               Cell(text=f"{p.batch:,}"), Cell(text=p.layout)])
     t.notes.append(f"Searched {front.layouts:,} layouts (chips used, attention TP and DP, pipeline PP for a dense model, "
-                   f"expert EP, MTP, package or die ranks) x every batch that fits: {front.evaluated:,} points.")
+                   f"expert EP, MTP, package or die ranks) x every batch that fits"
+                   + (f" (every one up to {DENSE_BATCHES:,}, then steps of {GRID_FACTOR - 1:.0%})" if front.stepped else "")
+                   + f": {front.evaluated:,} points.")
     if accuracy_note:
         t.notes.append(accuracy_note)
     return t

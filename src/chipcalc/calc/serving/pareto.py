@@ -23,9 +23,10 @@ from chipcalc.calc.serving.search import _powers
 from chipcalc.core.errors import ChipcalcError, UsageError
 from chipcalc.core.figure import Provenance
 
-#: Batches tried per layout: every batch up to this, then a geometric grid up to the memory limit.
-DENSE_BATCHES = 64
-GRID_FACTOR = 1.06
+#: Batches tried per layout: every batch up to this, then a geometric grid up to the memory limit (a search
+#: parameter, not a figure: it sets how finely the front is resolved, and the output says which was used).
+DENSE_BATCHES = 4096
+GRID_FACTOR = 1.02
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Front:
     layouts: int
     prov: Provenance  # of TPOT and tokens/s per chip, over every layout used
     context: int
+    stepped: bool = False  # some layout's memory limit was above DENSE_BATCHES: beyond it batches were stepped
 
 
 def _batches(limit: int) -> Any:
@@ -105,7 +107,8 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
     chip = getattr(target, "chip", target)
     devices = devices or (("package", "die") if chip.get("dies") is not None and float(chip.get("dies").m("")) > 1 else ("package",))
     mtps = mtps if mtps is not None else ((0, 1, 2) if model.get("mtp_modules") is not None else (0,))
-    rows, prov, evaluated, nlay = [], Provenance(), 0, 0
+    prov, evaluated, nlay, stepped = Provenance(), 0, 0, False
+    users, chips_, tpots, batches, metas, meta, provs = [], [], [], [], [], [], {}
     for device in devices:
         hw = hardware(target, precision, device, kn)
         total = int(hw.chips_total.m("")) if hw.chips_total is not None else max(_powers(max(_count(model, "attention_heads"),
@@ -125,6 +128,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                 except ChipcalcError:
                     continue
                 b = _batches(limit)
+                stepped = stepped or limit > DENSE_BATCHES
                 if not len(b):
                     continue
                 if ttft is not None:
@@ -146,15 +150,23 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                 if not keep.any():
                     continue
                 t = out.syms
-                prov = prov | t["tpot"].prov | t["per_chip"].prov
+                provs[id(t)] = t  # traces are shared by layouts of one structure: union their provenance once
                 per_chip = np.broadcast_to(v["per_chip"], b.shape)
                 sel = np.nonzero(keep)[0]
-                for i in sel[pareto(1.0 / tp_s[sel], per_chip[sel])]:  # this layout's own front first
-                    rows.append((1.0 / tp_s[i], per_chip[i], tp_s[i], t_first, int(b[i]), c, lay.ranks, tp, ep, mtp, device, pp))
-    if not rows:
+                own = sel[pareto(1.0 / tp_s[sel], per_chip[sel])]  # this layout's own front first
+                users.append(1.0 / tp_s[own])
+                chips_.append(per_chip[own])
+                tpots.append(tp_s[own])
+                batches.append(b[own])
+                metas.append(np.full(len(own), len(meta)))
+                meta.append((t_first, c, lay.ranks, tp, ep, mtp, device, pp))
+    if not meta:
         why = " within the --tpot/--ttft limits" if tpot is not None or ttft is not None else ""
         raise UsageError(f"no layout of {model.id} on {target.id} fits{why}; try more chips, a smaller precision or looser limits")
-    arr = np.array([(r[0], r[1]) for r in rows])
-    idx = pareto(arr[:, 0], arr[:, 1])
-    pts = tuple(Point(*rows[i]) for i in idx)
-    return Front(target.id, model.id, pts, evaluated, nlay, prov, context)
+    user, chip_rate, tpot_all, batch_all, which = (np.concatenate(x) for x in (users, chips_, tpots, batches, metas))
+    idx = pareto(user, chip_rate)
+    pts = tuple(Point(float(user[i]), float(chip_rate[i]), float(tpot_all[i]), meta[which[i]][0], int(batch_all[i]),
+                      *meta[which[i]][1:]) for i in idx)
+    for t in provs.values():
+        prov = prov | t["tpot"].prov | t["per_chip"].prov
+    return Front(target.id, model.id, pts, evaluated, nlay, prov, context, stepped)
