@@ -50,11 +50,14 @@ class Prefill:
 def decode(model: Model, hw: Hardware, lay: Layout, kn: Knobs, batch: Any, context: Any,
            kv_precision: str = "bf16") -> Decode:
     """Decode at ``batch`` sequences per chip and ``context`` tokens of KV each (arrays broadcast)."""
-    import numpy as np
+    if type(batch) is int and type(context) is int and batch >= 1 and context >= 1:  # one configuration
+        b, c = float(batch), float(context)
+    else:
+        import numpy as np
 
-    b = whole("--batch", batch, "sequences").astype(float)
-    c = whole("--context", context, "tokens").astype(float)
-    b, c = _scalars(*np.broadcast_arrays(b, c))
+        b = whole("--batch", batch, "sequences").astype(float)
+        c = whole("--context", context, "tokens").astype(float)
+        b, c = _scalars(*np.broadcast_arrays(b, c))
     return Decode(Outputs(setup_for(model, hw, kn, kv_precision), "decode", shape(model, hw, lay), b, c))
 
 
@@ -63,14 +66,18 @@ def prefill(model: Model, hw: Hardware, lay: Layout, kn: Knobs, prompt: Any, tok
     """Prefill of prompts of ``prompt`` tokens, ``tokens_per_chip`` prompt tokens per chip per step
     (default: one prompt per TP group, i.e. prompt / tp per chip); a prefix cache serves ``cache_hit`` of
     the prompt tokens. TTFT is the step time."""
-    import numpy as np
-
-    prompt = whole("--context", prompt, "tokens").astype(float)
-    if tokens_per_chip is None:
-        tok = prompt / lay.tp / hw.rpc
+    if type(prompt) is int and prompt >= 1 and (tokens_per_chip is None or (type(tokens_per_chip) is int and tokens_per_chip >= 1)):
+        prompt = float(prompt)  # one configuration: Python floats throughout
+        tok = prompt / lay.tp / hw.rpc if tokens_per_chip is None else float(tokens_per_chip) / hw.rpc
     else:
-        tok = whole("--prefill-tokens", tokens_per_chip, "tokens").astype(float) / hw.rpc
-    tok, prompt = _scalars(*np.broadcast_arrays(tok, prompt))
+        import numpy as np
+
+        prompt = whole("--context", prompt, "tokens").astype(float)
+        if tokens_per_chip is None:
+            tok = prompt / lay.tp / hw.rpc
+        else:
+            tok = whole("--prefill-tokens", tokens_per_chip, "tokens").astype(float) / hw.rpc
+        tok, prompt = _scalars(*np.broadcast_arrays(tok, prompt))
     s = shape(model, hw, lay, float(cache_hit))
     return Prefill(Outputs(setup_for(model, hw, kn, kv_precision), "prefill", s, prompt, tok), tok)
 

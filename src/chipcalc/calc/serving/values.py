@@ -75,6 +75,8 @@ class FloatOps:
 
     @staticmethod
     def max(a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:  # one configuration: no attribute probing
+            return a if a >= b else b
         if _is_array(a) or _is_array(b):
             import numpy as np
 
@@ -83,6 +85,8 @@ class FloatOps:
 
     @staticmethod
     def min(a: Any, b: Any) -> Any:
+        if type(a) is float and type(b) is float:
+            return a if a <= b else b
         if _is_array(a) or _is_array(b):
             import numpy as np
 
@@ -99,6 +103,8 @@ class FloatOps:
     @staticmethod
     def touch(k: Any, e: Any, tokens: Any) -> Any:
         """1 - (1 - k/E)^tokens: the expected share of E experts that ``tokens`` top-k tokens hit."""
+        if type(tokens) is float:
+            return 1.0 - (1.0 - k / e) ** tokens
         import numpy as np
 
         return 1.0 - np.power(1.0 - k / e, tokens)
@@ -110,6 +116,10 @@ class FloatOps:
 
     @staticmethod
     def floor0(x: Any) -> Any:
+        if type(x) is float:  # as numpy's maximum(floor(x), 0): NaN and +inf pass through, -inf gives 0
+            if x != x or x == math.inf:
+                return x
+            return 0.0 if x == -math.inf else max(float(math.floor(x)), 0.0)
         import numpy as np
 
         return np.maximum(np.floor(x), 0.0)
