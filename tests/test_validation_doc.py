@@ -133,3 +133,18 @@ def test_batch_tpot_needs_a_ceiling(tmp_path):
     cat = load_checked([tmp_path])
     with pytest.raises(SpecError, match=r"x\.batch.*needs tpot with tpot_kind = 'ceiling'"):
         load_measurements(cat)
+
+
+def test_a_tpot_limit_no_batch_meets_is_a_data_error_naming_the_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from chipcalc.cli import app
+
+    (tmp_path / "measurements-x.toml").write_text(
+        '[x]\nsource = "chinatimenow-ascend-best-practices"\ntarget = "atlas-800i-a2"\nmodel = "deepseek-r1"\n'
+        'phase = "decode"\nprecision = "int8"\nchips = 32\nbatch = "tpot"\ncontext = 4224\ntokens_per_chip = "808 token/s"\n'
+        'tpot = "0.001 ms"\ntpot_kind = "ceiling"\n')
+    r = CliRunner().invoke(app, ["latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--specs", str(tmp_path)])
+    assert r.exit_code == 1
+    assert "measurements-x.toml: x: no batch meets the 0.001 ms TPOT limit on atlas-800i-a2" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

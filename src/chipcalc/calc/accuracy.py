@@ -45,7 +45,8 @@ def _batch(m: Measurement, model: Any, hw: Any, lay: Any, kn: L.Knobs, kvp: str)
         limit = Figure(m.tpot, Provenance.source(m.source, "the run's TPOT limit"))
         batch, _ = largest_batch_for_tpot(model, hw, lay, kn, s["context"], limit, kvp)
         if batch is None:
-            raise ChipcalcError(f"{m.id}: no batch meets the {m.tpot:~P} TPOT limit on {s['target']}")
+            raise ChipcalcError(f"{m.file}: {m.id}: no batch meets the {m.tpot:~P} TPOT limit on {s['target']}; "
+                               "check the point's tpot and set-up")
         return batch
     if s.get("batch") != "max":
         return int(s["batch"])
@@ -56,7 +57,7 @@ def _batch(m: Measurement, model: Any, hw: Any, lay: Any, kn: L.Knobs, kvp: str)
     else:
         batch = int(L.at(L.memory(model, hw, lay, kn, 1, s["context"], kvp).max_batch, 0).m(""))
     if batch < 1:
-        raise ChipcalcError(f"{m.id}: the weights do not fit on {s['target']}")
+        raise ChipcalcError(f"{m.file}: {m.id}: the weights do not fit on {s['target']}; check the point's set-up")
     return batch
 
 
