@@ -1,0 +1,96 @@
+"""The Pareto search (`chipcalc pareto`): the front is non-dominated, each point is what `latency` gives at its
+layout and batch, limits hold, every batch that fits is tried, and bad input is a one-line error."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc.calc import serving as L
+from chipcalc.calc.serving import pareto as P
+from chipcalc.cli import app
+
+runner = CliRunner()
+CTX = 4096
+
+
+@pytest.fixture(scope="module")
+def setup(catalog):
+    kn = L.knobs(catalog)
+    model, target = catalog.model("llama-3.1-70b"), catalog.target("hgx-h20")
+    front = P.search(catalog, target, model, kn, precision="fp8", context=CTX)
+    return kn, model, L.hardware(target, "fp8", "package", kn), front
+
+
+def test_the_front_is_non_dominated_fastest_per_user_first(setup):
+    *_, front = setup
+    u = np.array([p.tps_user for p in front.points])
+    c = np.array([p.tps_chip for p in front.points])
+    assert len(u) >= 10
+    for i in range(len(u)):
+        assert not ((u >= u[i]) & (c >= c[i]) & ((u > u[i]) | (c > c[i]))).any(), front.points[i]
+    assert list(u) == sorted(u, reverse=True)
+    assert front.evaluated >= len(u) and front.layouts >= 1
+
+
+def test_each_point_is_what_latency_gives_at_its_layout_and_batch(setup):
+    kn, model, hw, front = setup
+    for p in front.points[:: max(1, len(front.points) // 8)]:
+        lay = L.layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp)
+        d = L.decode(model, hw, lay, kn, p.batch, CTX)
+        assert float(d.out.values["tpot"]) == pytest.approx(p.tpot, rel=1e-12)
+        assert float(d.out.values["per_chip"]) == pytest.approx(p.tps_chip, rel=1e-12)
+        assert p.tps_user == pytest.approx(1.0 / p.tpot, rel=1e-12)
+        assert bool(np.all(d.memory.fits.q.m_as("") if hasattr(d.memory.fits, "q") else d.memory.fits))
+
+
+def test_the_most_per_chip_point_runs_the_largest_batch_that_fits(setup):
+    """Tokens/s per chip rises with the batch, so the front's per-chip end is its layout's memory limit: every
+    batch that fits is tried, not a grid that could stop short of it."""
+    kn, model, hw, front = setup
+    top = max(front.points, key=lambda p: p.tps_chip)
+    lay = L.layout(model, hw, top.chips, top.tp, top.ep, top.mtp, top.pp)
+    limit = int(float(L.decode(model, hw, lay, kn, 1, CTX).out.values["mem_max_batch"]))
+    assert top.batch == limit
+    assert not front.stepped and limit <= P.DENSE_BATCHES
+
+
+def test_a_tpot_limit_holds_for_every_point(catalog, setup):
+    kn, model, hw, _ = setup
+    front = P.search(catalog, catalog.target("hgx-h20"), model, kn, precision="fp8", context=CTX, tpot=0.03)
+    assert front.points and all(p.tpot <= 0.03 for p in front.points)
+
+
+def test_batches_past_the_dense_limit_are_stepped_and_the_note_says_so(catalog, setup, monkeypatch):
+    from chipcalc.output import pareto_tables
+
+    kn, model, _, _ = setup
+    monkeypatch.setattr(P, "DENSE_BATCHES", 16)
+    monkeypatch.setattr(pareto_tables, "DENSE_BATCHES", 16)
+    front = P.search(catalog, catalog.target("hgx-h20"), model, kn, precision="fp8", context=CTX)
+    assert front.stepped
+    assert [int(b) for b in P._batches(20)] == list(range(1, 21))  # 2 % steps past 16 still hit every whole batch here
+    stepped = [int(b) for b in P._batches(1000)]
+    assert stepped[:16] == list(range(1, 17)) and stepped[-1] == 1000
+    assert 150 < len(stepped) <= 16 + 209  # at most ln(1000 / 16) / ln(1.02) = 208.8 steps past 16, fewer where rounding repeats
+    gaps = np.diff(stepped[16:]) / np.array(stepped[16:-1])
+    assert (gaps <= 0.021 + 1.0 / 16).all()  # each step about 2 % (plus rounding to a whole batch)
+    note = " ".join(pareto_tables.front_table(front).notes)
+    assert "every batch that fits (every one up to 16, then steps of 2%)" in note
+
+
+def test_cli_json_round_trip_and_errors():
+    r = runner.invoke(app, ["pareto", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["columns"][:4] == ["target", "tokens_per_s_per_user", "tokens_per_s_per_chip", "tpot_ms"]
+    rows = data["rows"]
+    assert rows and all(row[0] == "hgx-h20" for row in rows)
+    for row in rows:
+        assert row[1] == pytest.approx(1000.0 / row[3], rel=1e-9)  # tokens/s per user = 1 / TPOT
+    r = runner.invoke(app, ["pareto", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--tpot", "1ms"])
+    assert r.exit_code == 2 and "no layout of llama-3.1-70b on hgx-h20 fits within the --tpot/--ttft limits" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    r = runner.invoke(app, ["pareto", "hgx-h21", "llama-3.1-70b"])
+    assert r.exit_code in (1, 2) and "hgx-h21" in r.stderr and len(r.stderr.strip().splitlines()) == 1
