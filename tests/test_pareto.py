@@ -94,3 +94,26 @@ def test_cli_json_round_trip_and_errors():
     assert len(r.stderr.strip().splitlines()) == 1
     r = runner.invoke(app, ["pareto", "hgx-h21", "llama-3.1-70b"])
     assert r.exit_code in (1, 2) and "hgx-h21" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_plot_pareto_draws_every_targets_front(catalog, setup, tmp_path):
+    """One line per target through exactly its front's points, dashed (the fronts rest on assumptions), and the
+    CLI writes a PNG; an unknown suffix is a one-line usage error."""
+    pytest.importorskip("matplotlib")
+    from chipcalc.output.plot.pareto import pareto_fronts
+
+    kn, model, _, front = setup
+    other = P.search(catalog, catalog.target("hgx-h200"), model, kn, precision="fp8", context=CTX)
+    chart = pareto_fronts([front, other], "fronts")
+    lines = chart.figure.axes[0].get_lines()
+    assert [ln.get_label() for ln in lines] == ["hgx-h20 (assumed)", "hgx-h200 (assumed)"]
+    for ln, f in zip(lines, (front, other)):
+        assert list(ln.get_xdata()) == [p.tps_user for p in f.points]
+        assert list(ln.get_ydata()) == [p.tps_chip for p in f.points]
+        assert ln.get_linestyle() == "--"
+    out = tmp_path / "fronts.png"
+    r = runner.invoke(app, ["plot", "pareto", "hgx-h20", "hgx-h200", "--model", "llama-3.1-70b", "-p", "fp8", "-o", str(out)])
+    assert r.exit_code == 0, r.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = runner.invoke(app, ["plot", "pareto", "hgx-h20", "--model", "llama-3.1-70b", "-p", "fp8", "-o", str(tmp_path / "f.pdf")])
+    assert r.exit_code == 2 and "name the output .png or .svg" in r.stderr
