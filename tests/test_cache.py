@@ -128,3 +128,38 @@ def test_the_key_covers_every_file(tmp_path):
     (root / "new.toml").write_text("")
     k3 = cache.key("k", [root])
     assert len({k1, k2, k3}) == 3
+
+
+def _user_claim(tmp_path, watts: str) -> Path:
+    root = tmp_path / "claimspec" / "claims"
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "mine-h100-watts.toml").write_text(
+        'id = "mine-h100-watts"\ntitle = "An H100 SXM draws a given power"\nwords = "test claim"\n'
+        'source = "kocka-910c-power"\ndetail = "a test"\nkind = "comparison"\n'
+        f'assert = "h100-sxm.tdp == {watts}"\ntolerance = "5 %"\n')
+    return root.parent
+
+
+def test_cached_verdicts_see_an_edited_claim_and_never_serve_a_what_if(fresh, tmp_path):
+    """`chipcalc check` reads the claims' verdicts from the cache: editing a claim file changes the verdict at
+    the next run, and a --set what-if is judged afresh, never from the cache."""
+    from typer.testing import CliRunner
+
+    from chipcalc.cli import app
+
+    runner = CliRunner()
+    mine = _user_claim(tmp_path, "700 W")
+
+    def verdict_line(*extra):
+        store._load_cached.cache_clear()
+        claims_load._load_cached.cache_clear()
+        r = runner.invoke(app, ["check", "--specs", str(mine), *extra])
+        assert r.exit_code == 0, r.stderr
+        return next(line for line in r.stdout.splitlines() if "mine-h100-watts" in line)
+
+    assert "consistent" in verdict_line() and "contradicted" not in verdict_line()
+    assert any(f.name.startswith("verdicts-") for f in fresh.glob("*.pickle"))  # the second run read it
+    _user_claim(tmp_path, "300 W")
+    assert "contradicted" in verdict_line()  # the edit is seen
+    assert "consistent" in verdict_line("--set", "h100-sxm.tdp=300W")  # a what-if is judged afresh
+    assert "contradicted" in verdict_line()  # and does not poison the cache

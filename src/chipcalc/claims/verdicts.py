@@ -219,3 +219,13 @@ def adhoc_bound(cat: Any, spec: Any) -> Verdict:
 
 def all_verdicts(cat: Any) -> list[Verdict]:
     return [verdict(cat, c) for c in cat.claims.values()]
+
+
+def cached_verdicts(cat: Any) -> list[Verdict]:
+    """:func:`all_verdicts` of the catalog as its spec folders give it (never a what-if's: no --set or
+    --prefer), from the on-disk cache when the spec files and the code are unchanged (the cache of
+    :mod:`chipcalc.catalog.cache`, keyed by their content, as the parsed catalog and the model's accuracy
+    table are)."""
+    from chipcalc.catalog.cache import cached
+
+    return cached("verdicts", list(cat.folders), lambda: all_verdicts(cat))

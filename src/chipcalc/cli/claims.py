@@ -94,7 +94,7 @@ def check_cmd(
             return
         if not cat.claims:
             raise UsageError("the catalog has no claims (specs/claims/*.toml)")
-        verdicts = claims.all_verdicts(cat)
+        verdicts = claims.all_verdicts(cat) if sets or prefer else claims.cached_verdicts(cat)
         emit(claims_report.check_tables(verdicts, cat, working=not brief), fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)

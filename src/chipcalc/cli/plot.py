@@ -243,7 +243,7 @@ def report_cmd(
         precs = [p.lower() for p in (precision or ["bf16"])]
         _check_precisions(precs)
         html = build_report(cat, systems[0], systems[1:], model=m, precisions=precs, ranges=ranges,
-                            sets=list(sets or []), base=b_i)
+                            sets=list(sets or []), base=b_i, whatif=bool(sets or prefer))
         from chipcalc.output.files import write_output
 
         write_output(output, html, force=force)

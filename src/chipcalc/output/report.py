@@ -166,9 +166,11 @@ def _command(systems: Sequence[Any], model: Any, precisions: Sequence[str], sets
 
 
 def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, precisions: Sequence[str] = ("bf16",),
-                 ranges: bool = False, sets: Sequence[str] = (), base: int = 0) -> str:
+                 ranges: bool = False, sets: Sequence[str] = (), base: int = 0, whatif: bool = True) -> str:
     """The whole page as a string: system ``a`` alone, or against ``b`` (one system or a list; each in its
-    own column, ratios of the ``base``-th system of [a, *b] over each other)."""
+    own column, ratios of the ``base``-th system of [a, *b] over each other). ``whatif=False`` says the
+    catalog is exactly what its spec folders give (no --set, --prefer or other change), so the claims'
+    verdicts may come from the on-disk cache; anything else recomputes them."""
     import datetime
 
     from chipcalc.core import __version__
@@ -204,7 +206,7 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
         tables += served
         sections["serving"] = ([f'<p class="note">{_e(x)}</p>' for x in why]
                                + [table_html(t, refs, ranges) for t in served])
-    claims = rs.claims_table(catalog, systems)
+    claims = rs.claims_table(catalog, systems, whatif=whatif)
     if claims is not None:
         tables.append(claims)
         sections["claims"] = [table_html(claims, refs, ranges)]

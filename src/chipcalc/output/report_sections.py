@@ -98,16 +98,22 @@ def related_claims(catalog: Any, ids: set[str]) -> list[Any]:
     return out
 
 
-def claims_table(catalog: Any, systems: Sequence[Any]) -> Table | None:
-    """The verdicts on every claim about these systems or their chips (None when there is none)."""
-    from chipcalc.claims.verdicts import verdict
+def claims_table(catalog: Any, systems: Sequence[Any], whatif: bool = False) -> Table | None:
+    """The verdicts on every claim about these systems or their chips (None when there is none); from the
+    cached verdicts of the catalog as its folders give it, unless the catalog is a what-if (``--set``, ``--prefer``)."""
+    from chipcalc.claims.verdicts import cached_verdicts, verdict
     from chipcalc.output.claims_tables import summary_table
 
     ids = {s.id for s in systems} | {s.chip.id for s in systems}
     claims = related_claims(catalog, ids)
     if not claims:
         return None
-    t = summary_table([verdict(catalog, c) for c in claims])
+    if whatif:
+        verdicts = [verdict(catalog, c) for c in claims]
+    else:
+        by_id = {v.claim.id: v for v in cached_verdicts(catalog)}
+        verdicts = [by_id[c.id] for c in claims]
+    t = summary_table(verdicts)
     t.title = "Claims about " + " and ".join(s.name for s in systems) + ": verdicts"
     t.key = "report.claims"
     for row, c in zip(t.rows, claims):
