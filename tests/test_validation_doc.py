@@ -128,7 +128,7 @@ def test_batch_tpot_needs_a_ceiling(tmp_path):
     from chipcalc.core.errors import SpecError
 
     (tmp_path / "measurements-extra.toml").write_text(
-        '[x]\nsource = "chinatimenow-ascend-best-practices"\ntarget = "atlas-800i-a2"\nmodel = "deepseek-r1"\n'
+        '[x]\nsource = "huawei-ascend-best-practice"\ntarget = "atlas-800i-a2"\nmodel = "deepseek-r1"\n'
         'phase = "decode"\nprecision = "int8"\nchips = 32\nbatch = "tpot"\ncontext = 4224\ntokens_per_chip = "808 token/s"\n')
     cat = load_checked([tmp_path])
     with pytest.raises(SpecError, match=r"x\.batch.*needs tpot with tpot_kind = 'ceiling'"):
@@ -141,7 +141,7 @@ def test_a_tpot_limit_no_batch_meets_is_a_data_error_naming_the_file(tmp_path):
     from chipcalc.cli import app
 
     (tmp_path / "measurements-x.toml").write_text(
-        '[x]\nsource = "chinatimenow-ascend-best-practices"\ntarget = "atlas-800i-a2"\nmodel = "deepseek-r1"\n'
+        '[x]\nsource = "huawei-ascend-best-practice"\ntarget = "atlas-800i-a2"\nmodel = "deepseek-r1"\n'
         'phase = "decode"\nprecision = "int8"\nchips = 32\nbatch = "tpot"\ncontext = 4224\ntokens_per_chip = "808 token/s"\n'
         'tpot = "0.001 ms"\ntpot_kind = "ceiling"\n')
     r = CliRunner().invoke(app, ["latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--specs", str(tmp_path)])
