@@ -122,18 +122,24 @@ def guarded(fn: Callable[[], None]) -> None:
 
 def compared(cat, name: str, vs: Optional[List[str]], base: Optional[str], default: int = 0):
     """The systems of ``NAME --vs B --vs C`` (each once) and the index of ``--base`` among them."""
+    systems = [cat.system(n) for n in [name, *(vs or [])]]
+    return systems, base_index(cat.system, systems, base, default, "system")
+
+
+def base_index(lookup, records: list, base: Optional[str], default: int = 0, noun: str = "system") -> int:
+    """Where ``--base`` is among ``records`` (each compared once; ``lookup`` resolves the id, with its own
+    error for an unknown one); ``default`` when it is not given."""
     from chipcalc.core.errors import UsageError
 
-    systems = [cat.system(n) for n in [name, *(vs or [])]]
-    ids = [s.id for s in systems]
+    ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
-        raise UsageError(f"each system once: {', '.join(ids)} names one twice")
+        raise UsageError(f"each {noun} once: {', '.join(ids)} names one twice")
     if base is None:
-        return systems, min(default, len(systems) - 1)
-    want = cat.system(base).id
+        return min(default, len(records) - 1)
+    want = lookup(base).id
     if want not in ids:
-        raise UsageError(f"--base {base}: not one of the systems compared ({', '.join(ids)})")
-    return systems, ids.index(want)
+        raise UsageError(f"--base {base}: not one of the {noun}s compared ({', '.join(ids)})")
+    return ids.index(want)
 
 
 def one_vs(values: Optional[List[str]]) -> Optional[str]:

@@ -21,6 +21,7 @@ from chipcalc.cli.root import (
     SpecsOpt,
     _catalog,
     app,
+    base_index,
     emit,
     guarded,
 )
@@ -139,15 +140,8 @@ def latency_cmd(
             cat = apply_overrides(cat, list(sets))
         model = cat.model(model_id)
         recs = [cat.target(n) for n in targets]
-        ids = [r.id for r in recs]
-        if (vs or base is not None) and len(set(ids)) != len(ids):
-            raise UsageError(f"each target once: {', '.join(ids)} names one twice")
-        base_t = None
-        if base is not None:
-            want = cat.target(base).id
-            if want not in ids:
-                raise UsageError(f"--base {base}: not one of the targets compared ({', '.join(ids)})")
-            base_t = ids.index(want)
+        nway = bool(vs) or base is not None  # each target once, --base among them (the first by default)
+        base_t = base_index(cat.target, recs, base, noun="target") if nway else None
         target_tpot = None
         if tpot is not None:
             from chipcalc.core.errors import UnitError
@@ -192,9 +186,9 @@ def latency_cmd(
                 at = f"attention TP{c.lay.tp}" + (f" and PP{c.lay.pp}" if c.lay.pp > 1 else "")
                 raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at {at}, i.e. DP{c.lay.dp}")
         base_i = None  # N-way (--vs, --base): the base target's column over every other
-        if (vs or base_t is not None) and len(cases) == len(recs):
-            base_i = base_t or 0
-        elif base_t is not None:
+        if nway and len(cases) == len(recs):
+            base_i = base_t
+        elif base is not None:
             raise UsageError(f"--base compares targets at one batch and one context; {len(cases) // len(recs)} columns "
                              "per target were asked for (give one --batch and one --context)")
         emit(latency_tables(model, cases, kn, req, accuracy=_accuracy(specs), base=base_i), fmt, output, force, cat,
