@@ -26,6 +26,7 @@ from chipcalc.calc.serving.values import (
     unit_dims,
 )
 from chipcalc.core.figure import Figure
+from chipcalc.core.memo import IdentityMemo
 
 OPS = {"figure": FigureOps, "float": FloatOps, "range": RangeOps, "sym": SymOps}
 PHASES = {"decode": F.decode, "prefill": lambda o, x, s, a, b: F.prefill(o, x, s, a, b, s.cache_hit), "offline": F.offline}
@@ -135,16 +136,9 @@ def _figure(sym: Sym, value: Any, rng: Ranged | None, unit: str | None) -> Figur
 
 # -- one setup per deployment, cached ------------------------------------------------------------
 
-_SETUPS: dict[tuple, Setup] = {}
-_KEEP = 64
+_SETUPS = IdentityMemo(64)
 
 
 def setup_for(model: Any, hw: Any, kn: Any, kv_precision: str) -> Setup:
     """The setup for these records (the same objects give the same setup; at most a few dozen kept)."""
-    key = (id(model), id(hw), id(kn), kv_precision)
-    s = _SETUPS.get(key)
-    if s is None or s.model is not model or s.hw is not hw or s.kn is not kn:
-        if len(_SETUPS) >= _KEEP:
-            _SETUPS.pop(next(iter(_SETUPS)))
-        s = _SETUPS[key] = Setup(model, hw, kn, kv_precision)
-    return s
+    return _SETUPS.get((model, hw, kn), kv_precision, lambda: Setup(model, hw, kn, kv_precision))

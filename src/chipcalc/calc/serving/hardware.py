@@ -12,6 +12,7 @@ from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, System
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Figure, Provenance
+from chipcalc.core.memo import IdentityMemo
 
 #: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
@@ -139,21 +140,13 @@ def peak_of(chip: Chip, precision: str) -> Figure:
     return f
 
 
-_HARDWARE: dict[tuple, tuple] = {}
+_HARDWARE = IdentityMemo(256)
 
 
 def hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> Hardware:
     """The figures one rank of ``target`` serves with (memoised for the same record and assumption
     objects, so repeated calls share one compiled set-up)."""
-    key = (id(target), precision, device, id(kn))
-    hit = _HARDWARE.get(key)
-    if hit is not None and hit[0] is target and hit[1] is kn:
-        return hit[2]
-    hw = _hardware(target, precision, device, kn)
-    if len(_HARDWARE) >= 256:
-        _HARDWARE.clear()
-    _HARDWARE[key] = (target, kn, hw)
-    return hw
+    return _HARDWARE.get((target, kn), (precision, device), lambda: _hardware(target, precision, device, kn))
 
 
 def _hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> Hardware:

@@ -15,6 +15,7 @@ from chipcalc.calc.serving.hardware import Hardware
 from chipcalc.catalog.records import Model
 from chipcalc.core.counts import whole
 from chipcalc.core.errors import UsageError
+from chipcalc.core.memo import IdentityMemo
 
 if TYPE_CHECKING:  # pragma: no cover
     from chipcalc.calc.serving.formulas import Shape
@@ -41,22 +42,18 @@ class Layout:
         return 1 + self.mtp
 
 
-_COUNTS: dict[tuple, tuple] = {}
+_COUNTS = IdentityMemo(4096)
 
 
 def _count(model: Model, name: str) -> int:
     """A count of the model card (heads, experts, ...) as an int, memoised per model object: a layout
     search asks for the same few thousands of times, and each is a pint conversion."""
-    key = (id(model), name)
-    hit = _COUNTS.get(key)
-    if hit is not None and hit[0] is model:
-        return hit[1]
-    f = model.get(name)
-    n = 0 if f is None else int(round(f.m("")))
-    if len(_COUNTS) >= 4096:
-        _COUNTS.clear()
-    _COUNTS[key] = (model, n)
-    return n
+
+    def count() -> int:
+        f = model.get(name)
+        return 0 if f is None else int(round(f.m("")))
+
+    return _COUNTS.get((model,), name, count)
 
 
 def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None = None, mtp: int = 0,
@@ -165,21 +162,13 @@ def kv_shard(model: Model, tp: int) -> int:
     return min(tp, _count(model, "kv_heads"))
 
 
-_SHAPES: dict[tuple, tuple] = {}
+_SHAPES = IdentityMemo(4096)
 
 
 def shape(model: Model, hw: Hardware, lay: Layout, cache_hit: float = 0.0) -> "Shape":
     """The counts the formulas branch on, for this model, hardware and layout (memoised per the same
     model and hardware objects and layout: a search asks for the same few shapes many times)."""
-    key = (id(model), id(hw), lay, cache_hit)
-    hit = _SHAPES.get(key)
-    if hit is not None and hit[0] is model and hit[1] is hw:
-        return hit[2]
-    if len(_SHAPES) >= 4096:
-        _SHAPES.clear()
-    s = _shape(model, hw, lay, cache_hit)
-    _SHAPES[key] = (model, hw, s)
-    return s
+    return _SHAPES.get((model, hw), (lay, cache_hit), lambda: _shape(model, hw, lay, cache_hit))
 
 
 def _shape(model: Model, hw: Hardware, lay: Layout, cache_hit: float) -> "Shape":
