@@ -91,3 +91,18 @@ def test_division_by_an_exact_zero_is_refused_not_infinite():
             warnings.simplefilter("error")
             with pytest.raises(ChipcalcError, match="cannot divide by zero"):
                 a / b
+
+
+def test_division_by_an_array_with_a_zero_is_refused_and_nan_is_not_zero():
+    """Monte Carlo divides by sampled arrays: one zero among them is refused; a NaN or -0.0 is judged as before."""
+    import numpy as np
+
+    from chipcalc.core.errors import ChipcalcError
+
+    a = Figure(Q(np.ones(4), "W"), S1)
+    with pytest.raises(ChipcalcError, match="cannot divide by zero"):
+        a / Figure(Q(np.array([1.0, 2.0, 0.0, 3.0]), "W"), S2)
+    with pytest.raises(ChipcalcError, match="cannot divide by zero"):
+        a / Figure(Q(np.array([1.0, -0.0]), "W"), S2)
+    r = a / Figure(Q(np.array([1.0, 2.0, np.nan, 4.0]), "W"), S2)
+    assert np.isnan(r.q.m_as("")[2]) and r.q.m_as("")[1] == 0.5

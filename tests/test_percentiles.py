@@ -40,3 +40,15 @@ def test_nan_falls_back_to_numpy():
     a[17] = np.nan
     lo, hi = tails(a, 5.0, 95.0)
     assert np.isnan(lo) and np.isnan(hi)  # numpy's answer: a NaN poisons the percentile
+
+
+def test_many_at_once_equal_one_after_another():
+    """tails_many spreads the arrays over threads; the answers are tails' (and numpy's), in order."""
+    from chipcalc.calc.percentiles import tails_many
+
+    rng = np.random.default_rng(11)
+    arrays = [SAMPLES[k](rng, 300_000) for k in sorted(SAMPLES)] + [rng.uniform(size=10)]
+    got = tails_many(arrays, 5.0, 95.0)
+    assert got == [tails(a, 5.0, 95.0) for a in arrays]
+    for a, (lo, hi) in zip(arrays, got):
+        assert (lo, hi) == pytest.approx(tuple(np.percentile(a, (5.0, 95.0))), rel=1e-12, abs=0)

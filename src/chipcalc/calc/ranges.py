@@ -15,7 +15,7 @@ from typing import Callable
 
 from chipcalc.calc import cluster
 from chipcalc.calc.cluster import Metric
-from chipcalc.calc.percentiles import tails
+from chipcalc.calc.percentiles import tails, tails_many
 from chipcalc.catalog.overrides import inputs_of_system, put
 from chipcalc.catalog.store import Catalog
 from chipcalc.core.errors import UsageError
@@ -154,13 +154,15 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
     """Every uncertain input replaced by ``samples`` uniform draws on [low, high] (numpy arrays)."""
     import numpy as np
 
+    from chipcalc.core.units import Q
+
     samples, _ = sampling(samples, seed)
     rng = np.random.default_rng(seed)
     for name, f in inputs.items():
         unit = f.q.units
         lo, hi = f.lo.m_as(unit), f.hi.m_as(unit)
         draws = rng.uniform(lo, hi, size=samples)
-        cat = putter(cat, name, Figure(draws * unit, f.prov, label=f.label))
+        cat = putter(cat, name, Figure(Q(draws, unit), f.prov, label=f.label))  # no copy of the draws
     return cat
 
 
@@ -170,14 +172,14 @@ def collapse(nominal: Figure, sampled: Figure, memo: dict | None = None) -> Figu
     import numpy as np
 
     unit = nominal.q.units
-    arr = np.asarray(sampled.q.m_as(unit))
-    if arr.ndim == 0:
-        return nominal
     key = (id(sampled), str(unit))
     hit = None if memo is None else memo.get(key)
     if hit is not None and hit[0] is sampled:
         lo, hi = hit[1]
     else:
+        arr = np.asarray(sampled.q.m_as(unit))
+        if arr.ndim == 0:
+            return nominal
         lo, hi = tails(arr, *PERCENTILES)
         if memo is not None:
             memo[key] = (sampled, (lo, hi))
@@ -188,7 +190,19 @@ def montecarlo_metrics(nominal: tuple[list[Metric], list[Metric]],
                        sampled: tuple[list[Metric], list[Metric]]) -> tuple[list[Metric], list[Metric]]:
     """The nominal metrics with each value's range replaced by its Monte Carlo percentiles."""
 
+    import numpy as np
+
     memo: dict = {}
+    pending: dict = {}  # the distinct sampled arrays, by identity and unit: their percentiles at once
+    for ns, ss in zip(nominal, sampled):
+        for n, s in zip(ns, ss):
+            for f, g in zip((*n.values, n.ratio, *n.ratios), (*s.values, s.ratio, *s.ratios)):
+                if f is not None and g is not None and (id(g), str(f.q.units)) not in pending:
+                    arr = np.asarray(g.q.m_as(f.q.units))
+                    if arr.ndim:
+                        pending[(id(g), str(f.q.units))] = (g, arr)
+    for key, bounds in zip(pending, tails_many([arr for _, arr in pending.values()], *PERCENTILES)):
+        memo[key] = (pending[key][0], bounds)
 
     def one(f: Figure | None, g: Figure | None) -> Figure | None:
         return collapse(f, g, memo) if f is not None and g is not None else f

@@ -265,9 +265,11 @@ class Figure:
 def _spans_zero(lo: Any, hi: Any) -> bool:
     import numpy as np
 
-    lo_m = lo.magnitude if _is_quantity(lo) else lo
-    hi_m = hi.magnitude if _is_quantity(hi) else hi
-    return bool(np.any((np.asarray(lo_m) <= 0) & (np.asarray(hi_m) >= 0)))
+    lo_m = np.asarray(lo.magnitude if _is_quantity(lo) else lo)
+    if hi is lo:  # one value (the nominal): lo <= 0 <= hi is == 0, one pass (NaN is neither)
+        return not lo_m.all() if lo_m.ndim else bool(lo_m == 0)
+    hi_m = np.asarray(hi.magnitude if _is_quantity(hi) else hi)
+    return bool(np.any((lo_m <= 0) & (hi_m >= 0)))
 
 
 _OPS = {
