@@ -18,9 +18,11 @@ from typing import Any, Iterator
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Provenance
 
-#: Points per chunk: large enough that numpy's per-call cost vanishes, small enough to stay in cache-sized
-#: temporaries (a chunk's arrays are a few MB).
-CHUNK = 1 << 17
+#: Points per chunk: large enough that numpy's per-call cost (a few us per operation) is small per point,
+#: small enough that each temporary (128 KiB) stays below glibc's mmap threshold, so a chunk's temporaries
+#: come from and go back to the heap instead of fresh pages from the OS every chunk (measured in
+#: benchmarks/bench_sweep.py: 1 << 17 cost 1.9x more per point at 1e7 points and 3x at 1e5).
+CHUNK = 1 << 14
 #: Objectives of a summary, in the order shown.
 OBJECTIVES = ("tokens/s per chip", "tokens/s per kW", "lowest TPOT", "tokens/s per chip within the TPOT target")
 

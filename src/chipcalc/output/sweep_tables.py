@@ -31,8 +31,10 @@ def csv_blocks(r: SweepResult) -> Iterator[str]:
     fits = np.array(["no", "yes"])
     for i in range(0, len(r.batch), BLOCK):
         s = slice(i, i + BLOCK)
+        tpot = _floats(r.tpot_ms[s])  # equal to the step time without MTP: its text is written once
+        step = tpot if np.array_equal(r.tpot_ms[s], r.step_ms[s]) else _floats(r.step_ms[s])
         cols = [list(map(str, r.batch[s].tolist())), list(map(str, r.context[s].tolist())),
-                _floats(r.tpot_ms[s]), _floats(r.tokens_per_chip[s]), _floats(r.step_ms[s]),
+                tpot, _floats(r.tokens_per_chip[s]), step,
                 names[r.bound[s]].tolist(), fits[r.fits[s].astype(np.int8)].tolist()]
         yield "\n".join(map(",".join, zip(*cols))) + "\n"
 
