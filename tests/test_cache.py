@@ -163,3 +163,27 @@ def test_cached_verdicts_see_an_edited_claim_and_never_serve_a_what_if(fresh, tm
     assert "contradicted" in verdict_line()  # the edit is seen
     assert "consistent" in verdict_line("--set", "h100-sxm.tdp=300W")  # a what-if is judged afresh
     assert "contradicted" in verdict_line()  # and does not poison the cache
+
+
+def test_every_quantity_comes_back_equal_with_the_same_units(fresh, monkeypatch):
+    """The cache stores quantities as magnitude + unit pairs: read back, every figure of every chip and
+    system equals the parsed one, in the same units (TB stays TB, TiB stays TiB), with its provenance."""
+    import pint
+
+    monkeypatch.setenv("CHIPCALC_NO_CACHE", "1")
+    parsed = load()
+    monkeypatch.delenv("CHIPCALC_NO_CACHE")
+    load()  # writes the cache
+    cached = load()  # reads it
+    assert list(fresh.glob("*.pickle"))
+    seen = 0
+    for cid, chip in parsed.chips.items():
+        for name, fig in chip.figures.items():
+            back = cached.chips[cid].figures[name]
+            assert isinstance(back.q, pint.Quantity) and back.q.units == fig.q.units, (cid, name)
+            assert back.q.magnitude == fig.q.magnitude and back.prov == fig.prov, (cid, name)
+            assert (back.low, back.high) == (fig.low, fig.high), (cid, name)
+            seen += 1
+    assert seen > 150  # every figure of 31 chips
+    assert cached.system("cloudmatrix384").total("bf16_dense").m("PFLOPS") == pytest.approx(288.768)
+    assert (cached.chip("h20").get("hbm_capacity").q * 1).to("GB").magnitude == pytest.approx(96)
