@@ -159,12 +159,18 @@ def test_assumptions_and_bibliography(report, catalog):
         assert f"[{sid}]" in text and src.title in text and src.where in text
 
 
-def test_with_a_model_adds_serving_tables_and_the_latency_plot(tmp_path):
-    out = tmp_path / "r.html"
+@pytest.fixture(scope="module")
+def model_report(tmp_path_factory):
+    """One page with a model, a what-if and ranges (the three options the tests below each check)."""
+    out = tmp_path_factory.mktemp("model-report") / "r.html"
     r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--model", "deepseek-r1", "-p", "int8",
-                            "-o", str(out)])
+                            "--set", "ascend-910c.tdp=600W", "--ranges", "-o", str(out)])
     assert r.exit_code == 0, r.stderr
-    page = parse(out)
+    return out
+
+
+def test_with_a_model_adds_serving_tables_and_the_latency_plot(model_report):
+    page = parse(model_report)
     assert len(page.images) == 4  # + the latency plot
     assert "Serving" in page.headings
     assert "Deployment of DeepSeek-R1 (INT8 weights and GEMMs, BF16 KV cache)" in page.headings
@@ -175,12 +181,8 @@ def test_with_a_model_adds_serving_tables_and_the_latency_plot(tmp_path):
     assert "INT8 dense peak per chip" in text and "1,504" in text  # --precision sets the headline too
 
 
-def test_set_and_ranges(tmp_path):
-    out = tmp_path / "r.html"
-    r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--set", "ascend-910c.tdp=600W",
-                            "--ranges", "-o", str(out)])
-    assert r.exit_code == 0, r.stderr
-    html = out.read_text(encoding="utf-8")
+def test_set_and_ranges(model_report):
+    html = model_report.read_text(encoding="utf-8")
     assert "--set ascend-910c.tdp=600W" in html and "What-if: ascend-910c.tdp=600W" in html
     chip = html[html.index('id="cluster.per_chip"'):]
     tdp = re.search(r"<td>chip power \(TDP\)</td><td>W</td><td[^>]*>([^<]*)</td>", chip)
