@@ -162,7 +162,9 @@ class Figure:
         return bool(np.any(lo != q) or np.any(hi != q))
 
     def _mag(self, x: Any) -> Any:
-        return x.m_as(self.q.units)
+        from chipcalc.core.units import m_as
+
+        return m_as(x, self.q.units)
 
     def to(self, unit: str) -> "Figure":
         from chipcalc.core.units import U
@@ -177,16 +179,15 @@ class Figure:
 
     def m(self, unit: str) -> Any:
         """Magnitude of the nominal value in ``unit`` (ratios are reduced)."""
-        from chipcalc.core.units import U
+        from chipcalc.core.units import m_as
 
-        return self.q.m_as(U(unit))
+        return m_as(self.q, unit)
 
     def bounds(self, unit: str) -> tuple[Any, Any, Any]:
         """(nominal, low, high) magnitudes in ``unit``."""
-        from chipcalc.core.units import U
+        from chipcalc.core.units import m_as
 
-        u = U(unit)
-        return self.q.m_as(u), self.lo.m_as(u), self.hi.m_as(u)
+        return m_as(self.q, unit), m_as(self.lo, unit), m_as(self.hi, unit)
 
     def relabel(self, label: str, note: str | None = None) -> "Figure":
         return replace(self, label=label, note=self.note if note is None else note)

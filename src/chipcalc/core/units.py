@@ -163,4 +163,27 @@ def check_dimension(q: "pint.Quantity", dim: str) -> bool:
 
 def magnitude(q: "pint.Quantity", unit: str) -> Any:
     """The magnitude of ``q`` in ``unit``; dimensionless ratios are reduced first."""
-    return q.m_as(unit)
+    return m_as(q, unit)
+
+
+#: (units of a quantity, target unit) -> pint's conversion factor, or None when no conversion is needed.
+_FACTORS: dict = {}
+
+
+def m_as(q: Any, unit: Any) -> Any:
+    """``q.m_as(unit)``, the same number, without pint's per-call work (~30 us here): pint converts a
+    quantity by multiplying its magnitude by a conversion factor; that factor is taken from pint once per
+    pair of units (``Quantity(1.0, units).m_as(unit)``) and the magnitude multiplied by it, as pint does.
+    Exact because every unit of ``units.txt`` is multiplicative (no offset units such as degC)."""
+    try:
+        src = q._units
+    except AttributeError:  # not a pint quantity
+        return q.m_as(unit)
+    key = (src, unit)
+    try:
+        factor = _FACTORS[key]
+    except KeyError:
+        dst = U(unit)
+        factor = None if src == dst._units else registry().Quantity(1.0, src).m_as(dst)  # DimensionalityError as pint's
+        _FACTORS[key] = factor
+    return q._magnitude if factor is None else q._magnitude * factor
