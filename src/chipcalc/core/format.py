@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from chipcalc.core.units import m_as
+
 SIGNIFICANT = 4
 #: A row whose largest value reaches this in its unit moves up one prefix (five digits before the point).
 TOO_MANY_DIGITS = 10_000
@@ -223,7 +225,7 @@ def unit_for(figs: list[Any]) -> str:
 
         return re.sub(r"\btok\b", "token", f"{q.units:~P}")  # token/s, not pint's tok/s
     base, units = ladder
-    big = _largest(f.q.m_as(base) for f in present)
+    big = _largest(m_as(f.q, base) for f in present)
     best = units[0]
     for u in units:
         if big * _factor(base, u) >= 1:
@@ -258,7 +260,7 @@ def _scalar(x: Any) -> bool:
 def figure_value(fig: Any) -> tuple[Any, str]:
     """(magnitude, unit) in the unit a person would read it in (PFLOPS rather than 288,768 TFLOPS)."""
     unit = unit_for([fig]) if not fig.q.dimensionless else ""
-    return fig.q.m_as(unit), unit
+    return m_as(fig.q, unit), unit
 
 
 def _basis(fig: Any, most: int = 4) -> str:
@@ -290,10 +292,10 @@ def _number_text(fig: Any) -> tuple[str, str, str]:
         text = f"[{shown.text(float(arr.min()))} … {shown.text(float(arr.max()))}] ({arr.size} values)" if arr.size else "[]"
         return text, shown.unit, ""
     if shown.unit != unit:  # beyond the ladder: the base unit
-        value = fig.q.m_as(shown.unit)
+        value = m_as(fig.q, shown.unit)
     rng = ""
     if fig.has_range:
-        lo, hi = float(fig.lo.m_as(shown.unit)), float(fig.hi.m_as(shown.unit))
+        lo, hi = float(m_as(fig.lo, shown.unit)), float(m_as(fig.hi, shown.unit))
         rng = f"[{shown.text(lo)}–{shown.text(hi)}]"
     return shown.text(float(value)), shown.unit, rng
 

@@ -99,7 +99,9 @@ def conv_unit(unit: str) -> str:
 
 
 def value(fig: Figure, unit: str) -> float:
-    return float(fig.q.m_as(conv_unit(unit)))
+    from chipcalc.core.units import m_as
+
+    return float(m_as(fig.q, conv_unit(unit)))
 
 
 def bounds(fig: Figure, unit: str) -> tuple[float, float, float]:
