@@ -132,6 +132,7 @@ class Error:
     geomean: float
     log_error: float  # geometric mean of |log(model/measured)|, as a factor (1.0 = exact)
     fitted: int  # how many of them an assumption was chosen by
+    fitted_ids: tuple[str, ...] = ()  # which
 
     @property
     def n(self) -> int:
@@ -139,9 +140,11 @@ class Error:
 
     def text(self) -> str:
         who = f" on {self.vendor}" if self.vendor else ""
-        fit = f"; {self.fitted} of them used to choose assumptions" if self.fitted else ""
+        runs = ", ".join(i + (" (fitted)" if i in self.fitted_ids else "") for i in self.ids)
+        fit = f"; the {self.fitted} marked (fitted) were used to choose assumptions" if self.fitted else ""
         return (f"model/measured tokens/s per chip on {self.n} published {self.phase} run{'s' if self.n != 1 else ''}{who}: "
-                f"{self.lo:.2f}–{self.hi:.2f} (geomean {self.geomean:.2f}){fit} [{', '.join(self.ids)}]")
+                f"{self.lo:.2f}–{self.hi:.2f} (geomean {self.geomean:.2f}, mean error factor {self.log_error:.2f}) "
+                f"[{runs}]{fit}")
 
 
 def summarize(rs: list[Ratio], phase: str, vendor: str | None = None, fitted: bool | None = None) -> Error | None:
@@ -152,7 +155,7 @@ def summarize(rs: list[Ratio], phase: str, vendor: str | None = None, fitted: bo
     logs = [math.log(r.ratio) for r in pick]
     return Error(phase, vendor, tuple(r.id for r in pick), min(r.ratio for r in pick), max(r.ratio for r in pick),
                  math.exp(sum(logs) / len(logs)), math.exp(sum(abs(x) for x in logs) / len(logs)),
-                 sum(r.fitted for r in pick))
+                 sum(r.fitted for r in pick), tuple(r.id for r in pick if r.fitted))
 
 
 def error_for(rs: list[Ratio], phase: str, vendor: str) -> str:
