@@ -53,3 +53,26 @@ def test_a_latency_answer_counts_the_published_offline_runs_of_its_vendor():
     assert all(f"{k} (fitted)" in runs for k in fitted)
     for k in offline:
         assert k in line
+
+
+def test_json_carries_the_numbers_of_the_sentence():
+    import json
+    import re
+
+    out = CliRunner().invoke(app, ["latency", "h100-sxm", "llama-3.1-70b", "--chips", "8", "--tp", "8", "--batch", "32",
+                                   "-f", "json"])
+    assert out.exit_code == 0, out.stderr
+    decode = next(t for t in json.loads(out.stdout)["tables"] if t["key"] == "latency.decode")
+    (err,) = decode["model_error"]
+    sentence = next(n for n in decode["notes"] if n.startswith("Model accuracy"))
+    m = re.search(r"on (\d+) published decode runs on NVIDIA: ([\d.]+)–([\d.]+) \(geomean ([\d.]+), mean error factor ([\d.]+)\)",
+                  sentence)
+    assert m, sentence
+    assert err["runs"] == int(m.group(1)) == len(err["ids"]) and err["vendor"] == err["asked_vendor"] == "NVIDIA"
+    for key, g in (("min", 2), ("max", 3), ("geomean", 4), ("mean_error_factor", 5)):
+        assert f"{err[key]:.2f}" == m.group(g), key
+    assert set(err["fitted_ids"]) <= set(err["ids"]) and err["fitted_ids"]
+    assert err["min"] <= err["geomean"] <= err["max"] and err["mean_error_factor"] >= 1
+    front = CliRunner().invoke(app, ["pareto", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "-f", "json"])
+    assert front.exit_code == 0, front.stderr
+    assert json.loads(front.stdout)["model_error"] == [err]  # the same decode runs judge the Pareto front

@@ -158,10 +158,27 @@ def summarize(rs: list[Ratio], phase: str, vendor: str | None = None, fitted: bo
                  sum(r.fitted for r in pick), tuple(r.id for r in pick if r.fitted))
 
 
+def error_record(rs: list[Ratio], phase: str, vendor: str) -> Error | None:
+    """The runs a latency answer is judged by: the same phase on the same vendor's hardware, else the same
+    phase on any (``vendor`` None in the record), else None."""
+    return summarize(rs, phase, vendor) or summarize(rs, phase)
+
+
+def error_json(rs: list[Ratio], phase: str, vendor: str) -> dict[str, Any]:
+    """:func:`error_record` for JSON output: the numbers of the sentence, machine-readable."""
+    e = error_record(rs, phase, vendor)
+    out: dict[str, Any] = {"phase": phase, "asked_vendor": vendor}
+    if e is None:
+        return {**out, "runs": 0}
+    return {**out, "vendor": e.vendor, "runs": e.n, "min": e.lo, "max": e.hi, "geomean": e.geomean,
+            "mean_error_factor": e.log_error, "ids": list(e.ids), "fitted_ids": list(e.fitted_ids),
+            "quantity": "model / measured output tokens/s per chip"}
+
+
 def error_for(rs: list[Ratio], phase: str, vendor: str) -> str:
     """The sentence a latency answer carries: the same phase on the same vendor's hardware, else the
     same phase on any."""
-    e = summarize(rs, phase, vendor) or summarize(rs, phase)
+    e = error_record(rs, phase, vendor)
     if e is None:
         return f"Model accuracy: no published {phase} run to compare with."
     if e.vendor is None:

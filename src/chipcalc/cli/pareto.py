@@ -99,7 +99,14 @@ def pareto_cmd(
         if f in ("csv", "json"):
             from chipcalc.cli.ranges import _write
 
-            text = pt.to_csv(fronts) if f == "csv" else pt.to_json(fronts)
+            if f == "csv":
+                text = pt.to_csv(fronts)
+            else:
+                from chipcalc.calc.accuracy import error_json
+
+                acc = _accuracy(specs)
+                vendors = dict.fromkeys(vendor_of(cat, fr.target) for fr in fronts)
+                text = pt.to_json(fronts, [error_json(acc, "decode", v) for v in vendors])
             _write(text, output, force, f, sum(len(fr.points) for fr in fronts))
             return
         acc = _accuracy(specs)

@@ -68,7 +68,9 @@ def to_csv(fronts: list[Any]) -> str:
     return buf.getvalue()
 
 
-def to_json(fronts: list[Any]) -> str:
+def to_json(fronts: list[Any], model_error: list[dict[str, Any]] | None = None) -> str:
+    """Every point of every front; ``model_error``: the model's error on published decode runs of each
+    target's vendor (:func:`chipcalc.calc.accuracy.error_json`)."""
     import json
 
     prov = fronts[0].prov
@@ -78,4 +80,4 @@ def to_json(fronts: list[Any]) -> str:
                                                           "tpot_ms": "ms", "ttft_ms": "ms"},
                        "status": prov.status, "sources": sorted({s.id for s in prov.sources}),
                        "assumptions": [{"name": a.name, "text": a.text} for a in sorted(prov.assumptions)],
-                       "rows": rows(fronts)}) + "\n"
+                       "rows": rows(fronts), **({"model_error": model_error} if model_error is not None else {})}) + "\n"

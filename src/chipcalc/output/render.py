@@ -142,7 +142,7 @@ def render_json(tables: list[Table], catalog: Any) -> str:
                     used.update(s.id for s in c.fig.prov.sources)
             rows.append({"key": row.key, "figure": row.label, "unit": row.unit, "cells": cells,
                          **({"detail": row.detail} if row.detail else {})})
-        out_tables.append({"key": t.key, "title": t.title, "columns": t.columns, "rows": rows, "notes": t.notes})
+        out_tables.append({"key": t.key, "title": t.title, "columns": t.columns, "rows": rows, "notes": t.notes, **t.data})
     sources = {}
     if catalog is not None:
         for sid in sorted(used):

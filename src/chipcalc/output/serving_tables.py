@@ -71,12 +71,13 @@ def latency_tables(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, 
     else:
         tables += [_decode(model, cases, req, cols, ratio), _prefill(model, cases, req, cols, ratio)]
     if accuracy is not None:
-        from chipcalc.calc.accuracy import error_for
+        from chipcalc.calc.accuracy import error_for, error_json
 
         vendors = list(dict.fromkeys(vendor_of_case(c) for c in cases))
         for t in tables[1:]:
             phase = t.key.split(".")[-1]
             t.notes += [error_for(accuracy, phase, v) for v in vendors]
+            t.data["model_error"] = [error_json(accuracy, phase, v) for v in vendors]
     return tables
 
 

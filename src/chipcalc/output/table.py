@@ -40,6 +40,8 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     key: str = ""
+    #: machine-readable extras for JSON output only (e.g. ``model_error``: the numbers behind a note)
+    data: dict[str, Any] = field(default_factory=dict)
 
     def add(self, key: str, label: str, unit: str, figs: list[Any], detail: str = "") -> None:
         cells = []
