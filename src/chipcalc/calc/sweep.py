@@ -85,17 +85,30 @@ class Sweep:
     layout: str
     prov: Provenance  # of TPOT and tokens/s per chip (from the trace)
     per_kw_basis: str | None  # "all-in system power" | "chip TDP only" | None (no power figure)
+    range_prov: Provenance = Provenance()  # where the ends of their ranges come from
 
     @property
     def size(self) -> int:
         return len(self.batches) * len(self.contexts)
 
-    def chunks(self, chunk: int = CHUNK) -> Iterator[dict[str, Any]]:
+    def point(self, batch: int, context: int) -> dict[str, Any]:
+        """One point of the grid as Figures with their ranges: TPOT (ms), tokens/s per chip and per kW
+        (None without a power figure), as ``chipcalc latency`` gives them."""
+        from chipcalc.calc.serving.compiled import Outputs
+
+        out = Outputs(self.setup, "decode", self.shape, float(batch), float(context))
+        return {"tpot": out.figure("tpot", "ms"), "per_chip": out.figure("per_chip", "token/s"),
+                "per_kw": None if out.values["per_kw"] is None else out.figure("per_kw", "token/s/kW")}
+
+    def chunks(self, chunk: int = CHUNK, ranges: bool = False) -> Iterator[dict[str, Any]]:
         """The grid in chunks of flat indices (batch-major): per point batch, context, TPOT [s], tokens/s
-        per chip, step time [s], binding code, fits, tokens/s per kW (or None)."""
+        per chip, step time [s], binding code, fits, tokens/s per kW (or None); with ``ranges`` also the
+        low and high ends of TPOT and tokens/s per chip (``tpot_lo``, ``tpot_hi``, ``per_chip_lo``,
+        ``per_chip_hi``: the same formulas on the assumptions' and sources' low/high values)."""
         import numpy as np
 
         from chipcalc.calc.serving.compiled import Outputs
+        from chipcalc.calc.serving.values import Ranged
 
         nc = len(self.contexts)
         for i0 in range(0, self.size, chunk):
@@ -104,7 +117,13 @@ class Sweep:
             c = self.contexts[idx % nc].astype(float)
             out = Outputs(self.setup, "decode", self.shape, b, c)
             v = out.values
-            yield {"batch": b, "context": c, "tpot": np.broadcast_to(v["tpot"], b.shape),
+            ends = {}
+            if ranges:
+                r = out.ranges()
+                for name in ("tpot", "per_chip"):
+                    rg = Ranged.of(r[name])
+                    ends[name + "_lo"], ends[name + "_hi"] = np.broadcast_to(rg.lo, b.shape), np.broadcast_to(rg.hi, b.shape)
+            yield {**ends, "batch": b, "context": c, "tpot": np.broadcast_to(v["tpot"], b.shape),
                    "per_chip": np.broadcast_to(v["per_chip"], b.shape), "step": np.broadcast_to(v["time"], b.shape),
                    "bound": np.broadcast_to(out.bound_codes(), b.shape).astype(np.int8),
                    "fits": np.broadcast_to(v["mem_weights"] + v["mem_kv"] + v["mem_activations"] + v["mem_workspace"]
@@ -126,7 +145,7 @@ def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, pr
     t = setup.trace("decode", s)
     basis = hw.power_basis if hw.power is not None else None
     return Sweep(setup, s, batches, contexts, f"{lay.chips} chips, TP{lay.tp}" + (f" PP{lay.pp}" if lay.pp > 1 else "") + f" EP{lay.ep}",
-                 t["tpot"].prov | t["per_chip"].prov, basis)
+                 t["tpot"].prov | t["per_chip"].prov, basis, t["tpot"].rprov | t["per_chip"].rprov)
 
 
 @dataclass(frozen=True)
@@ -142,16 +161,32 @@ class SweepResult:
     fits: Any
     prov: Provenance
     layout: str
+    #: with ranges: the low and high ends of TPOT (ms) and tokens/s per chip, and where they come from
+    tpot_ms_low: Any = None
+    tpot_ms_high: Any = None
+    tokens_per_chip_low: Any = None
+    tokens_per_chip_high: Any = None
+    range_prov: Provenance = Provenance()
+
+    @property
+    def ranged(self) -> bool:
+        return self.tpot_ms_low is not None
 
 
-def collect(sw: Sweep) -> SweepResult:
-    """All points in memory (a few tens of bytes each); for a summary of a big grid use :func:`summarize`."""
+def collect(sw: Sweep, ranges: bool = False) -> SweepResult:
+    """All points in memory (a few tens of bytes each, twice that with ``ranges``); for a summary of a
+    big grid use :func:`summarize`."""
     import numpy as np
 
-    parts = list(sw.chunks())
+    parts = list(sw.chunks(ranges=ranges))
     cat = lambda k: np.concatenate([p[k] for p in parts]) if parts else np.array([])  # noqa: E731
+    ends = {}
+    if ranges:
+        ends = {"tpot_ms_low": cat("tpot_lo") * 1e3, "tpot_ms_high": cat("tpot_hi") * 1e3,
+                "tokens_per_chip_low": cat("per_chip_lo"), "tokens_per_chip_high": cat("per_chip_hi"),
+                "range_prov": sw.range_prov}
     return SweepResult(cat("batch").astype(np.int64), cat("context").astype(np.int64), cat("tpot") * 1e3,
-                       cat("per_chip"), cat("step") * 1e3, cat("bound"), cat("fits"), sw.prov, sw.layout)
+                       cat("per_chip"), cat("step") * 1e3, cat("bound"), cat("fits"), sw.prov, sw.layout, **ends)
 
 
 # -- reductions -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from chipcalc.cli.root import (
     FragmentOpt,
     OutputOpt,
     PreferOpt,
+    RangesOpt,
     SetOpt,
     SpecsOpt,
     _catalog,
@@ -220,6 +221,7 @@ def sweep_latency_cmd(
     device: str = typer.Option("package", "--device", help="package or die."),
     summary: bool = typer.Option(False, "--summary", help="Reduce a grid of any size: the best point per objective, binding-resource shares, the Pareto front (no row per point)."),
     tpot: Optional[str] = typer.Option(None, "--tpot", help="With --summary: a TPOT target like 50ms (the best tokens/s per chip that meets it).", show_default=False),
+    ranges: bool = RangesOpt,
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -229,7 +231,8 @@ def sweep_latency_cmd(
     force: bool = ForceOpt,
 ) -> None:
     """TPOT and tokens/s per chip over a batch x context grid (csv/json: one row per point; text: a pivot,
-    or the summary for a large grid)."""
+    or the summary for a large grid). --ranges: csv/json add each point's low and high TPOT and tokens/s
+    per chip; tables show nominal [low–high]."""
 
     def body() -> None:
         from chipcalc.calc import serving as L
@@ -257,15 +260,16 @@ def sweep_latency_cmd(
             if not summary:
                 tables[0].notes.append(f"{prepared.size:,} points are too many for a table: this is the summary "
                                        "(--format csv or json gives every point).")
-            emit(tables, fmt, output, force, cat, fragment=fragment)
+            emit(tables, fmt, output, force, cat, ranges=ranges, fragment=fragment)
             return
-        res = sw.collect(prepared)
+        table = f not in ("csv", "json")
+        res = sw.collect(prepared, ranges=ranges or table)  # a table always marks a ranged figure with †
         if f == "csv":
             _write_blocks(st.csv_blocks(res), output, force, f, len(res.batch))
         elif f == "json":
             _write_blocks([st.to_json(res, cat)], output, force, f, len(res.batch))
         else:
-            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat, fragment=fragment)
+            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 
