@@ -38,7 +38,6 @@ ABSENT = {
     ("validate", "--ranges"): "validate prints problems, not figures",
     ("list", "--set"): "list shows ids, kinds and dates; no figure it prints depends on an override",
     ("list", "--prefer"): "list shows ids, kinds and dates; no figure it prints depends on a preference",
-    ("pareto", "--ranges"): "a Pareto front is a search over nominal values; `latency` at a chosen point gives its range",
     ("sensitivity", "--ranges"): "sensitivity is the range analysis itself: each row is an input at its low and high end",
 }
 

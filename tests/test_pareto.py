@@ -117,3 +117,25 @@ def test_plot_pareto_draws_every_targets_front(catalog, setup, tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     r = runner.invoke(app, ["plot", "pareto", "hgx-h20", "--model", "llama-3.1-70b", "-p", "fp8", "-o", str(tmp_path / "f.pdf")])
     assert r.exit_code == 2 and "name the output .png or .svg" in r.stderr
+
+
+def test_each_point_shown_carries_latencys_range(setup):
+    """The table's points are re-evaluated as Figures: nominal equal to the search's, ends equal to
+    `chipcalc latency`'s at that layout and batch; text marks them †, --ranges prints [low–high]."""
+    kn, model, hw, front = setup
+    for p in front.points[:: max(1, len(front.points) // 5)]:
+        f = P.figures(front, p)
+        assert f["tpot"].m("s") == pytest.approx(p.tpot, rel=1e-12)
+        assert f["per_chip"].m("token/s") == pytest.approx(p.tps_chip, rel=1e-12)
+        assert f["per_user"].m("token/s") == pytest.approx(p.tps_user, rel=1e-12)
+        d = L.decode(model, hw, L.layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp), kn, p.batch, CTX)
+        assert f["tpot"].bounds("ms") == pytest.approx(d.tpot.bounds("ms"), rel=1e-12)
+        assert f["per_chip"].bounds("token/s") == pytest.approx(d.per_chip.bounds("token/s"), rel=1e-12)
+        assert f["tpot"].has_range
+    base = ["pareto", "hgx-h20", "llama-3.1-70b", "-p", "fp8"]
+    plain, ranged = runner.invoke(app, base), runner.invoke(app, [*base, "--ranges"])
+    assert plain.exit_code == ranged.exit_code == 0, ranged.stderr
+    first = P.figures(front, front.points[0])["tpot"]
+    n, lo, hi = first.bounds("ms")
+    assert f"{n:.4g} ms*†" in plain.stdout
+    assert f"{n:.4g} ms* [{lo:.4g}–{hi:.4g}]" in ranged.stdout

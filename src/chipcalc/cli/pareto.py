@@ -16,6 +16,7 @@ from chipcalc.cli.root import (
     FragmentOpt,
     OutputOpt,
     PreferOpt,
+    RangesOpt,
     SetOpt,
     SpecsOpt,
     _catalog,
@@ -77,6 +78,7 @@ def pareto_cmd(
     tpot: Optional[str] = COMMON["tpot"],
     ttft: Optional[str] = COMMON["ttft"],
     mtp: Optional[List[int]] = COMMON["mtp"],
+    ranges: bool = RangesOpt,
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -111,6 +113,6 @@ def pareto_cmd(
             return
         acc = _accuracy(specs)
         emit([pt.front_table(fr, error_for(acc, "decode", vendor_of(cat, fr.target))) for fr in fronts],
-             fmt, output, force, cat, fragment=fragment)
+             fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)

@@ -29,10 +29,16 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
                        "(--format csv or json gives them all).")
         pts = [pts[i] for i in keep]
     for i, p in enumerate(pts):
-        t.add(f"p{i}", f"point {i + 1}", "", [Cell(fig=_fig(p.tps_user, "token/s", front.prov), unit="token/s"),
-                                              Cell(fig=_fig(p.tps_chip, "token/s", front.prov), unit="token/s"),
-                                              Cell(fig=_fig(p.tpot * 1e3, "ms", front.prov), unit="ms"),
-                                              Cell(text=f"{p.batch:,}"), Cell(text=p.layout)])
+        if front.inputs:  # each point shown re-evaluated as Figures: it carries its range (†; --ranges shows it)
+            from chipcalc.calc.serving.pareto import figures
+
+            f = figures(front, p)
+            user, chip, tpot = f["per_user"], f["per_chip"], f["tpot"]
+        else:
+            user, chip, tpot = (_fig(p.tps_user, "token/s", front.prov), _fig(p.tps_chip, "token/s", front.prov),
+                                _fig(p.tpot * 1e3, "ms", front.prov))
+        t.add(f"p{i}", f"point {i + 1}", "", [Cell(fig=user, unit="token/s"), Cell(fig=chip, unit="token/s"),
+                                              Cell(fig=tpot, unit="ms"), Cell(text=f"{p.batch:,}"), Cell(text=p.layout)])
     t.notes.append(f"Searched {front.layouts:,} layouts (chips used, attention TP and DP, pipeline PP for a dense model, "
                    f"expert EP, MTP, package or die ranks) x every batch that fits"
                    + (f" (every one up to {DENSE_BATCHES:,}, then steps of {GRID_FACTOR - 1:.0%})" if front.stepped else "")

@@ -10,7 +10,7 @@ front (:func:`chipcalc.calc.sweep.pareto`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from chipcalc.calc import workload
@@ -64,6 +64,21 @@ class Front:
     prov: Provenance  # of TPOT and tokens/s per chip, over every layout used
     context: int
     stepped: bool = False  # some layout's memory limit was above DENSE_BATCHES: beyond it batches were stepped
+    #: (target record, model, knobs, precision, KV precision) the front was searched with, for :func:`figures`
+    inputs: tuple = field(default=(), compare=False, repr=False)
+
+
+def figures(front: Front, p: Point) -> dict[str, Any]:
+    """One point of a front as Figures with their ranges, as ``chipcalc latency`` gives them at that layout and
+    batch: TPOT (ms), tokens/s per user (1/TPOT) and per chip."""
+    from chipcalc.core.units import Q
+
+    target, model, kn, precision, kv_precision = front.inputs
+    hw = hardware(target, precision, p.device, kn)
+    s = shape(model, hw, layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp))
+    out = Outputs(setup_for(model, hw, kn, kv_precision), "decode", s, float(p.batch), float(front.context))
+    tpot = out.figure("tpot", "ms")
+    return {"tpot": tpot, "per_chip": out.figure("per_chip", "token/s"), "per_user": (1 / tpot * Q(1.0, "token")).to("token/s")}
 
 
 def _batches(limit: int) -> Any:
@@ -169,4 +184,4 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                       *meta[which[i]][1:]) for i in idx)
     for t in provs.values():
         prov = prov | t["tpot"].prov | t["per_chip"].prov
-    return Front(target.id, model.id, pts, evaluated, nlay, prov, context, stepped)
+    return Front(target.id, model.id, pts, evaluated, nlay, prov, context, stepped, (target, model, kn, precision, kv_precision))
