@@ -225,7 +225,9 @@ class Figure:
             if op == "/" and _spans_zero(b[1], b[2]):
                 raise ChipcalcError(f"cannot divide by a range that includes zero ({b[1]} to {b[2]})")
             unit = q.units if _is_quantity(q) else None
-            mag = (lambda c: c.m_as(unit)) if unit is not None else (lambda c: c)
+            from chipcalc.core.units import m_as
+
+            mag = (lambda c: m_as(c, unit)) if unit is not None else (lambda c: c)
             if b[1] is b[2]:  # the other side is exact: two corners
                 c1, c2 = mag(fn(a[1], b[1])), mag(fn(a[2], b[1]))
                 lo_m, hi_m = np.minimum(c1, c2), np.maximum(c1, c2)
@@ -296,10 +298,10 @@ def fmax(*figs: Figure) -> Figure:
     """Elementwise maximum of figures of one dimension (provenance and ranges combined)."""
     import numpy as np
 
-    from chipcalc.core.units import Q
+    from chipcalc.core.units import Q, m_as
 
     unit = figs[0].q.units
-    pick = lambda attr: functools.reduce(np.maximum, [getattr(f, attr).m_as(unit) for f in figs])  # noqa: E731
+    pick = lambda attr: functools.reduce(np.maximum, [m_as(getattr(f, attr), unit) for f in figs])  # noqa: E731
     ranged = any(f.low is not None or f.high is not None for f in figs)
     prov = Provenance.union(f.prov for f in figs)
     if not ranged:
@@ -310,12 +312,12 @@ def fmax(*figs: Figure) -> Figure:
 
 def apply(f: Figure, fn: Any, unit: str = "") -> Figure:
     """A monotone non-decreasing function applied to nominal, low and high (e.g. floor)."""
-    from chipcalc.core.units import Q
+    from chipcalc.core.units import Q, m_as
 
-    q = Q(fn(f.q.m_as(unit)), unit)
+    q = Q(fn(m_as(f.q, unit)), unit)
     if f.low is None and f.high is None:
         return Figure(q, f.prov)
-    return Figure(q, f.prov, low=Q(fn(f.lo.m_as(unit)), unit), high=Q(fn(f.hi.m_as(unit)), unit),
+    return Figure(q, f.prov, low=Q(fn(m_as(f.lo, unit)), unit), high=Q(fn(m_as(f.hi, unit)), unit),
                   range_prov=f.range_prov)
 
 
