@@ -139,3 +139,33 @@ def test_each_point_shown_carries_latencys_range(setup):
     n, lo, hi = first.bounds("ms")
     assert f"{n:.4g} ms*†" in plain.stdout
     assert f"{n:.4g} ms* [{lo:.4g}–{hi:.4g}]" in ranged.stdout
+
+
+def test_kv_offload_shares_are_searched_where_there_is_host_memory(catalog):
+    """--kv-offload adds layouts with that share of the KV cache in host memory (GB200 NVL72's Grace memory):
+    more points evaluated, the front at least as good everywhere, each offloaded point what
+    `latency --kv-offload` gives; a system without host memory gets latency's one-line error."""
+    from dataclasses import replace
+
+    kn = L.knobs(catalog)
+    model, target = catalog.model("llama-3.1-70b"), catalog.target("gb200-nvl72")
+    plain = P.search(catalog, target, model, kn, precision="fp8", context=32_000, chips=(8,))
+    more = P.search(catalog, target, model, kn, precision="fp8", context=32_000, chips=(8,), kv_offloads=(0.5, 1.0))
+    assert plain.offloads == (0.0,) and more.offloads == (0.0, 0.5, 1.0)
+    assert more.evaluated > plain.evaluated and more.layouts == 3 * plain.layouts
+    for p in plain.points:  # offloading only adds options: nothing on the old front is beaten by nothing
+        assert any(q.tps_user >= p.tps_user - 1e-9 and q.tps_chip >= p.tps_chip - 1e-9 for q in more.points)
+    base = plain.points[len(plain.points) // 2]
+    hw = L.hardware(target, "fp8", base.device, kn)
+    for share in (0.5, 1.0):
+        p = replace(base, kv_offload=share)
+        f = P.figures(more, p)
+        lay = L.layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp, share)
+        d = L.decode(model, hw, lay, kn, p.batch, 32_000)
+        assert f["tpot"].bounds("ms") == pytest.approx(d.tpot.bounds("ms"), rel=1e-12)
+        assert f["tpot"].m("ms") > base.tpot * 1e3  # the host link is slower than HBM: same batch, slower step
+        assert "KV 50% in host memory" in replace(base, kv_offload=0.5).layout
+    r = runner.invoke(app, ["pareto", "gb200-nvl72", "llama-3.1-70b", "-p", "fp8", "-c", "32k", "--kv-offload", "50%"])
+    assert r.exit_code == 0 and "the share of KV in host memory: 0%, 50%" in r.stdout
+    r = runner.invoke(app, ["pareto", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--kv-offload", "0.5"])
+    assert r.exit_code == 2 and "has no host memory" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -27,7 +27,7 @@ from chipcalc.cli.root import (
 from chipcalc.cli.types import COUNT, COUNT0
 
 
-def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs):
+def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs, kv_offload=None):
     from chipcalc.calc import serving as L
     from chipcalc.calc.serving.pareto import search
     from chipcalc.cli.ranges import _time
@@ -51,9 +51,13 @@ def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp,
     for m in mtps or ():
         if (why := mtp_problem(cat, model, m)) is not None:
             raise UsageError(why)
+    from chipcalc.cli.serving import _share
+
+    offloads = tuple(sorted({_share(x, "--kv-offload", whole=True) for x in kv_offload or ()}))
     fronts = [search(cat, cat.target(t), model, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
                      context=ctx, tpot=None if tpot is None else _time(tpot, "--tpot"),
-                     ttft=None if ttft is None else _time(ttft, "--ttft"), mtps=mtps) for t in targets]
+                     ttft=None if ttft is None else _time(ttft, "--ttft"), mtps=mtps, kv_offloads=offloads)
+              for t in targets]
     return cat, model, fronts
 
 
@@ -65,6 +69,7 @@ COMMON = dict(
     tpot=typer.Option(None, "--tpot", help="Keep points with TPOT at most this, e.g. 50ms.", show_default=False),
     ttft=typer.Option(None, "--ttft", help="Keep layouts whose prefill of one prompt takes at most this, e.g. 2s.", show_default=False),
     mtp=typer.Option(None, "--mtp", click_type=COUNT0, help="Speculative tokens per step to try (repeatable; default 0, 1, 2 where the model has MTP).", show_default=False),
+    kv_offload=typer.Option(None, "--kv-offload", help="Also try this share of the KV cache in host memory, e.g. 0.5 (repeatable; on a system whose CPUs give host memory, the share latency --kv-offload takes).", show_default=False),
 )
 
 
@@ -78,6 +83,7 @@ def pareto_cmd(
     tpot: Optional[str] = COMMON["tpot"],
     ttft: Optional[str] = COMMON["ttft"],
     mtp: Optional[List[int]] = COMMON["mtp"],
+    kv_offload: Optional[List[str]] = COMMON["kv_offload"],
     ranges: bool = RangesOpt,
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
@@ -96,7 +102,8 @@ def pareto_cmd(
         from chipcalc.cli.serving import _accuracy
         from chipcalc.output import pareto_tables as pt
 
-        cat, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs)
+        cat, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs,
+                                     kv_offload)
         f = _format(fmt, output)
         if f in ("csv", "json"):
             from chipcalc.cli.ranges import _write

@@ -271,6 +271,7 @@ def plot_pareto_cmd(
     tpot: Optional[str] = COMMON["tpot"],
     ttft: Optional[str] = COMMON["ttft"],
     mtp: Optional[List[int]] = COMMON["mtp"],
+    kv_offload: Optional[List[str]] = COMMON["kv_offload"],
     output: Path = PlotOutput,
     force: bool = ForceOpt,
     sets: Optional[List[str]] = SetOpt,
@@ -284,7 +285,8 @@ def plot_pareto_cmd(
         from chipcalc.output import plot
 
         target = _check_plot(output, force)
-        _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs)
+        _, model, fronts = _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs,
+                                   kv_offload)
         chart = plot.pareto_fronts(fronts, f"{model.name}: tokens/s per chip vs tokens/s per user "
                                            f"({precision.upper()}, context {fronts[0].context:,})")
         fmt = chart.save(output, force=force)

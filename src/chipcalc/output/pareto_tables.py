@@ -39,8 +39,10 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
                                 _fig(p.tpot * 1e3, "ms", front.prov))
         t.add(f"p{i}", f"point {i + 1}", "", [Cell(fig=user, unit="token/s"), Cell(fig=chip, unit="token/s"),
                                               Cell(fig=tpot, unit="ms"), Cell(text=f"{p.batch:,}"), Cell(text=p.layout)])
+    offload = ("" if len(front.offloads) < 2 else
+               ", the share of KV in host memory: " + ", ".join(f"{x:.0%}" for x in front.offloads))
     t.notes.append(f"Searched {front.layouts:,} layouts (chips used, attention TP and DP, pipeline PP for a dense model, "
-                   f"expert EP, MTP, package or die ranks) x every batch that fits"
+                   f"expert EP, MTP, package or die ranks{offload}) x every batch that fits"
                    + (f" (every one up to {DENSE_BATCHES:,}, then steps of {GRID_FACTOR - 1:.0%})" if front.stepped else "")
                    + f": {front.evaluated:,} points.")
     if accuracy_note:
@@ -49,7 +51,7 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
 
 
 COLUMNS = ("target", "tokens_per_s_per_user", "tokens_per_s_per_chip", "tpot_ms", "ttft_ms", "batch", "chips", "ranks",
-           "tp", "pp", "dp", "ep", "mtp", "device")
+           "tp", "pp", "dp", "ep", "mtp", "device", "kv_offload")
 
 
 def rows(fronts: list[Any]) -> list[list[Any]]:
@@ -59,7 +61,7 @@ def rows(fronts: list[Any]) -> list[list[Any]]:
     for f in fronts:
         for p in f.points:
             out.append([f.target, p.tps_user, p.tps_chip, p.tpot * 1e3, None if math.isnan(p.ttft) else p.ttft * 1e3,
-                        p.batch, p.chips, p.ranks, p.tp, p.pp, p.dp, p.ep, p.mtp, p.device])
+                        p.batch, p.chips, p.ranks, p.tp, p.pp, p.dp, p.ep, p.mtp, p.device, p.kv_offload])
     return out
 
 

@@ -43,6 +43,7 @@ class Point:
     mtp: int
     device: str
     pp: int = 1
+    kv_offload: float = 0.0  # share of the KV cache in host memory
 
     @property
     def dp(self) -> int:
@@ -51,7 +52,8 @@ class Point:
     @property
     def layout(self) -> str:
         return f"{self.chips} chips, TP{self.tp}" + (f" PP{self.pp}" if self.pp > 1 else "") + f" DP{self.dp} EP{self.ep}" + \
-            (f" MTP{self.mtp}" if self.mtp else "") + (f" ({self.ranks} die ranks)" if self.device == "die" else "")
+            (f" MTP{self.mtp}" if self.mtp else "") + (f" ({self.ranks} die ranks)" if self.device == "die" else "") + \
+            (f", KV {self.kv_offload:.0%} in host memory" if self.kv_offload else "")
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Front:
     prov: Provenance  # of TPOT and tokens/s per chip, over every layout used
     context: int
     stepped: bool = False  # some layout's memory limit was above DENSE_BATCHES: beyond it batches were stepped
+    offloads: tuple[float, ...] = (0.0,)  # KV offload shares tried (more than 0 only with host memory)
     #: (target record, model, knobs, precision, KV precision) the front was searched with, for :func:`figures`
     inputs: tuple = field(default=(), compare=False, repr=False)
 
@@ -75,7 +78,7 @@ def figures(front: Front, p: Point) -> dict[str, Any]:
 
     target, model, kn, precision, kv_precision = front.inputs
     hw = hardware(target, precision, p.device, kn)
-    s = shape(model, hw, layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp))
+    s = shape(model, hw, layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp, p.kv_offload))
     out = Outputs(setup_for(model, hw, kn, kv_precision), "decode", s, float(p.batch), float(front.context))
     tpot = out.figure("tpot", "ms")
     return {"tpot": tpot, "per_chip": out.figure("per_chip", "token/s"), "per_user": (1 / tpot * Q(1.0, "token")).to("token/s")}
@@ -113,8 +116,9 @@ def candidates(model: Any, hw: Any, chips_options: list[int]) -> list[tuple[int,
 def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "bf16", kv_precision: str = "bf16",
            context: int = 4096, tpot: float | None = None, ttft: float | None = None,
            mtps: tuple[int, ...] | None = None, devices: tuple[str, ...] | None = None,
-           chips: tuple[int, ...] | None = None) -> Front:
-    """The front of one target (see the module docstring); ``tpot``/``ttft`` in seconds."""
+           chips: tuple[int, ...] | None = None, kv_offloads: tuple[float, ...] = ()) -> Front:
+    """The front of one target (see the module docstring); ``tpot``/``ttft`` in seconds; ``kv_offloads``:
+    shares of the KV cache kept in host memory to try besides none (a system whose CPUs give host memory)."""
     import numpy as np
 
     from chipcalc.calc.sweep import pareto
@@ -122,7 +126,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
     chip = getattr(target, "chip", target)
     devices = devices or (("package", "die") if chip.get("dies") is not None and float(chip.get("dies").m("")) > 1 else ("package",))
     mtps = mtps if mtps is not None else ((0, 1, 2) if model.get("mtp_modules") is not None else (0,))
-    prov, evaluated, nlay, stepped = Provenance(), 0, 0, False
+    prov, evaluated, nlay, stepped, tried = Provenance(), 0, 0, False, ()
     users, chips_, tpots, batches, metas, meta, provs = [], [], [], [], [], [], {}
     for device in devices:
         hw = hardware(target, precision, device, kn)
@@ -132,10 +136,14 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
         opts = list(chips) if chips else sorted({total, *more, *[p for p in _powers(total) if p * 4 >= total or p >= 8]})
         setup = setup_for(model, hw, kn, kv_precision)
         floats = setup.inputs("float")
+        if kv_offloads and hw.host is None:
+            layout(model, hw, 1, kv_offload=max(kv_offloads))  # the one-line error latency --kv-offload gives
+        offloads = tuple(sorted({0.0, *kv_offloads}))
+        tried = tuple(sorted({*tried, *offloads}))
         for c, tp, ep, pp in candidates(model, hw, opts):
-            for mtp in mtps:
+            for mtp, off in ((m, o) for m in mtps for o in offloads):
                 try:
-                    lay = layout(model, hw, c, tp, ep, mtp, pp)
+                    lay = layout(model, hw, c, tp, ep, mtp, pp, off)
                     s = shape(model, hw, lay)
                     # the memory formula alone gives the largest batch (decode's mem_max_batch, as one
                     # decode at batch 1 would): no whole decode just to learn the limit
@@ -174,7 +182,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                 tpots.append(tp_s[own])
                 batches.append(b[own])
                 metas.append(np.full(len(own), len(meta)))
-                meta.append((t_first, c, lay.ranks, tp, ep, mtp, device, pp))
+                meta.append((t_first, c, lay.ranks, tp, ep, mtp, device, pp, off))
     if not meta:
         why = " within the --tpot/--ttft limits" if tpot is not None or ttft is not None else ""
         raise UsageError(f"no layout of {model.id} on {target.id} fits{why}; try more chips, a smaller precision or looser limits")
@@ -184,4 +192,5 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                       *meta[which[i]][1:]) for i in idx)
     for t in provs.values():
         prov = prov | t["tpot"].prov | t["per_chip"].prov
-    return Front(target.id, model.id, pts, evaluated, nlay, prov, context, stepped, (target, model, kn, precision, kv_precision))
+    return Front(target.id, model.id, pts, evaluated, nlay, prov, context, stepped, tried,
+                 (target, model, kn, precision, kv_precision))
