@@ -82,3 +82,21 @@ def test_tables_mark_ranges_and_show_them_with_ranges(prepared, catalog):
 
     shown_lo, shown_hi = (float(x.replace(",", "")) for x in re.search(r"token/s\* \[([\d.,]+)–([\d.,]+)\]", row).groups())
     assert (shown_lo, shown_hi) == (pytest.approx(lo, rel=1e-3), pytest.approx(hi, rel=1e-3))  # 4 significant digits
+
+
+def test_kv_offload_sweeps_as_latency_does(catalog):
+    """--kv-offload on a sweep: every point what `latency --kv-offload` gives (GB200 NVL72's host memory);
+    a target without host memory gets latency's one-line error."""
+    kn = L.knobs(catalog)
+    model, target = catalog.model("llama-3.1-70b"), catalog.target("gb200-nvl72")
+    grid = sw.prepare(target, model, sw.grid("8:32:8", "--batch"), sw.grid("8k:16k:8k", "--context"), kn,
+                      precision="fp8", chips=8, tp=8, kv_offload=0.5)
+    assert "KV 50% in host memory" in grid.layout and grid.shape.kv_offload == 0.5
+    res = sw.collect(grid)
+    hw = L.hardware(target, "fp8", "package", kn)
+    lay = L.layout(model, hw, 8, 8, None, 0, 1, 0.5)
+    for i in range(len(res.batch)):
+        d = L.decode(model, hw, lay, kn, int(res.batch[i]), int(res.context[i]))
+        assert res.tpot_ms[i] == pytest.approx(float(d.tpot.m("ms")), rel=1e-12)
+    r = CliRunner().invoke(CLICK, [*BASE, "--kv-offload", "0.5"], prog_name="chipcalc")
+    assert r.exit_code == 2 and "has no host memory" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -133,18 +133,22 @@ class Sweep:
 
 def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, precision: str = "bf16",
             kv_precision: str = "bf16", chips: int | None = None, tp: int | None = None, ep: int | None = None,
-            mtp: int = 0, device: str = "package", pp: int | None = None) -> Sweep:
+            mtp: int = 0, device: str = "package", pp: int | None = None, kv_offload: float = 0.0) -> Sweep:
     """The deployment of a sweep: the layout is fixed by the smallest batch and context (or by
-    --chips/--tp/--ep/--pp); units and provenance are checked here, once."""
+    --chips/--tp/--ep/--pp); units and provenance are checked here, once. ``kv_offload``: the share of the KV
+    cache in host memory (a system whose CPUs give host memory)."""
     from chipcalc.calc import serving as L
 
     hw = L.hardware(target, precision, device, kn)
-    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(contexts.min()), kv_precision, chips, tp, ep, mtp, pp)
+    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(contexts.min()), kv_precision, chips, tp, ep, mtp, pp,
+                        kv_offload)
     setup = L.setup_for(model, hw, kn, kv_precision)
     s = L.shape(model, hw, lay)
     t = setup.trace("decode", s)
     basis = hw.power_basis if hw.power is not None else None
-    return Sweep(setup, s, batches, contexts, f"{lay.chips} chips, TP{lay.tp}" + (f" PP{lay.pp}" if lay.pp > 1 else "") + f" EP{lay.ep}",
+    text = f"{lay.chips} chips, TP{lay.tp}" + (f" PP{lay.pp}" if lay.pp > 1 else "") + f" EP{lay.ep}" + \
+        (f", KV {kv_offload:.0%} in host memory" if kv_offload else "")
+    return Sweep(setup, s, batches, contexts, text,
                  t["tpot"].prov | t["per_chip"].prov, basis, t["tpot"].rprov | t["per_chip"].rprov)
 
 
