@@ -80,29 +80,32 @@ def test_plain_quantities_still_parse(text, unit, value):
 
 def test_fast_m_as_is_pints_number_exactly(catalog):
     """core.units.m_as takes pint's conversion factor once per pair of units: for every figure of every
-    chip, in every unit of its dimension's ladder, the number is bit for bit pint's own, and a wrong
-    dimension is pint's DimensionalityError."""
+    chip, in every unit of its dimension's display ladder, the number is bit for bit pint's own (arrays
+    too), and a wrong dimension is pint's DimensionalityError."""
     import numpy as np
     import pint
 
-    from chipcalc.core.format import LADDERS
+    from chipcalc.core.format import _ladder
     from chipcalc.core.units import m_as
 
-    units = sorted({u for _, ladder in LADDERS.values() for u in ladder} | {"", "TB/s", "TiB", "GiB/s"})
-    checked = 0
+    checked, wrong = 0, set()
     for chip in catalog.chips.values():
         for fig in chip.figures.values():
+            ladder = _ladder(fig.q)
+            units = ([""] if fig.q.dimensionless else []) + (list(ladder[1]) if ladder else [])
             for q in (fig.q, fig.lo, fig.hi, fig.q * np.array([1.0, 3.0])):
                 for u in units:
-                    try:
-                        want = q.m_as(u)
-                    except pint.DimensionalityError:
-                        with pytest.raises(pint.DimensionalityError):
-                            m_as(q, u)
-                        continue
-                    got = m_as(q, u)
+                    want, got = q.m_as(u), m_as(q, u)
                     assert np.array_equal(np.asarray(got), np.asarray(want)) and type(got) is type(want), (fig.label, u)
                     checked += 1
-    assert checked > 1000
-    tib = catalog.chip("h20").get("hbm_capacity").q
-    assert m_as(tib, "TiB") == pytest.approx(96e9 / 2**40) and m_as(tib, "TB") == pytest.approx(0.096)
+            dims = str(fig.q.dimensionality)
+            if dims not in wrong:  # once per dimension: a unit of another dimension is refused as pint refuses it
+                wrong.add(dims)
+                other = "W" if fig.q.dimensionality != Q(1, "W").dimensionality else "GB"
+                with pytest.raises(pint.DimensionalityError):
+                    fig.q.m_as(other)
+                with pytest.raises(pint.DimensionalityError):
+                    m_as(fig.q, other)
+    assert checked > 1000 and len(wrong) >= 5
+    cap = catalog.chip("h20").get("hbm_capacity").q
+    assert m_as(cap, "TiB") == cap.m_as("TiB") == pytest.approx(96e9 / 2**40) and m_as(cap, "TB") == pytest.approx(0.096)
