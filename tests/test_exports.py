@@ -150,7 +150,7 @@ def test_latex_compiles_and_the_pdf_shows_the_footnotes(tmp_path):
 
 # -- xlsx ------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, however xdist interleaves the modules
 def workbook(tmp_path_factory):
     openpyxl = pytest.importorskip("openpyxl")
     out = tmp_path_factory.mktemp("xlsx") / "cluster.xlsx"

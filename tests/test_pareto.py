@@ -15,7 +15,7 @@ runner = CliRunner()
 CTX = 4096
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, however xdist interleaves the modules
 def setup(catalog):
     kn = L.knobs(catalog)
     model, target = catalog.model("llama-3.1-70b"), catalog.target("hgx-h20")

@@ -18,8 +18,6 @@ from typer.testing import CliRunner
 from chipcalc.cli.root import app
 
 pytest.importorskip("matplotlib", reason="the report embeds plots (the plot extra)")
-# one worker runs this module under pytest -n, so the page (the module fixture) is drawn once, not per worker
-pytestmark = pytest.mark.xdist_group("report")
 
 runner = CliRunner()
 CHROMIUM = "/usr/bin/chromium"
@@ -72,7 +70,7 @@ def parse(path: Path) -> Page:
     return p
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # drawn at most once per xdist worker, however it interleaves the modules
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "report.html"
     r = runner.invoke(app, ["report", "cloudmatrix384", "--vs", "gb200-nvl72", "--output", str(out)])
@@ -159,7 +157,7 @@ def test_assumptions_and_bibliography(report, catalog):
         assert f"[{sid}]" in text and src.title in text and src.where in text
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once per worker, however xdist interleaves the modules
 def model_report(tmp_path_factory):
     """One page with a model, a what-if and ranges (the three options the tests below each check)."""
     out = tmp_path_factory.mktemp("model-report") / "r.html"
