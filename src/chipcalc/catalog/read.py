@@ -4,7 +4,6 @@ ones), before anything is parsed; where the built-in catalog and the user's fold
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +54,8 @@ def _depth(data: Any) -> int:
 
 
 def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any] | None:
+    import tomllib  # only when a file is parsed: a cached catalog needs no TOML parser
+
     too_deep = f"tables or arrays nested more than {MAX_DEPTH} levels deep; spec files are flat tables of figures"
     try:
         with path.open("rb") as fh:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chipcalc.calc import fleet
 from chipcalc.catalog import schema
 from chipcalc.claims import expr
 from chipcalc.claims.verdicts import Verdict, _is_ratio
@@ -137,7 +136,10 @@ _ROW_LABEL = {"chips": "chips", "hbm_capacity": "HBM capacity", "hbm_bandwidth":
               "tdp": "power: chips x TDP (accelerators only)"}
 
 
-def fleet_table(fleets: list[fleet.Fleet]) -> Table:
+def fleet_table(fleets: list[Any]) -> Table:
+    """Totals of each fleet (:class:`chipcalc.calc.fleet.Fleet` records) per figure, and their ratio for two."""
+    from chipcalc.calc import fleet
+
     two = len(fleets) == 2
     cols = [f.text for f in fleets] + ([f"{fleets[0].text} / {fleets[1].text}"] if two else [])
     t = Table("Fleet totals: " + " vs ".join(f.label for f in fleets), cols, key="fleet")
