@@ -75,3 +75,33 @@ def test_readme_counts_the_catalog_right():
     assert m, "the README no longer counts the catalog"
     cat = load_checked(None)
     assert (int(m.group(1)), int(m.group(2))) == (len(cat.chips), len(cat.systems))
+
+
+def test_the_console_script_builds_only_the_called_command_and_says_the_same():
+    """`chipcalc CMD ...` builds a click command for CMD alone (start-up): its output, help and errors are
+    those of the whole app; `--help`, `--version` and a typo get the whole app (one suggestion line)."""
+    import os
+
+    from typer.testing import CliRunner
+
+    from chipcalc.cli import root
+    from chipcalc.cli.root import app
+
+    calls = [["cluster", "cloudmatrix384"], ["cluster", "--help"], ["sweep", "latency", "--help"],
+             ["check", "cm384-300pf-bf16"], ["cluster"], ["cluster", "cloudmatrix384", "--bogus"]]
+    saved = sys.argv
+    try:
+        for args in calls:
+            sys.argv = [os.path.join("bin", "chipcalc"), *args]
+            slim = root._app_for_call()
+            assert slim is not app and len(slim.registered_commands) + len(slim.registered_groups) == 1, args
+            a, b = CliRunner().invoke(slim, args), CliRunner().invoke(app, args)
+            assert (a.exit_code, a.stdout, a.stderr) == (b.exit_code, b.stdout, b.stderr), args
+        for args in (["--help"], ["--version"], ["clustr", "x"]):
+            sys.argv = [os.path.join("bin", "chipcalc"), *args]
+            assert root._app_for_call() is app, args
+    finally:
+        sys.argv = saved
+    assert len(app.registered_commands) > 1  # the app itself is untouched
+    r = subprocess.run([sys.executable, "-m", "chipcalc", "clustr", "x"], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.count("Did you mean") == 1 and "'cluster'" in r.stderr

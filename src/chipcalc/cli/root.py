@@ -49,7 +49,10 @@ def _one(text: str) -> str:
     import re
 
     parts = re.split(r"(?<=[.?!])\s+", " ".join(ln.strip() for ln in text.splitlines() if ln.strip()))
-    return " ".join(dict.fromkeys(p for p in parts if p))  # click and typer each add the same "Did you mean"
+    parts = list(dict.fromkeys(p for p in parts if p))  # click and typer each add the same "Did you mean"
+    if any(p.startswith("Did you mean") for p in parts):  # ... or the same suggestion in other words
+        parts = [p for p in parts if not p.startswith("(Did you mean one of")]
+    return " ".join(parts)
 
 
 def usage_message(exc) -> str:  # noqa: ANN001
@@ -256,10 +259,29 @@ def _register_commands(argv: Optional[List[str]] = None) -> None:
 _register_commands()
 
 
+def _app_for_call() -> typer.Typer:
+    """The app with only the command this call names, when it names one first: typer builds a click
+    command for every registered command, reading each function's signature and annotations (~15-20 ms here
+    for twenty), although a call runs one. ``--help``, ``--version``, a typo or no command: the whole app."""
+    import copy
+
+    if not _running_as_chipcalc() or len(sys.argv) < 2 or sys.argv[1].startswith("-"):
+        return app
+    first = sys.argv[1]
+    cmds = [c for c in app.registered_commands
+            if (c.name or typer.main.get_command_name(c.callback.__name__)) == first]
+    groups = [g for g in app.registered_groups if (g.name or g.typer_instance.info.name) == first]
+    if len(cmds) + len(groups) != 1:
+        return app
+    slim = copy.copy(app)
+    slim.registered_commands, slim.registered_groups = cmds, groups
+    return slim
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is a bug, reported in one line."""
     try:
-        app()
+        _app_for_call()()
     except SystemExit:
         raise
     except KeyboardInterrupt:
