@@ -187,3 +187,20 @@ def test_every_quantity_comes_back_equal_with_the_same_units(fresh, monkeypatch)
     assert seen > 150  # every figure of 31 chips
     assert cached.system("cloudmatrix384").total("bf16_dense").m("PFLOPS") == pytest.approx(288.768)
     assert (cached.chip("h20").get("hbm_capacity").q * 1).to("GB").magnitude == pytest.approx(96)
+
+
+def test_commands_reading_the_cache_in_a_fresh_process_work(tmp_path):
+    """A quantity read back from the cache in a new process must be usable before anything else parsed its
+    unit: a prefixed unit (gigabyte) exists in pint's registry only once parsed (a regression: `chipcalc
+    validate` ended in exit 3, KeyError 'gigabyte', on a warm cache)."""
+    env = {**os.environ, "CHIPCALC_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("CHIPCALC_NO_CACHE", None)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "chipcalc", *a], capture_output=True, text=True, env=env)  # noqa: E731
+    first = run("validate")
+    assert first.returncode == 0, first.stderr
+    assert list((tmp_path / "cache").glob("*.pickle"))
+    for args in (["validate"], ["chip", "h20"], ["list", "--kind", "chip"], ["supply", "ascend-910c", "--year", "2025"]):
+        r = run(*args)
+        assert r.returncode == 0, (args, r.stderr[-300:])
+        assert "internal error" not in r.stderr
+    assert run("validate").stdout == first.stdout

@@ -107,7 +107,10 @@ def _read(path: Path) -> Any:
 def _units(pairs: tuple) -> Any:
     from chipcalc.core.units import registry
 
-    return registry().UnitsContainer(dict(pairs))
+    reg = registry()
+    for name, _ in pairs:  # a prefixed unit (gigabyte) exists in the registry only once parsed, as pint's
+        reg.parse_units(name)  # own unpickling does: without it, formatting or converting it fails
+    return reg.UnitsContainer(dict(pairs))
 
 
 def _quantity(magnitude: Any, pairs: tuple) -> Any:
