@@ -92,13 +92,10 @@ class Sweep:
         return len(self.batches) * len(self.contexts)
 
     def point(self, batch: int, context: int) -> dict[str, Any]:
-        """One point of the grid as Figures with their ranges: TPOT (ms), tokens/s per chip and per kW
-        (None without a power figure), as ``chipcalc latency`` gives them."""
-        from chipcalc.calc.serving.compiled import Outputs
+        """One point of the grid as Figures with their ranges (:func:`~chipcalc.calc.serving.compiled.decode_point`)."""
+        from chipcalc.calc.serving.compiled import decode_point
 
-        out = Outputs(self.setup, "decode", self.shape, float(batch), float(context))
-        return {"tpot": out.figure("tpot", "ms"), "per_chip": out.figure("per_chip", "token/s"),
-                "per_kw": None if out.values["per_kw"] is None else out.figure("per_kw", "token/s/kW")}
+        return decode_point(self.setup, self.shape, batch, context)
 
     def chunks(self, chunk: int = CHUNK, ranges: bool = False) -> Iterator[dict[str, Any]]:
         """The grid in chunks of flat indices (batch-major): per point batch, context, TPOT [s], tokens/s

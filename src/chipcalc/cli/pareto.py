@@ -24,7 +24,7 @@ from chipcalc.cli.root import (
     emit,
     guarded,
 )
-from chipcalc.cli.types import COUNT, COUNT0
+from chipcalc.cli.types import COUNT, COUNT0, share
 
 
 def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs, kv_offload=None):
@@ -51,9 +51,7 @@ def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp,
     for m in mtps or ():
         if (why := mtp_problem(cat, model, m)) is not None:
             raise UsageError(why)
-    from chipcalc.cli.serving import _share
-
-    offloads = tuple(sorted({_share(x, "--kv-offload", whole=True) for x in kv_offload or ()}))
+    offloads = tuple(sorted({share(x, "--kv-offload", whole=True) for x in kv_offload or ()}))
     fronts = [search(cat, cat.target(t), model, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
                      context=ctx, tpot=None if tpot is None else _time(tpot, "--tpot"),
                      ttft=None if ttft is None else _time(ttft, "--ttft"), mtps=mtps, kv_offloads=offloads)

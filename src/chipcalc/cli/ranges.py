@@ -23,7 +23,7 @@ from chipcalc.cli.root import (
     guarded,
     one_vs,
 )
-from chipcalc.cli.types import COUNT, COUNT0, PP_HELP
+from chipcalc.cli.types import COUNT, COUNT0, KV_OFFLOAD_HELP, PP_HELP, share
 
 
 @app.command("sensitivity")
@@ -219,7 +219,7 @@ def sweep_latency_cmd(
     pp: Optional[int] = typer.Option(None, "--pp", click_type=COUNT, help=PP_HELP, show_default=False),
     mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative tokens per step."),
     device: str = typer.Option("package", "--device", help="package or die."),
-    kv_offload: Optional[str] = typer.Option(None, "--kv-offload", help="Share of the KV cache kept in host memory, e.g. 0.5, on a system whose CPUs give host memory (as latency --kv-offload).", show_default=False),
+    kv_offload: Optional[str] = typer.Option(None, "--kv-offload", help=KV_OFFLOAD_HELP, show_default=False),
     summary: bool = typer.Option(False, "--summary", help="Reduce a grid of any size: the best point per objective, binding-resource shares, the Pareto front (no row per point)."),
     tpot: Optional[str] = typer.Option(None, "--tpot", help="With --summary: a TPOT target like 50ms (the best tokens/s per chip that meets it).", show_default=False),
     ranges: bool = RangesOpt,
@@ -254,9 +254,7 @@ def sweep_latency_cmd(
             raise UsageError("--tpot applies to --summary (every point is in the csv/json output)")
         kn = L.knobs(cat)
         f = _format(fmt, output)
-        from chipcalc.cli.serving import _share
-
-        offload = 0.0 if kv_offload is None else _share(kv_offload, "--kv-offload", whole=True)
+        offload = 0.0 if kv_offload is None else share(kv_offload, "--kv-offload", whole=True)
         prepared = sw.prepare(rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
                               chips=chips, tp=tp, ep=ep, mtp=mtp, device=device, pp=pp, kv_offload=offload)
         if summary or (f not in ("csv", "json") and prepared.size > PIVOT_LIMIT):

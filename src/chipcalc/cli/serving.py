@@ -25,7 +25,7 @@ from chipcalc.cli.root import (
     emit,
     guarded,
 )
-from chipcalc.cli.types import COUNT, PP_HELP
+from chipcalc.cli.types import COUNT, KV_OFFLOAD_HELP, PP_HELP, share
 
 
 @app.command("model")
@@ -93,7 +93,7 @@ def latency_cmd(
     isl: Optional[str] = typer.Option(None, "--isl", help="Offline (end-to-end) throughput: input tokens per request (with --osl; default batch: the largest that fits).", show_default=False),
     osl: Optional[str] = typer.Option(None, "--osl", help="Offline throughput: output tokens per request.", show_default=False),
     cache_hit: Optional[str] = typer.Option(None, "--cache-hit", help="Share of prompt tokens a prefix cache serves, e.g. 0.56 (prefill computes only the rest).", show_default=False),
-    kv_offload: Optional[str] = typer.Option(None, "--kv-offload", help="Share of the KV cache kept in host memory, e.g. 0.5, on a system whose CPUs give host memory: decode reads that share over the host link; the memory fit counts only the HBM part in HBM.", show_default=False),
+    kv_offload: Optional[str] = typer.Option(None, "--kv-offload", help=KV_OFFLOAD_HELP, show_default=False),
     overlap: Optional[bool] = typer.Option(None, "--overlap/--no-overlap", help="Two-micro-batch overlap of communication with compute (default: the comm_exposed_decode and comm_exposed_prefill assumptions); --overlap hides all it can, --no-overlap exposes all of it.", show_default=False),
     attn_tp: Optional[str] = typer.Option(None, "--attn-tp", help="Attention (and dense FFN) tensor-parallel ranks; the same as --tp.", show_default=False),
     attn_dp: Optional[str] = typer.Option(None, "--attn-dp", help="Attention data-parallel groups: ranks / attention TP (checked against the layout).", show_default=False),
@@ -166,8 +166,8 @@ def latency_cmd(
             raise UsageError("offline throughput needs both --isl and --osl (input and output tokens per request)")
         if isl_n is not None and (context is not None or tpot is not None):
             raise UsageError("--context and --tpot are for decode; with --isl/--osl the context is the request length")
-        hit = 0.0 if cache_hit is None else _share(cache_hit, "--cache-hit")
-        offload = 0.0 if kv_offload is None else _share(kv_offload, "--kv-offload", whole=True)
+        hit = 0.0 if cache_hit is None else share(cache_hit, "--cache-hit")
+        offload = 0.0 if kv_offload is None else share(kv_offload, "--kv-offload", whole=True)
         req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(),
                       batches=_ints(batch, "--batch", allow_max=True), contexts=_ints(context, "--context"),
                       chips=ints(chips, "--chips", "chips"), tp=tp_n if tp_n is not None else attn_tp_n,
@@ -195,20 +195,6 @@ def latency_cmd(
              ranges=ranges, fragment=fragment)
 
     guarded(body)
-
-
-def _share(text: str, name: str, whole: bool = False) -> float:
-    """A share like 0.56 or 56%, in [0, 1) (or [0, 1] where ``whole``)."""
-    from chipcalc.core.errors import UsageError
-
-    t = text.strip()
-    try:
-        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
-    except ValueError:
-        raise UsageError(f"{name}: expected a share like 0.56 or 56%, got '{text}'") from None
-    if not (0 <= v <= 1 if whole else 0 <= v < 1):
-        raise UsageError(f"{name}: expected a share in [0, 1{']' if whole else ')'}, got '{text}'")
-    return v
 
 
 def _accuracy(specs):

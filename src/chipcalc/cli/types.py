@@ -32,3 +32,21 @@ COUNT0 = CountType(minimum=0)
 #: --pp, the same in `latency` and `sweep latency`.
 PP_HELP = ("Pipeline-parallel stages (dense models): each holds layers/PP of the layers, PP micro-batches in flight; "
            "ranks = TP x PP x DP (default 1).")
+
+#: --kv-offload, the same in `latency` and `sweep latency` (`pareto` takes it repeatable: shares to try).
+KV_OFFLOAD_HELP = ("Share of the KV cache kept in host memory, e.g. 0.5, on a system whose CPUs give host memory: decode "
+                   "reads that share over the host link; the memory fit counts only the HBM part in HBM.")
+
+
+def share(text: str, name: str, whole: bool = False) -> float:
+    """A share like 0.56 or 56%, in [0, 1) (or [0, 1] where ``whole``); else a one-line usage error naming ``name``."""
+    from chipcalc.core.errors import UsageError
+
+    t = text.strip()
+    try:
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise UsageError(f"{name}: expected a share like 0.56 or 56%, got '{text}'") from None
+    if not (0 <= v <= 1 if whole else 0 <= v < 1):
+        raise UsageError(f"{name}: expected a share in [0, 1{']' if whole else ')'}, got '{text}'")
+    return v

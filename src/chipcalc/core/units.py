@@ -161,11 +161,6 @@ def check_dimension(q: "pint.Quantity", dim: str) -> bool:
     return q.dimensionality == dimension_of(dim)
 
 
-def magnitude(q: "pint.Quantity", unit: str) -> Any:
-    """The magnitude of ``q`` in ``unit``; dimensionless ratios are reduced first."""
-    return m_as(q, unit)
-
-
 #: (units of a quantity, target unit) -> pint's conversion factor, or None when no conversion is needed.
 _FACTORS: dict = {}
 

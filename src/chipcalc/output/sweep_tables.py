@@ -110,7 +110,6 @@ def summary_tables(sw: Sweep, sm: Summary, tid: str, mid: str) -> list[Table]:
     """The best point per objective, the binding-resource shares and the Pareto front. Each point shown is
     re-evaluated as Figures (:meth:`Sweep.point`), so it carries its range like ``chipcalc latency``."""
     from chipcalc.calc.serving.compiled import BOUND_NAMES
-    from chipcalc.core.units import Q
 
     title = f"Sweep of {mid} on {tid}, {sw.layout}: {sm.points:,} points, {sm.fitting:,} fit in HBM"
     best = Table(f"{title}: the best point per objective",
@@ -147,8 +146,7 @@ def summary_tables(sw: Sweep, sm: Summary, tid: str, mid: str) -> list[Table]:
                            "(--format json or csv gives every point of the grid).")
     for i, (_, _, bb, cc, _) in enumerate(rows.tolist()):
         f = sw.point(int(bb), int(cc))
-        per_seq = (1 / f["tpot"] * Q(1.0, "token")).to("token/s")
-        front.add(f"p{i}", f"point {i + 1}", "", [Cell(fig=per_seq, unit="token/s"), Cell(fig=f["per_chip"], unit="token/s"),
+        front.add(f"p{i}", f"point {i + 1}", "", [Cell(fig=f["per_user"], unit="token/s"), Cell(fig=f["per_chip"], unit="token/s"),
                                                   Cell(fig=f["tpot"], unit="ms"),
                                                   Cell(text=f"{int(bb):,}"), Cell(text=f"{int(cc):,}")])
     return [best, shares, front]

@@ -120,6 +120,18 @@ class Outputs:
         return np.array(BOUND_NAMES)[self.bound_codes()]
 
 
+def decode_point(setup: Setup, s: F.Shape, batch: Any, context: Any) -> dict[str, Any]:
+    """One decode point as Figures with their ranges, as ``chipcalc latency`` gives them: TPOT (ms), tokens/s
+    per user (1/TPOT), per chip, and per kW (None without a power figure). Sweeps and the Pareto search show
+    their points through it."""
+    from chipcalc.core.units import Q
+
+    out = Outputs(setup, "decode", s, float(batch), float(context))
+    tpot = out.figure("tpot", "ms")
+    return {"tpot": tpot, "per_user": (1 / tpot * Q(1.0, "token")).to("token/s"), "per_chip": out.figure("per_chip", "token/s"),
+            "per_kw": None if out.values["per_kw"] is None else out.figure("per_kw", "token/s/kW")}
+
+
 def _figure(sym: Sym, value: Any, rng: Ranged | None, unit: str | None) -> Figure:
     from chipcalc.core.units import Q, U
 

@@ -11,7 +11,7 @@ from chipcalc.calc import workload
 from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, System
 from chipcalc.core.errors import UsageError
-from chipcalc.core.figure import Figure, Provenance
+from chipcalc.core.figure import Figure, Provenance, total
 from chipcalc.core.memo import IdentityMemo
 
 #: Assumption names this model reads (specs/assumptions.toml).
@@ -193,16 +193,9 @@ def _host(system: System | None, per_chip: Figure | int) -> Host | None:
     if not parts:
         return None
     share = lambda f: f / system.chips / per_chip  # noqa: E731  (per chip, then per rank)
-    total = lambda name: _sum([getattr(p, name) * p.count for p in parts])  # noqa: E731
-    bw = None if any(p.memory_bandwidth is None for p in parts) else share(total("memory_bandwidth"))
-    return Host(share(total("memory")), share(total("link_bandwidth")), bw)
-
-
-def _sum(figs: list[Figure]) -> Figure:
-    acc = figs[0]
-    for f in figs[1:]:
-        acc = acc + f
-    return acc
+    sum_of = lambda name: total(getattr(p, name) * p.count for p in parts)  # noqa: E731
+    bw = None if any(p.memory_bandwidth is None for p in parts) else share(sum_of("memory_bandwidth"))
+    return Host(share(sum_of("memory")), share(sum_of("link_bandwidth")), bw)
 
 
 def _power_basis(pb: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 from chipcalc.calc import workload
 from chipcalc.calc.serving import formulas as F
-from chipcalc.calc.serving.compiled import Outputs, setup_for
+from chipcalc.calc.serving.compiled import Outputs, decode_point, setup_for
 from chipcalc.calc.serving.hardware import hardware
 from chipcalc.calc.serving.layout import _count, layout, shape
 from chipcalc.calc.serving.values import FloatOps
@@ -73,15 +73,11 @@ class Front:
 
 def figures(front: Front, p: Point) -> dict[str, Any]:
     """One point of a front as Figures with their ranges, as ``chipcalc latency`` gives them at that layout and
-    batch: TPOT (ms), tokens/s per user (1/TPOT) and per chip."""
-    from chipcalc.core.units import Q
-
+    batch (:func:`~chipcalc.calc.serving.compiled.decode_point`: TPOT, tokens/s per user and per chip)."""
     target, model, kn, precision, kv_precision = front.inputs
     hw = hardware(target, precision, p.device, kn)
     s = shape(model, hw, layout(model, hw, p.chips, p.tp, p.ep, p.mtp, p.pp, p.kv_offload))
-    out = Outputs(setup_for(model, hw, kn, kv_precision), "decode", s, float(p.batch), float(front.context))
-    tpot = out.figure("tpot", "ms")
-    return {"tpot": tpot, "per_chip": out.figure("per_chip", "token/s"), "per_user": (1 / tpot * Q(1.0, "token")).to("token/s")}
+    return decode_point(setup_for(model, hw, kn, kv_precision), s, p.batch, front.context)
 
 
 def _batches(limit: int) -> Any:
