@@ -106,14 +106,16 @@ def timed(fn) -> float:
     return time.perf_counter() - t
 
 
-def child_rss(args: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (bytes) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+def child_rss(args: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Wall time and peak RSS (bytes) of one child process (its own rusage, from wait4)."""
     t = time.perf_counter()
-    subprocess.run(args, check=True, stdout=subprocess.DEVNULL, env={**os.environ, "OPENBLAS_NUM_THREADS": "1"})
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, env={**(env or os.environ), "OPENBLAS_NUM_THREADS": "1"})
+    _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(after, before) * 1024  # ru_maxrss is in KiB on Linux
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode:
+        raise subprocess.CalledProcessError(p.returncode, args)
+    return wall, usage.ru_maxrss * 1024  # ru_maxrss is in KiB on Linux
 
 
 def main() -> None:
@@ -144,14 +146,62 @@ def main() -> None:
         wall, rss = child_rss([CHIPCALC, "sweep", "latency", "h20", "llama-3.1-70b", "-p", "fp8", "--chips", "8", "--tp", "8",
                                "--batch", bspec, "--context", cspec, "--summary"])
         print(f"| {bspec} x {cspec} | {n:.0e} | {wall:.2f} s | {rss / 2**20:.0f} MiB | {rss / n:.1f} B |")
+    csv_vs_baseline()
+
+
+#: The code as issue 12 was filed (the parent of its first commit, 96d68d2): "today's time" of its CSV target.
+BASELINE = "86e78be62780241cf80334c4cb2954ee01532291"
+CSV_ARGS = ["sweep", "latency", "h20", "llama-3.1-70b", "-p", "fp8", "--chips", "8", "--tp", "8",
+            "--batch", "1:1000", "--context", "130:130000:130", "-f", "csv", "--force", "-o"]
+
+
+def csv_vs_baseline() -> None:
+    """`sweep ... -f csv` of 1e6 points, end to end, interleaved with the same command of the baseline
+    commit (its src and specs exported with git archive, run with PYTHONPATH on the same interpreter)."""
+    repo = Path(__file__).resolve().parents[1]
     with tempfile.TemporaryDirectory() as d:
-        out = Path(d) / "sweep.csv"
-        walls = []
+        base = Path(d) / "base"
+        base.mkdir()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", BASELINE, "src", "specs"], capture_output=True)
+        have_base = archive.returncode == 0
+        if have_base:
+            subprocess.run(["tar", "-x", "-C", str(base)], input=archive.stdout, check=True)
+        env = dict(os.environ, PYTHONPATH=str(base / "src"))
+        now, then = [], []
         for _ in range(max(1, ROUNDS // 2)):
-            walls.append(child_rss([CHIPCALC, "sweep", "latency", "h20", "llama-3.1-70b", "-p", "fp8", "--chips", "8", "--tp", "8",
-                                    "--batch", "1:1000", "--context", "130:130000:130", "-f", "csv", "-o", str(out), "--force"])[0])
-        print(f"\n`sweep latency ... -f csv` of 1e6 points: {statistics.median(walls):.2f} s wall (median of {len(walls)})")
+            now.append(child_rss([CHIPCALC, *CSV_ARGS, str(Path(d) / "now.csv")]))
+            if have_base:
+                then.append(child_rss([PY, "-m", "chipcalc", *CSV_ARGS, str(Path(d) / "then.csv")], env=env))
+        same = _compare(Path(d) / "now.csv", Path(d) / "then.csv") if have_base else ""
+    med = lambda xs, i: statistics.median(x[i] for x in xs)  # noqa: E731
+    print(f"\n`sweep latency ... -f csv` of 1e6 points (medians of {len(now)} interleaved runs):")
+    print("\n| code | wall | peak RSS |\n|---|---|---|")
+    print(f"| now | {med(now, 0):.2f} s | {med(now, 1) / 2**20:.0f} MiB |")
+    if then:
+        print(f"| {BASELINE[:7]} (as issue 12 was filed) | {med(then, 0):.2f} s | {med(then, 1) / 2**20:.0f} MiB |")
+        print(f"\nratio now / then: {med(now, 0) / med(then, 0):.2f}x (target <= 0.3x); "
+              f"the two files: {same}")
+    else:
+        print("(the baseline commit is not in this clone: no ratio)")
 
 
-if __name__ == "__main__":
-    main()
+def _compare(a: Path, b: Path) -> str:
+    """How the two CSVs' rows compare: numbers to rtol 1e-9, other columns as text."""
+    import csv
+
+    num = text = rows = 0
+    with a.open() as fa, b.open() as fb:
+        ra, rb = csv.reader(fa), csv.reader(fb)
+        head = next(ra)
+        next(rb)
+        for x, y in zip(ra, rb):
+            rows += 1
+            for name, u, v in zip(head, x, y):
+                if u == v:
+                    continue
+                if name in ("binding", "fits_in_hbm"):
+                    text += 1
+                elif not np.isclose(float(u), float(v), rtol=1e-9, atol=0):
+                    num += 1
+    return (f"{rows:,} rows; numbers differing beyond rtol 1e-9: {num:,}; binding/fits_in_hbm cells differing: "
+            f"{text:,} (the memory fit counts activations and workspace since 7dfab8c)")

@@ -83,3 +83,39 @@ def test_sweep_text_pivot_and_limit():
     r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "1:1000", "--context", "1k"])
     assert r.exit_code == 0, r.stderr  # too many points for a table: the summary, and how to get every point
     assert "1,000 points" in r.stdout and "--format csv or json gives every point" in r.stdout
+
+
+def test_csv_and_json_numbers_round_trip_exactly(catalog):
+    """The CSV and JSON writers (orjson, in blocks) give every computed float back exactly, with the
+    columns in order; with --ranges too. A block's rows are the same as Python's repr would write."""
+    from chipcalc.calc import sweep as sw
+    from chipcalc.output import sweep_tables as st
+
+    kn = L.knobs(catalog)
+    prepared = sw.prepare(catalog.system("cloudmatrix384"), catalog.model("deepseek-r1"), np.array([1, 7, 96]),
+                          np.array([13, 4096]), kn, precision="int8", kv_precision="bf16", chips=8, tp=None,
+                          ep=None, mtp=1, device="package", pp=1, kv_offload=0.0)
+    res = sw.collect(prepared, ranges=True)
+    rows = list(csv.reader(io.StringIO(st.to_csv(res))))
+    assert rows[0] == list(st.COLUMNS + st.RANGE_COLUMNS)
+    cols = {"tpot_ms": res.tpot_ms, "tokens_per_s_per_chip": res.tokens_per_chip, "step_ms": res.step_ms,
+            "tpot_ms_low": res.tpot_ms_low, "tokens_per_s_per_chip_high": res.tokens_per_chip_high}
+    for name, values in cols.items():
+        j = rows[0].index(name)
+        assert [float(r[j]) for r in rows[1:]] == values.tolist()  # exact, not approximately
+        assert [r[j] for r in rows[1:]] == [repr(v) for v in values.tolist()]
+    assert [int(r[0]) for r in rows[1:]] == res.batch.tolist()
+    assert {r[5] for r in rows[1:]} <= {"compute", "memory", "communication"} and {r[6] for r in rows[1:]} <= {"yes", "no"}
+    assert res.step_ms.tolist() != res.tpot_ms.tolist()  # MTP 1: the step column is its own
+    data = json.loads(st.to_json(res, catalog))
+    assert [r[2] for r in data["rows"]] == res.tpot_ms.tolist() and [r[6] for r in data["rows"]] == res.fits.tolist()
+    assert [r[-1] for r in data["rows"]] == res.tokens_per_chip_high.tolist()
+
+
+def test_csv_numbers_keep_nan_and_inf_as_python_writes_them():
+    from chipcalc.output.sweep_tables import _numbers
+
+    assert _numbers([np.array([1.5, np.nan]), np.array([np.inf, 2.0])]) == [b"1.5,inf", b"nan,2.0"]
+    # orjson writes small numbers without an exponent (0.00001): other text than repr, the same number
+    small = [1e-05, 6.867644672947648e-05, 1e22, 5e-324]
+    assert [float(x) for x in _numbers([np.array(small)])] == small

@@ -297,7 +297,8 @@ def _write_blocks(blocks, output, force: bool, f: str, n: int) -> None:
         for text in blocks:
             files.write_stdout(text)
         return
-    _write("".join(blocks), output, force, f, n)
+    blocks = list(blocks)
+    _write(b"".join(blocks) if blocks and isinstance(blocks[0], bytes) else "".join(blocks), output, force, f, n)
 
 
 def _write(text: str, output, force: bool, f: str, n: int) -> None:
