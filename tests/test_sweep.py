@@ -119,3 +119,40 @@ def test_csv_numbers_keep_nan_and_inf_as_python_writes_them():
     # orjson writes small numbers without an exponent (0.00001): other text than repr, the same number
     small = [1e-05, 6.867644672947648e-05, 1e22, 5e-324]
     assert [float(x) for x in _numbers([np.array(small)])] == small
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 40, 1 << 14])
+def test_blocks_cover_the_grid_in_order_and_summaries_agree(catalog, chunk):
+    """Blocks of whole rows, or pieces of one row when a row is longer than the chunk: every point once,
+    in the flat (batch-major) order; the summary is the same whatever the block size."""
+    from chipcalc.calc import sweep as sw
+
+    kn = L.knobs(catalog)
+    p = sw.prepare(catalog.target("h20"), catalog.model("llama-3.1-70b"), np.arange(1, 6) * 16, np.arange(1, 9) * 512,
+                   kn, precision="fp8", chips=8, tp=8)
+    seen = [(r, c) for rs, cs in p.blocks(chunk) for r in range(rs.start, rs.stop) for c in range(cs.start, cs.stop)]
+    assert seen == [(r, c) for r in range(5) for c in range(8)]
+    flat = np.concatenate([ch["tpot"].ravel() for ch in p.chunks(chunk)])
+    whole = sw.collect(p)
+    assert (flat * 1e3).tolist() == whole.tpot_ms.tolist()
+    a, b = sw.summarize(p, 0.05, chunk=chunk), sw.summarize(p, 0.05)
+    assert (a.points, a.fitting, a.bound_counts.tolist(), a.best, a.front.tolist()) == \
+        (b.points, b.fitting, b.bound_counts.tolist(), b.best, b.front.tolist())
+
+
+def test_bound_codes_equal_argmax_over_the_four_shares(catalog):
+    """The binding code is the first largest of the compute, memory, communication and overhead shares."""
+    from chipcalc.calc import sweep as sw
+    from chipcalc.calc.serving.compiled import Outputs
+
+    kn = L.knobs(catalog)
+    p = sw.prepare(catalog.system("cloudmatrix384"), catalog.model("deepseek-r1"), np.array([1, 4, 16, 64, 256, 1024]),
+                   np.array([128, 4096, 65536]), kn, precision="int8", chips=16)
+    out = Outputs(p.setup, "decode", p.shape, p.batches.astype(float)[:, None], p.contexts.astype(float)[None, :])
+    v = out.values
+    c = sum(np.where(ci >= mi, ci, 0.0) for ci, mi in zip(v["c_times"], v["m_times"]))
+    m = sum(np.where(ci >= mi, 0.0, mi) for ci, mi in zip(v["c_times"], v["m_times"]))
+    comm = v["comm"] + (v["transfer"] if v.get("transfer") is not None else 0.0)
+    expect = np.argmax(np.stack(np.broadcast_arrays(c, m, comm, v["overhead"] + 0 * c)), axis=0)
+    got = np.broadcast_to(out.bound_codes(), expect.shape)
+    assert got.tolist() == expect.tolist() and len(set(expect.ravel().tolist())) >= 2

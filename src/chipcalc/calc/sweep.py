@@ -97,21 +97,39 @@ class Sweep:
 
         return decode_point(self.setup, self.shape, batch, context)
 
+    def blocks(self, chunk: int = CHUNK) -> Iterator[tuple[slice, slice]]:
+        """The grid as blocks of about ``chunk`` points, in the flat (batch-major) order: whole rows of
+        contexts at a time, or, when one row is longer than ``chunk``, pieces of one row."""
+        nb, nc = len(self.batches), len(self.contexts)
+        if nc <= chunk:
+            rows = max(1, chunk // nc)
+            for r0 in range(0, nb, rows):
+                yield slice(r0, min(r0 + rows, nb)), slice(0, nc)
+        else:
+            for r0 in range(nb):
+                for c0 in range(0, nc, chunk):
+                    yield slice(r0, r0 + 1), slice(c0, min(c0 + chunk, nc))
+
     def chunks(self, chunk: int = CHUNK, ranges: bool = False) -> Iterator[dict[str, Any]]:
-        """The grid in chunks of flat indices (batch-major): per point batch, context, TPOT [s], tokens/s
-        per chip, step time [s], binding code, fits, tokens/s per kW (or None); with ``ranges`` also the
-        low and high ends of TPOT and tokens/s per chip (``tpot_lo``, ``tpot_hi``, ``per_chip_lo``,
-        ``per_chip_hi``: the same formulas on the assumptions' and sources' low/high values)."""
+        """The grid in blocks (:meth:`blocks`): per point batch, context, TPOT [s], tokens/s per chip, step
+        time [s], binding code, fits, tokens/s per kW (or None), each a (batches x contexts) array of the
+        block (read-only views where a value does not vary along an axis; ``.ravel()`` gives the flat,
+        batch-major order); with ``ranges`` also the low and high ends of TPOT and tokens/s per chip
+        (``tpot_lo``, ``tpot_hi``, ``per_chip_lo``, ``per_chip_hi``: the same formulas on the
+        assumptions' and sources' low/high values).
+
+        The formulas run on a batch column against a context row, so numpy evaluates each term on the
+        axes it depends on (a term of the batch alone once per batch, not once per point)."""
         import numpy as np
 
         from chipcalc.calc.serving.compiled import Outputs
         from chipcalc.calc.serving.values import Ranged
 
-        nc = len(self.contexts)
-        for i0 in range(0, self.size, chunk):
-            idx = np.arange(i0, min(i0 + chunk, self.size), dtype=np.int64)
-            b = self.batches[idx // nc].astype(float)
-            c = self.contexts[idx % nc].astype(float)
+        for rs, cs in self.blocks(chunk):
+            b = self.batches[rs].astype(float)[:, None]
+            c = self.contexts[cs].astype(float)[None, :]
+            shape = (b.shape[0], c.shape[1])
+            full = lambda x: np.broadcast_to(x, shape)  # noqa: E731
             out = Outputs(self.setup, "decode", self.shape, b, c)
             v = out.values
             ends = {}
@@ -119,13 +137,13 @@ class Sweep:
                 r = out.ranges()
                 for name in ("tpot", "per_chip"):
                     rg = Ranged.of(r[name])
-                    ends[name + "_lo"], ends[name + "_hi"] = np.broadcast_to(rg.lo, b.shape), np.broadcast_to(rg.hi, b.shape)
-            yield {**ends, "batch": b, "context": c, "tpot": np.broadcast_to(v["tpot"], b.shape),
-                   "per_chip": np.broadcast_to(v["per_chip"], b.shape), "step": np.broadcast_to(v["time"], b.shape),
-                   "bound": np.broadcast_to(out.bound_codes(), b.shape).astype(np.int8),
-                   "fits": np.broadcast_to(v["mem_weights"] + v["mem_kv"] + v["mem_activations"] + v["mem_workspace"]
-                                           <= v["mem_usable"], b.shape),
-                   "per_kw": None if v["per_kw"] is None else np.broadcast_to(v["per_kw"], b.shape)}
+                    ends[name + "_lo"], ends[name + "_hi"] = full(rg.lo), full(rg.hi)
+            yield {**ends, "batch": full(b), "context": full(c), "tpot": full(v["tpot"]),
+                   "per_chip": full(v["per_chip"]), "step": full(v["time"]),
+                   "bound": full(out.bound_codes()),
+                   "fits": full(v["mem_weights"] + v["mem_kv"] + v["mem_activations"] + v["mem_workspace"]
+                                <= v["mem_usable"]),
+                   "per_kw": None if v["per_kw"] is None else full(v["per_kw"])}
 
 
 def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, precision: str = "bf16",
@@ -179,15 +197,23 @@ def collect(sw: Sweep, ranges: bool = False) -> SweepResult:
     big grid use :func:`summarize`."""
     import numpy as np
 
-    parts = list(sw.chunks(ranges=ranges))
-    cat = lambda k: np.concatenate([p[k] for p in parts]) if parts else np.array([])  # noqa: E731
+    keys = ["batch", "context", "tpot", "per_chip", "step", "bound", "fits"] + \
+        (["tpot_lo", "tpot_hi", "per_chip_lo", "per_chip_hi"] if ranges else [])
+    dtypes = {"batch": np.int64, "context": np.int64, "bound": np.int8, "fits": bool}
+    flat = {k: np.empty(sw.size, dtype=dtypes.get(k, float)) for k in keys}
+    i = 0
+    for ch in sw.chunks(ranges=ranges):
+        n = ch["batch"].size
+        for k in keys:
+            flat[k][i:i + n].reshape(ch[k].shape)[...] = ch[k]  # one copy, straight from the block's views
+        i += n
     ends = {}
     if ranges:
-        ends = {"tpot_ms_low": cat("tpot_lo") * 1e3, "tpot_ms_high": cat("tpot_hi") * 1e3,
-                "tokens_per_chip_low": cat("per_chip_lo"), "tokens_per_chip_high": cat("per_chip_hi"),
+        ends = {"tpot_ms_low": flat["tpot_lo"] * 1e3, "tpot_ms_high": flat["tpot_hi"] * 1e3,
+                "tokens_per_chip_low": flat["per_chip_lo"], "tokens_per_chip_high": flat["per_chip_hi"],
                 "range_prov": sw.range_prov}
-    return SweepResult(cat("batch").astype(np.int64), cat("context").astype(np.int64), cat("tpot") * 1e3,
-                       cat("per_chip"), cat("step") * 1e3, cat("bound"), cat("fits"), sw.prov, sw.layout, **ends)
+    return SweepResult(flat["batch"], flat["context"], flat["tpot"] * 1e3, flat["per_chip"], flat["step"] * 1e3,
+                       flat["bound"], flat["fits"], sw.prov, sw.layout, **ends)
 
 
 # -- reductions -------------------------------------------------------------------------------------
@@ -245,7 +271,7 @@ def summarize(sw: Sweep, tpot_target: float | None = None, chunk: int = CHUNK) -
     sm.best = {n: Best(n) for n in names}
     front = None
     for ch in sw.chunks(chunk):
-        sm.points += len(ch["batch"])
+        sm.points += ch["batch"].size
         ok = ch["fits"]
         if not ok.any():
             continue

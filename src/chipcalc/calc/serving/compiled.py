@@ -111,8 +111,12 @@ class Outputs:
         c_share = sum(np.where(c >= m, c, 0.0) for c, m in zip(v["c_times"], v["m_times"]))
         m_share = sum(np.where(c >= m, 0.0, m) for c, m in zip(v["c_times"], v["m_times"]))
         comm = (v["comm"] if v["comm"] is not None else 0.0) + (v["transfer"] if v.get("transfer") is not None else 0.0)
-        shares = np.broadcast_arrays(c_share, m_share, comm, v["overhead"] + 0 * c_share)
-        return np.argmax(np.stack(shares), axis=0)
+        # the first largest of the four, as argmax over them would give, without stacking four copies
+        best, code = c_share, np.zeros(np.shape(c_share), dtype=np.int8)
+        for k, share in enumerate((m_share, comm, v["overhead"]), start=1):
+            above = share > best
+            code, best = np.where(above, np.int8(k), code), np.where(above, share, best)
+        return code
 
     def bound(self) -> Any:
         import numpy as np
