@@ -196,3 +196,32 @@ def test_cluster_ratio_axis_reads_as_ratios(catalog):
         expected = [f"{t:g}" for t in (0.1, 0.2, 0.5, 1, 2, 5, 10, 20) if lo <= t <= hi]
         assert labels == expected and {"0.5", "1", "2", "5"} <= set(labels)
         assert not ax.xaxis.get_minor_ticks() or all(not t.label1.get_text() for t in ax.xaxis.get_minor_ticks())
+
+
+LEAN_PROBE = """
+import hashlib, sys
+from chipcalc.output import plot
+plot.require_matplotlib(lean=sys.argv[1] == "lean")
+import chipcalc as cc
+from matplotlib.lines import Line2D
+cat = cc.load()
+chart = plot.cluster_bars(cat.system("cloudmatrix384"), cat.system("gb200-nvl72"))
+line = Line2D([0], [1])
+line.set(color="red", linewidth=3)  # set() still sets properties
+doc = Line2D.set.__doc__ or ""
+print(hashlib.sha256(chart.to_bytes("png")).hexdigest(), line.get_color(), line.get_linewidth(),
+      "Supported properties" in doc)
+"""
+
+
+def test_lean_matplotlib_import_draws_the_same_bytes():
+    """The chipcalc command imports matplotlib without its artists' set() help text (start-up); the chart
+    is the same PNG, byte for byte, and set() works as before; only the docstring is gone."""
+    def probe(mode):
+        r = subprocess.run([sys.executable, "-c", LEAN_PROBE, mode], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.split()
+
+    lean, full = probe("lean"), probe("full")
+    assert lean[:3] == full[:3] and lean[1:3] == ["red", "3.0"]
+    assert (lean[3], full[3]) == ("False", "True")

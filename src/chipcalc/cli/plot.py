@@ -56,7 +56,7 @@ def _check_plot(output: Path, force: bool):
     from chipcalc.output.plot import FORMATS, require_matplotlib
 
     target = _check_output(output, force, tuple(FORMATS), "a plot")
-    require_matplotlib()
+    require_matplotlib(lean=True)
     return target
 
 
@@ -236,7 +236,7 @@ def report_cmd(
         from chipcalc.output.report import build_report
 
         target = _check_output(output, force, (".html", ".htm"), "a report")
-        require_matplotlib()
+        require_matplotlib(lean=True)
         cat = _catalog(specs, sets, prefer, claims=True)
         systems, b_i = compared(cat, name, vs, base)
         m = cat.model(model) if model else None
