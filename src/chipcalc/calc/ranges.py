@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Any, Callable
 
 from chipcalc.calc import cluster
 from chipcalc.calc.cluster import Metric
@@ -157,13 +157,33 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
     from chipcalc.core.units import Q
 
     samples, _ = sampling(samples, seed)
-    rng = np.random.default_rng(seed)
-    for name, f in inputs.items():
+    items = list(inputs.items())
+    # one independent stream per input (SeedSequence.spawn), so the draws can be made on every core at
+    # once (numpy's generators fill arrays without the GIL) and stay the same whatever the thread timing
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(len(items))]
+
+    def draw(k: int) -> Any:
+        f = items[k][1]
         unit = f.q.units
-        lo, hi = f.lo.m_as(unit), f.hi.m_as(unit)
-        draws = rng.uniform(lo, hi, size=samples)
-        cat = putter(cat, name, Figure(Q(draws, unit), f.prov, label=f.label))  # no copy of the draws
+        return streams[k].uniform(f.lo.m_as(unit), f.hi.m_as(unit), size=samples)
+
+    draws = _on_cores(draw, len(items), samples)
+    for (name, f), d in zip(items, draws):
+        cat = putter(cat, name, Figure(Q(d, f.q.units), f.prov, label=f.label))  # no copy of the draws
     return cat
+
+
+def _on_cores(fn: Callable[[int], Any], n: int, size: int) -> list[Any]:
+    """``[fn(0), ..., fn(n - 1)]``, on threads when the arrays are large enough to be worth it."""
+    import os
+
+    threads = min(n, os.cpu_count() or 1, 8)
+    if threads < 2 or size * n < 200_000:
+        return [fn(k) for k in range(n)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(fn, range(n)))
 
 
 def collapse(nominal: Figure, sampled: Figure, memo: dict | None = None) -> Figure:
@@ -177,13 +197,23 @@ def collapse(nominal: Figure, sampled: Figure, memo: dict | None = None) -> Figu
     if hit is not None and hit[0] is sampled:
         lo, hi = hit[1]
     else:
-        arr = np.asarray(sampled.q.m_as(unit))
+        arr, k = _in_own_unit(sampled, unit)
         if arr.ndim == 0:
             return nominal
-        lo, hi = tails(arr, *PERCENTILES)
+        lo, hi = (k * t for t in tails(arr, *PERCENTILES))
         if memo is not None:
             memo[key] = (sampled, (lo, hi))
     return replace(nominal, low=float(min(lo, nominal.q.m_as(unit))) * unit, high=float(max(hi, nominal.q.m_as(unit))) * unit)
+
+
+def _in_own_unit(sampled: Figure, unit: Any) -> tuple[Any, float]:
+    """The sampled magnitudes as they are, and the factor to ``unit``: percentiles commute with a positive
+    factor (every unit is multiplicative), so the two percentiles are converted instead of the whole array."""
+    import numpy as np
+
+    from chipcalc.core.units import Q, m_as
+
+    return np.asarray(sampled.q.magnitude), float(m_as(Q(1.0, sampled.q.units), unit))
 
 
 def montecarlo_metrics(nominal: tuple[list[Metric], list[Metric]],
@@ -198,11 +228,12 @@ def montecarlo_metrics(nominal: tuple[list[Metric], list[Metric]],
         for n, s in zip(ns, ss):
             for f, g in zip((*n.values, n.ratio, *n.ratios), (*s.values, s.ratio, *s.ratios)):
                 if f is not None and g is not None and (id(g), str(f.q.units)) not in pending:
-                    arr = np.asarray(g.q.m_as(f.q.units))
+                    arr, k = _in_own_unit(g, f.q.units)
                     if arr.ndim:
-                        pending[(id(g), str(f.q.units))] = (g, arr)
-    for key, bounds in zip(pending, tails_many([arr for _, arr in pending.values()], *PERCENTILES)):
-        memo[key] = (pending[key][0], bounds)
+                        pending[(id(g), str(f.q.units))] = (g, arr, k)
+    for key, (lo, hi) in zip(pending, tails_many([arr for _, arr, _ in pending.values()], *PERCENTILES)):
+        g, _, k = pending[key]
+        memo[key] = (g, (k * lo, k * hi))
 
     def one(f: Figure | None, g: Figure | None) -> Figure | None:
         return collapse(f, g, memo) if f is not None and g is not None else f
