@@ -11,6 +11,8 @@ Markdown report with model/measured ratios. Regenerate with::
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from chipcalc.calc import serving as L
@@ -149,7 +151,9 @@ def render(catalog: Any) -> str:
     cited: list[str] = []
     for phase in ("decode", "prefill", "offline"):
         for m, p, _, _ in rows[phase]:
-            cited.append(m.source) if m.source not in cited else None
+            for sid in [m.source, *re.findall(r"\[([a-z0-9][a-z0-9.-]*)\]", m.note or "")]:
+                if sid in catalog.sources and sid not in cited:  # a note may cite another source by [id]
+                    cited.append(sid)
             extra = "" if p.extra.get("fits", True) else " The model finds this batch does NOT fit in HBM."
             lines.append(f"- **{m.id}** [{m.source}]: {m.detail}." + (f" {m.note}" if m.note else "") + extra)
     lines += ["", "## Sources", ""]
