@@ -218,3 +218,7 @@ def _compare(a: Path, b: Path) -> str:
                     num += 1
     return (f"{rows:,} rows; numbers differing beyond rtol 1e-9: {num:,}; binding/fits_in_hbm cells differing: "
             f"{text:,} (the memory fit counts activations and workspace since 7dfab8c)")
+
+
+if __name__ == "__main__":
+    main()
