@@ -225,3 +225,57 @@ def test_lean_matplotlib_import_draws_the_same_bytes():
     lean, full = probe("lean"), probe("full")
     assert lean[:3] == full[:3] and lean[1:3] == ["red", "3.0"]
     assert (lean[3], full[3]) == ("False", "True")
+
+
+PNG_MANY_PROBE = """
+import os
+from chipcalc.output import plot
+import chipcalc as cc
+cat = cc.load()
+charts = [plot.cluster_bars(cat.system("cloudmatrix384"), cat.system("gb200-nvl72")),
+          plot.roofline([cat.chip("h20"), cat.chip("ascend-910c")], ["bf16"], []),
+          plot.cluster_bars(cat.system("gb200-nvl72"), cat.system("cloudmatrix384"))]
+forks = []
+real_fork = os.fork
+def counted():
+    pid = real_fork()
+    if pid:
+        forks.append(pid)
+    return pid
+os.fork = counted
+together = plot.png_many(charts)
+os.fork = real_fork
+alone = [c.to_bytes("png") for c in charts]
+print(len(forks), [a == b for a, b in zip(together, alone)], all(x[:8] == b"\\x89PNG\\r\\n\\x1a\\n" for x in together))
+"""
+
+
+def test_png_many_draws_in_forked_children_the_same_bytes():
+    """A report's charts are drawn at the same time by forked children (Linux, one thread, 2+ cores):
+    the same PNG bytes as drawing them one after another, in order."""
+    import os
+
+    r = subprocess.run([sys.executable, "-c", PNG_MANY_PROBE], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stderr
+    forks, same, png = r.stdout.split(maxsplit=1)[0], r.stdout.split("[", 1)[1].split("]")[0], r.stdout.split()[-1]
+    assert same == "True, True, True" and png == "True"
+    expect = "2" if sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 else "0"
+    assert forks == expect
+
+
+def test_png_many_in_a_threaded_process_draws_here(catalog):
+    """With other threads alive (this test process has pytest's), nothing is forked: the charts are drawn
+    one after another, the same bytes."""
+    import threading
+
+    from chipcalc.output import plot
+
+    charts = [plot.roofline([catalog.chip("h20")], ["bf16"], []), plot.roofline([catalog.chip("b200")], ["fp8"], [])]
+    ev = threading.Event()
+    th = threading.Thread(target=ev.wait)
+    th.start()
+    try:
+        assert plot.png_many(charts) == [c.to_bytes("png") for c in charts]
+    finally:
+        ev.set()
+        th.join()

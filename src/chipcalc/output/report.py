@@ -72,18 +72,34 @@ def table_html(t: Table, refs: Refs, ranges: bool) -> str:
     return render_table(t, refs, ranges, heading="h3")
 
 
-def chart_html(chart: Any, refs: Refs, caption: str) -> str:
+def chart_html(chart: Any, refs: Refs, caption: str, charts: list[Any]) -> str:
+    """The figure element of a chart; its image is drawn later, with the page's other charts
+    (:func:`_images`), and stands here as a placeholder."""
     from chipcalc.output.render_html import note_anchor
 
-    data = base64.b64encode(chart.to_bytes("png")).decode("ascii")
+    charts.append(chart)
     tags = _cite_prov(refs, chart.prov)
     basis = (" Basis: " + " ".join(f'<a class="ref" href="#{note_anchor(t)}">{t}</a>' for t in tags) + ".") if tags else ""
-    return (f'<figure>\n<img alt="{_e(chart.title)}" src="data:image/png;base64,{data}">\n'
+    return (f'<figure>\n<img alt="{_e(chart.title)}" src="data:image/png;base64,{_slot(len(charts) - 1)}">\n'
             f"<figcaption>{_e(caption)}{basis}</figcaption>\n</figure>")
 
 
+def _slot(i: int) -> str:
+    return f"\x00chart {i}\x00"  # a NUL never occurs in the escaped text of the page
+
+
+def _images(page: str, charts: list[Any]) -> str:
+    """The page with each chart's PNG (base64) in its placeholder; the charts are drawn together
+    (:func:`chipcalc.output.plot.png_many`: at the same time on a multi-core Linux machine)."""
+    from chipcalc.output.plot import png_many
+
+    for i, data in enumerate(png_many(charts)):
+        page = page.replace(_slot(i), base64.b64encode(data).decode("ascii"), 1)
+    return page
+
+
 def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequence[str], refs: Refs,
-           base: int = 0) -> list[str]:
+           charts: list[Any], base: int = 0) -> list[str]:
     from chipcalc.output import plot
 
     out = []
@@ -92,7 +108,7 @@ def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequenc
         rest = ", ".join(s.id for j, s in enumerate(systems) if j != ref)
         out.append(chart_html(plot.cluster_bars(systems[0], list(systems[1:]), base=ref), refs,
                               f"Per chip and whole system: {rest} relative to {systems[ref].id} (= 1). Hatched: depends on an "
-                              "assumption; whiskers: the range where sources disagree."))
+                              "assumption; whiskers: the range where sources disagree.", charts))
     chips = list({s.chip.id: s.chip for s in systems}.values())
     points = []
     if model is not None:
@@ -103,7 +119,7 @@ def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequenc
                                       model, precisions[0], batch, context, basis=defaults)
     out.append(chart_html(plot.roofline(chips, precisions, points), refs,
                           "Roofline of the accelerators: attainable throughput vs arithmetic intensity; circles mark "
-                          "the ridge points" + (f", markers {model.id}'s decode and prefill steps." if points else ".")))
+                          "the ridge points" + (f", markers {model.id}'s decode and prefill steps." if points else "."), charts))
     if model is not None:
         import numpy as np
 
@@ -123,11 +139,12 @@ def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequenc
         if curves:
             chart = plot.latency_curves(curves, f"{model.name}: decode latency and throughput vs batch", notes=notes)
             out.append(chart_html(chart, refs, f"{model.name} decode at {context} tokens of context, from the latency "
-                                               "model (every curve rests on assumed efficiencies: dashed)."))
+                                               "model (every curve rests on assumed efficiencies: dashed).", charts))
     return out
 
 
-def _supply_section(catalog: Any, systems: Sequence[Any], refs: Refs, ranges: bool) -> tuple[list[Table], list[str]]:
+def _supply_section(catalog: Any, systems: Sequence[Any], refs: Refs, ranges: bool,
+                    charts: list[Any]) -> tuple[list[Table], list[str]]:
     """For each chip of the systems that has a supply product: its default scenario's constraints (table
     and plot), as `chipcalc supply` and `chipcalc plot supply` show them."""
     from chipcalc.calc import supply as S
@@ -149,7 +166,7 @@ def _supply_section(catalog: Any, systems: Sequence[Any], refs: Refs, ranges: bo
             tables.append(t)
             out.append(table_html(t, refs, ranges))
             out.append(chart_html(supply_bars(f), refs, f"Supply of {p.name}, {f.scenario.year}: the packages each input "
-                                  f"allows, the binding limit marked (chipcalc supply {p.id} --scenario {f.scenario.id})."))
+                                  f"allows, the binding limit marked (chipcalc supply {p.id} --scenario {f.scenario.id}).", charts))
     return tables, out
 
 
@@ -195,7 +212,8 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
     sentence = rs.headline_sentence(systems, prec, base)
     sections["summary"] = ([f'<p class="headline">{_e(sentence)}</p>'] if sentence else []) + [
         f'<div class="headline">{table_html(head, refs, ranges)}</div>']
-    sections["plots"] = _plots(catalog, systems, model, precisions, refs, base)
+    charts: list[Any] = []  # drawn at the end, together
+    sections["plots"] = _plots(catalog, systems, model, precisions, refs, charts, base)
     chip_t, sys_t = per_chip_table(systems, base=base), system_table(systems, base=base)
     sections["per-chip"] = [table_html(chip_t, refs, ranges)]
     system_tables = [sys_t] + [power_table(s) for s in systems] + [crosscheck_table(s) for s in systems if s.reported]
@@ -210,7 +228,7 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
     if claims is not None:
         tables.append(claims)
         sections["claims"] = [table_html(claims, refs, ranges)]
-    supply_tables, sections["supply"] = _supply_section(catalog, systems, refs, ranges)
+    supply_tables, sections["supply"] = _supply_section(catalog, systems, refs, ranges, charts)
     tables += supply_tables
     items = notes(refs, catalog)
     asm = [n for n in items if n.kind == "assumption"]
@@ -253,4 +271,4 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
         parts.append(f'<h2 id="{k}">{_e(name)}</h2>')
         parts.extend(sections[k])
     parts += ["</body>", "</html>"]
-    return "\n".join(parts) + "\n"
+    return _images("\n".join(parts) + "\n", charts)

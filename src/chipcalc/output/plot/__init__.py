@@ -22,6 +22,7 @@ from chipcalc.output.plot.base import (
            Chart,
            MissingDependency,
            plot_format,
+           png_many,
            require_matplotlib,
 )
 from chipcalc.output.plot.curves import Curve, latency_curve, latency_curves
@@ -29,4 +30,4 @@ from chipcalc.output.plot.pareto import pareto_fronts
 from chipcalc.output.plot.roofline import WorkPoint, roofline, workload_points
 
 __all__ = ["FORMATS", "MISSING_MATPLOTLIB", "Chart", "Curve", "MissingDependency", "WorkPoint", "cluster_bars",
-           "latency_curve", "latency_curves", "pareto_fronts", "plot_format", "require_matplotlib", "roofline", "workload_points"]
+           "latency_curve", "latency_curves", "pareto_fronts", "plot_format", "png_many", "require_matplotlib", "roofline", "workload_points"]

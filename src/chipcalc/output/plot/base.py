@@ -126,6 +126,46 @@ class Chart:
         return self.to_bytes("png")
 
 
+def png_many(charts: Sequence[Chart]) -> list[bytes]:
+    """Each chart's PNG, as :meth:`Chart.to_bytes` gives it. On Linux, in a process with one thread and
+    more than one core, the charts after the first are drawn at the same time by forked children (each
+    inherits the finished figure, draws it and sends the bytes back through a pipe) while this process
+    draws the first: a report's charts in about half the time on two cores. Anything else, or a child
+    that fails, is drawn here, one after another; the bytes are the same either way."""
+    import os
+    import sys
+    import threading
+
+    charts = list(charts)
+    if len(charts) < 2 or (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux") \
+            or threading.active_count() > 1:  # forking a process with threads can deadlock the child
+        return [c.to_bytes("png") for c in charts]
+    children = []
+    for chart in charts[1:]:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: draw, send, leave without running any of the parent's exit code
+            status = 1
+            try:
+                os.close(r)
+                data = chart.to_bytes("png")
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(w, view):]
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(w)
+        children.append((pid, r))
+    out = [charts[0].to_bytes("png")]
+    for chart, (pid, r) in zip(charts[1:], children):
+        with os.fdopen(r, "rb") as fh:
+            data = fh.read()
+        _, status = os.waitpid(pid, 0)
+        out.append(data if status == 0 and data else chart.to_bytes("png"))
+    return out
+
+
 def _new_figure(width: float, height: float) -> Any:
     require_matplotlib()
     from matplotlib.figure import Figure as MplFigure
