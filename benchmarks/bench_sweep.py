@@ -86,12 +86,15 @@ def plain_sweep(p: sw.Sweep, k: dict, chunk: int = sw.CHUNK) -> float:
 
 
 def plain_sweep_blocks(p: sw.Sweep, k: dict, chunk: int = sw.CHUNK) -> float:
-    """The same formulas on the same blocks as chipcalc's sweep (a batch column against a context row, so
-    numpy evaluates a term of the batch alone once per batch): the fair plain-numpy counterpart."""
+    """The same formulas on the same blocks as chipcalc's sweep (a batch column against a context row, or
+    the other way round when contexts are fewer, so numpy evaluates a term of the batch alone once per
+    batch): the fair plain-numpy counterpart."""
     total = 0.0
-    for rs, cs in p.blocks(chunk):
-        t, r, _, _ = plain_chunk(k, p.batches[rs].astype(float)[:, None], p.contexts[cs].astype(float)[None, :])
-        total += float(np.broadcast_to(r, (rs.stop - rs.start, cs.stop - cs.start))[-1, -1])
+    for rs, cs, across in p.blocks(chunk):
+        b, c = p.batches[rs].astype(float), p.contexts[cs].astype(float)
+        b, c = (b[None, :], c[:, None]) if across else (b[:, None], c[None, :])
+        t, r, _, _ = plain_chunk(k, b, c)
+        total += float(np.broadcast_to(r, np.broadcast_shapes(b.shape, c.shape))[-1, -1])
     return total
 
 

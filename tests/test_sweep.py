@@ -122,19 +122,28 @@ def test_csv_numbers_keep_nan_and_inf_as_python_writes_them():
 
 
 @pytest.mark.parametrize("chunk", [1, 3, 7, 40, 1 << 14])
-def test_blocks_cover_the_grid_in_order_and_summaries_agree(catalog, chunk):
-    """Blocks of whole rows, or pieces of one row when a row is longer than the chunk: every point once,
-    in the flat (batch-major) order; the summary is the same whatever the block size."""
+@pytest.mark.parametrize("nb,nc", [(5, 8), (8, 5), (1, 9), (9, 1)])
+def test_blocks_cover_the_grid_once_and_summaries_agree(catalog, chunk, nb, nc):
+    """Blocks along the longer axis (rows of contexts, or columns of batches when contexts are fewer):
+    every point once; each block's values are those of the points it names; collect gives the flat
+    batch-major order, and the summary (best points, ties, the front) is the same whatever the blocks."""
     from chipcalc.calc import sweep as sw
+    from chipcalc.calc.serving.compiled import Outputs
 
     kn = L.knobs(catalog)
-    p = sw.prepare(catalog.target("h20"), catalog.model("llama-3.1-70b"), np.arange(1, 6) * 16, np.arange(1, 9) * 512,
-                   kn, precision="fp8", chips=8, tp=8)
-    seen = [(r, c) for rs, cs in p.blocks(chunk) for r in range(rs.start, rs.stop) for c in range(cs.start, cs.stop)]
-    assert seen == [(r, c) for r in range(5) for c in range(8)]
-    flat = np.concatenate([ch["tpot"].ravel() for ch in p.chunks(chunk)])
+    p = sw.prepare(catalog.target("h20"), catalog.model("llama-3.1-70b"), np.arange(1, nb + 1) * 16,
+                   np.arange(1, nc + 1) * 512, kn, precision="fp8", chips=8, tp=8)
+    seen = sorted((r, c) for rs, cs, _ in p.blocks(chunk) for r in range(rs.start, rs.stop) for c in range(cs.start, cs.stop))
+    assert seen == [(r, c) for r in range(nb) for c in range(nc)]
+    flat = Outputs(p.setup, "decode", p.shape, np.repeat(p.batches, nc).astype(float),
+                   np.tile(p.contexts, nb).astype(float)).values["tpot"]  # point by point, flat order
+    for ch in p.chunks(chunk):
+        rs, cs = ch["block"]
+        assert ch["tpot"].tolist() == np.reshape(flat, (nb, nc))[rs, cs].tolist()
+        assert ch["batch"][:, 0].tolist() == p.batches[rs].tolist() and ch["context"][0].tolist() == p.contexts[cs].tolist()
     whole = sw.collect(p)
-    assert (flat * 1e3).tolist() == whole.tpot_ms.tolist()
+    assert whole.tpot_ms.tolist() == (np.asarray(flat) * 1e3).tolist()
+    assert whole.batch.tolist() == np.repeat(p.batches, nc).tolist()
     a, b = sw.summarize(p, 0.05, chunk=chunk), sw.summarize(p, 0.05)
     assert (a.points, a.fitting, a.bound_counts.tolist(), a.best, a.front.tolist()) == \
         (b.points, b.fitting, b.bound_counts.tolist(), b.best, b.front.tolist())

@@ -97,39 +97,56 @@ class Sweep:
 
         return decode_point(self.setup, self.shape, batch, context)
 
-    def blocks(self, chunk: int = CHUNK) -> Iterator[tuple[slice, slice]]:
-        """The grid as blocks of about ``chunk`` points, in the flat (batch-major) order: whole rows of
-        contexts at a time, or, when one row is longer than ``chunk``, pieces of one row."""
+    def blocks(self, chunk: int = CHUNK) -> Iterator[tuple[slice, slice, bool]]:
+        """The grid as blocks of about ``chunk`` points: (batches, contexts, ``across``). numpy runs its
+        loops along the block's inner axis, so that axis is the longer one: normally the contexts (whole
+        rows of contexts, or pieces of one row longer than ``chunk``, in the flat batch-major order); when
+        there are fewer contexts than batches, ``across`` is True and a block is every batch (or a piece of
+        them) for a few contexts: the blocks then cover the grid in another order."""
         nb, nc = len(self.batches), len(self.contexts)
-        if nc <= chunk:
-            rows = max(1, chunk // nc)
-            for r0 in range(0, nb, rows):
-                yield slice(r0, min(r0 + rows, nb)), slice(0, nc)
+        if nc >= nb or nc >= chunk:
+            if nc <= chunk:
+                rows = max(1, chunk // nc)
+                for r0 in range(0, nb, rows):
+                    yield slice(r0, min(r0 + rows, nb)), slice(0, nc), False
+            else:
+                for r0 in range(nb):
+                    for c0 in range(0, nc, chunk):
+                        yield slice(r0, r0 + 1), slice(c0, min(c0 + chunk, nc)), False
+        elif nb <= chunk:
+            cols = max(1, chunk // nb)
+            for c0 in range(0, nc, cols):
+                yield slice(0, nb), slice(c0, min(c0 + cols, nc)), True
         else:
-            for r0 in range(nb):
-                for c0 in range(0, nc, chunk):
-                    yield slice(r0, r0 + 1), slice(c0, min(c0 + chunk, nc))
+            for c0 in range(nc):
+                for r0 in range(0, nb, chunk):
+                    yield slice(r0, min(r0 + chunk, nb)), slice(c0, c0 + 1), True
 
     def chunks(self, chunk: int = CHUNK, ranges: bool = False) -> Iterator[dict[str, Any]]:
         """The grid in blocks (:meth:`blocks`): per point batch, context, TPOT [s], tokens/s per chip, step
         time [s], binding code, fits, tokens/s per kW (or None), each a (batches x contexts) array of the
-        block (read-only views where a value does not vary along an axis; ``.ravel()`` gives the flat,
-        batch-major order); with ``ranges`` also the low and high ends of TPOT and tokens/s per chip
-        (``tpot_lo``, ``tpot_hi``, ``per_chip_lo``, ``per_chip_hi``: the same formulas on the
-        assumptions' and sources' low/high values).
+        block (read-only views; ``block`` holds the block's (batch, context) slices of the grid); with
+        ``ranges`` also the low and high ends of TPOT and tokens/s per chip (``tpot_lo``, ``tpot_hi``,
+        ``per_chip_lo``, ``per_chip_hi``: the same formulas on the assumptions' and sources' low/high
+        values).
 
-        The formulas run on a batch column against a context row, so numpy evaluates each term on the
-        axes it depends on (a term of the batch alone once per batch, not once per point)."""
+        The formulas run on a batch column against a context row (or a context column against a batch
+        row, then transposed), so numpy evaluates each term on the axes it depends on (a term of the batch
+        alone once per batch, not once per point)."""
         import numpy as np
 
         from chipcalc.calc.serving.compiled import Outputs
         from chipcalc.calc.serving.values import Ranged
 
-        for rs, cs in self.blocks(chunk):
-            b = self.batches[rs].astype(float)[:, None]
-            c = self.contexts[cs].astype(float)[None, :]
-            shape = (b.shape[0], c.shape[1])
-            full = lambda x: np.broadcast_to(x, shape)  # noqa: E731
+        for rs, cs, across in self.blocks(chunk):
+            b, c = self.batches[rs].astype(float), self.contexts[cs].astype(float)
+            b, c = (b[None, :], c[:, None]) if across else (b[:, None], c[None, :])
+            shape = (c.shape[0], b.shape[1]) if across else (b.shape[0], c.shape[1])
+
+            def full(x: Any) -> Any:  # the block's (batches x contexts) view
+                x = np.broadcast_to(x, shape)
+                return x.T if across else x
+
             out = Outputs(self.setup, "decode", self.shape, b, c)
             v = out.values
             ends = {}
@@ -138,7 +155,7 @@ class Sweep:
                 for name in ("tpot", "per_chip"):
                     rg = Ranged.of(r[name])
                     ends[name + "_lo"], ends[name + "_hi"] = full(rg.lo), full(rg.hi)
-            yield {**ends, "batch": full(b), "context": full(c), "tpot": full(v["tpot"]),
+            yield {**ends, "block": (rs, cs), "batch": full(b), "context": full(c), "tpot": full(v["tpot"]),
                    "per_chip": full(v["per_chip"]), "step": full(v["time"]),
                    "bound": full(out.bound_codes()),
                    "fits": full(v["mem_weights"] + v["mem_kv"] + v["mem_activations"] + v["mem_workspace"]
@@ -201,12 +218,11 @@ def collect(sw: Sweep, ranges: bool = False) -> SweepResult:
         (["tpot_lo", "tpot_hi", "per_chip_lo", "per_chip_hi"] if ranges else [])
     dtypes = {"batch": np.int64, "context": np.int64, "bound": np.int8, "fits": bool}
     flat = {k: np.empty(sw.size, dtype=dtypes.get(k, float)) for k in keys}
-    i = 0
+    nb, nc = len(sw.batches), len(sw.contexts)
     for ch in sw.chunks(ranges=ranges):
-        n = ch["batch"].size
+        rs, cs = ch["block"]
         for k in keys:
-            flat[k][i:i + n].reshape(ch[k].shape)[...] = ch[k]  # one copy, straight from the block's views
-        i += n
+            flat[k].reshape(nb, nc)[rs, cs] = ch[k]  # one copy, straight from the block's views
     ends = {}
     if ranges:
         ends = {"tpot_ms_low": flat["tpot_lo"] * 1e3, "tpot_ms_high": flat["tpot_hi"] * 1e3,
@@ -275,7 +291,7 @@ def summarize(sw: Sweep, tpot_target: float | None = None, chunk: int = CHUNK) -
         ok = ch["fits"]
         if not ok.any():
             continue
-        sel = {k: (v[ok] if v is not None else None) for k, v in ch.items()}
+        sel = {k: (v[ok] if v is not None else None) for k, v in ch.items() if k != "block"}
         sm.fitting += len(sel["batch"])
         sm.bound_counts += np.bincount(sel["bound"], minlength=4)[:4]
         cands = {OBJECTIVES[0]: sel["per_chip"], OBJECTIVES[2]: -sel["tpot"]}
@@ -289,14 +305,17 @@ def summarize(sw: Sweep, tpot_target: float | None = None, chunk: int = CHUNK) -
                 continue
             b = sm.best[name]
             value = -float(score[i]) if name == OBJECTIVES[2] else float(score[i])
-            better = b.value is None or (value < b.value if name == OBJECTIVES[2] else value > b.value)
+            at = (int(sel["batch"][i]), int(sel["context"][i]))
+            # a tie goes to the first point in the flat (batch-major) order, whatever order the blocks came in
+            better = b.value is None or (value < b.value if name == OBJECTIVES[2] else value > b.value) or \
+                (value == b.value and at < (b.batch, b.context))
             if better:
-                sm.best[name] = Best(name, value, int(sel["batch"][i]), int(sel["context"][i]),
-                                     float(sel["tpot"][i]), float(sel["per_chip"][i]))
+                sm.best[name] = Best(name, value, *at, float(sel["tpot"][i]), float(sel["per_chip"][i]))
         per_seq = 1.0 / sel["tpot"]
         rows = np.column_stack([per_seq, sel["per_chip"], sel["batch"], sel["context"], sel["tpot"]])
         rows = rows[pareto(rows[:, 0], rows[:, 1])]
         front = rows if front is None else np.concatenate([front, rows])
+        front = front[np.lexsort((front[:, 3], front[:, 2]))]  # batch-major, so equal points keep the first
         front = front[pareto(front[:, 0], front[:, 1])]
     sm.front = front if front is not None else np.zeros((0, 5))
     return sm
