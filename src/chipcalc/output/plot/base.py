@@ -130,7 +130,7 @@ def png_many(charts: Sequence[Chart]) -> list[bytes]:
     """Each chart's PNG, as :meth:`Chart.to_bytes` gives it. On Linux, in a process with one thread and
     more than one core, the charts after the first are drawn at the same time by forked children (each
     inherits the finished figure, draws it and sends the bytes back through a pipe) while this process
-    draws the first: a report's charts in about half the time on two cores. Anything else, or a child
+    draws the first: a report's charts take about as long as the largest of them. Anything else, or a child
     that fails, is drawn here, one after another; the bytes are the same either way."""
     import os
     import sys
