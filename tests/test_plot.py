@@ -230,20 +230,7 @@ print(hashlib.sha256(b"".join(c.to_bytes("png") for c in small_charts(2))).hexdi
 """
 
 
-def test_lean_matplotlib_import_draws_the_same_bytes():
-    """The chipcalc command imports matplotlib without its artists' set() help text (start-up); the chart
-    is the same PNG, byte for byte, and set() works as before; only the docstring is gone."""
-    def probe(mode):
-        r = subprocess.run([sys.executable, "-c", LEAN_PROBE, mode], capture_output=True, text=True, timeout=120)
-        assert r.returncode == 0, r.stderr
-        return r.stdout.split()
-
-    lean, full = probe("lean"), probe("full")
-    assert lean[:3] == full[:3] and lean[1:3] == ["red", "3.0"]
-    assert (lean[3], full[3]) == ("False", "True")
-
-
-PNG_MANY_PROBE = SMALL_CHARTS + """
+PNG_MANY_PROBE = """
 import os
 from chipcalc.output import plot
 charts = small_charts(3)
@@ -263,14 +250,25 @@ print(len(forks), [a == b for a, b in zip(together, alone)], all(x[:8] == b"\\x8
 """
 
 
-def test_png_many_draws_in_forked_children_the_same_bytes():
-    """A report's charts are drawn at the same time by forked children (Linux, one thread, 2+ cores):
-    the same PNG bytes as drawing them one after another, in order."""
+def test_cli_drawing_paths_in_fresh_processes():
+    """Two fresh processes, one importing matplotlib as the chipcalc command does (lean), one as the library
+    does. Lean: the charts are the same PNG bytes and set() works as before; only its docstring is gone.
+    In the lean one, a report's charts are also drawn at the same time by forked children (Linux, one
+    thread, 2+ cores): the same PNG bytes as drawing them one after another, in order."""
     import os
 
-    r = subprocess.run([sys.executable, "-c", PNG_MANY_PROBE], capture_output=True, text=True, timeout=180)
-    assert r.returncode == 0, r.stderr
-    forks, same, (png, distinct) = r.stdout.split(maxsplit=1)[0], r.stdout.split("[", 1)[1].split("]")[0], r.stdout.split()[-2:]
+    def probe(mode):
+        code = LEAN_PROBE + (PNG_MANY_PROBE if mode == "lean" else "")
+        r = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, timeout=180)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.splitlines()
+
+    lean, full = probe("lean"), probe("full")
+    a, b = lean[0].split(), full[0].split()
+    assert a[:3] == b[:3] and a[1:3] == ["red", "3.0"]
+    assert (a[3], b[3]) == ("False", "True")
+    line = lean[1]
+    forks, same, (png, distinct) = line.split(maxsplit=1)[0], line.split("[", 1)[1].split("]")[0], line.split()[-2:]
     assert same == "True, True, True" and png == "True" and distinct == "3"  # three different charts, in order
     expect = "2" if sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 else "0"
     assert forks == expect
