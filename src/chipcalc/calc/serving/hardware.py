@@ -17,7 +17,8 @@ from chipcalc.core.memo import IdentityMemo
 #: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
          "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
-         "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens")
+         "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens",
+         "fp8_attention_speedup")
 #: Assumptions read only when KV is offloaded to host memory (not inputs of a deployment without it).
 HOST_KNOBS = ("host_memory_usable",)
 #: Precision of activations on the wire and of the attention math.
@@ -45,6 +46,7 @@ class Knobs:
     activation: Figure  # live activations per token in a step, in hidden sizes
     chunk: Figure  # prompt tokens of one prefill forward pass
     gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
+    fp8_attn: Figure  # attention with FP8 KV (on a chip with an FP8 peak) over BF16 attention
     host_usable: Figure | None = None  # share of host memory for offloaded KV (host_memory_usable)
 
 
