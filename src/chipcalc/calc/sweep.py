@@ -306,7 +306,7 @@ def summarize(sw: Sweep, tpot_target: float | None = None, chunk: int = CHUNK) -
             b = sm.best[name]
             value = -float(score[i]) if name == OBJECTIVES[2] else float(score[i])
             at = (int(sel["batch"][i]), int(sel["context"][i]))
-            # a tie goes to the first point in the flat (batch-major) order, whatever order the blocks came in
+            # a tie goes to the smallest (batch, context), whatever order the blocks came in
             better = b.value is None or (value < b.value if name == OBJECTIVES[2] else value > b.value) or \
                 (value == b.value and at < (b.batch, b.context))
             if better:
@@ -315,7 +315,7 @@ def summarize(sw: Sweep, tpot_target: float | None = None, chunk: int = CHUNK) -
         rows = np.column_stack([per_seq, sel["per_chip"], sel["batch"], sel["context"], sel["tpot"]])
         rows = rows[pareto(rows[:, 0], rows[:, 1])]
         front = rows if front is None else np.concatenate([front, rows])
-        front = front[np.lexsort((front[:, 3], front[:, 2]))]  # batch-major, so equal points keep the first
+        front = front[np.lexsort((front[:, 3], front[:, 2]))]  # by (batch, context): equal points keep the smallest
         front = front[pareto(front[:, 0], front[:, 1])]
     sm.front = front if front is not None else np.zeros((0, 5))
     return sm
