@@ -55,3 +55,19 @@ def test_fp8_kv_shortens_an_attention_bound_decode_step(catalog):
         lay = L.auto_layout(m, hw, kn, 48, 4864, kv, 16, None, 16, 1)
         tpot[kv] = L.decode(m, hw, lay, kn, 48, 4864, kv_precision=kv).tpot.m("ms")
     assert 1.0 < tpot["bf16"] / tpot["fp8"] < kn.fp8_attn.m("")
+
+
+def test_latency_table_shows_the_attention_peak_it_used():
+    """With FP8 KV the deployment table shows the attention peak the model ran at (148 x 1.7 on an H20),
+    marked as resting on the assumption; with BF16 KV the row is absent."""
+    from typer.testing import CliRunner
+
+    from chipcalc.cli.root import app
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["latency", "hgx-h20", "deepseek-r1", "-p", "fp8", "--kv-precision", "fp8", "--batch", "48"])
+    assert r.exit_code == 0, r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("attention peak per rank with FP8 KV"))
+    assert "251.6*" in row
+    plain = runner.invoke(app, ["latency", "hgx-h20", "deepseek-r1", "-p", "fp8", "--batch", "48"])
+    assert plain.exit_code == 0 and "attention peak per rank with FP8 KV" not in plain.stdout

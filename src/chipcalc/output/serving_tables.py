@@ -131,6 +131,11 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
     cu = schema.compute_unit(req.precision)
     _add(t, "peak", f"{req.precision.upper()} dense peak per rank", cu, [c.hw.peak for c in cases], ratio)
     _add(t, "peak_attn", "BF16 dense peak per rank (attention)", "TFLOPS", [c.hw.peak_attn for c in cases], ratio)
+    if req.kv_precision == "fp8":  # FP8 attention where the chip has an FP8 peak (fp8_attention_speedup)
+        from chipcalc.calc.serving.inputs import attention_peak
+
+        _add(t, "peak_attn_fp8", "attention peak per rank with FP8 KV (x fp8_attention_speedup if FP8)",
+             "TFLOPS", [attention_peak(c.hw, kn, req.kv_precision) for c in cases], ratio)
     _add(t, "hbm_bw", "HBM bandwidth per rank", "TB/s", [c.hw.hbm_bw for c in cases], ratio)
     _add(t, "hbm_cap", "HBM capacity per rank", "GB", [c.hw.hbm_cap for c in cases], ratio)
     _add(t, "link_bw", "scale-up bandwidth per rank, per direction", "GB/s", [c.hw.up.bandwidth if c.hw.up else None for c in cases], ratio)

@@ -19,7 +19,7 @@ from chipcalc.core.figure import Figure
 KINDS = ("figure", "float", "range", "sym")
 
 
-def _attention_peak(hw: Hardware, kn: Knobs, kv_precision: str) -> Any:
+def attention_peak(hw: Hardware, kn: Knobs, kv_precision: str) -> Any:
     """The attention math's peak per rank: BF16, or ``fp8_attention_speedup`` times it with the KV cache in
     FP8 on a chip that has an FP8 peak (engines then run FP8 attention)."""
     from chipcalc.catalog import schema
@@ -37,7 +37,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
     dqk_p, dv_p = workload.attention_dims(model, "prefill")
     disp = hw.precision if workload.BITS[hw.precision] <= 8 else ACT_PRECISION
     out: dict[str, Any] = {
-        "peak": hw.peak, "peak_attn": _attention_peak(hw, kn, kv_precision), "hbm_bw": hw.hbm_bw, "hbm_cap": hw.hbm_cap,
+        "peak": hw.peak, "peak_attn": attention_peak(hw, kn, kv_precision), "hbm_bw": hw.hbm_bw, "hbm_cap": hw.hbm_cap,
         "up_bw": hw.up.bandwidth if hw.up else None, "up_lat": hw.up.latency if hw.up else None,
         "out_bw": hw.out.bandwidth if hw.out else None, "out_lat": hw.out.latency if hw.out else None,
         "power": hw.power, "chips_total": hw.chips_total, "per_chip": hw.per_chip,
