@@ -71,3 +71,12 @@ def test_latency_table_shows_the_attention_peak_it_used():
     assert "251.6*" in row
     plain = runner.invoke(app, ["latency", "hgx-h20", "deepseek-r1", "-p", "fp8", "--batch", "48"])
     assert plain.exit_code == 0 and "attention peak per rank with FP8 KV" not in plain.stdout
+
+
+def test_sensitivity_varies_the_speedup_only_with_fp8_kv(catalog):
+    from chipcalc.calc.metrics import ServingPoint, serving_inputs
+
+    fp8 = serving_inputs(catalog, ServingPoint("hgx-h20", "llama-3.1-70b", "fp8", "fp8"))
+    bf16 = serving_inputs(catalog, ServingPoint("hgx-h20", "llama-3.1-70b", "fp8", "bf16"))
+    assert "fp8_attention_speedup" in fp8 and "fp8_attention_speedup" not in bf16
+    assert set(fp8) - set(bf16) == {"fp8_attention_speedup"}

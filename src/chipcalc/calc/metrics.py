@@ -133,7 +133,9 @@ def serving_inputs(cat: Any, p: ServingPoint) -> dict[str, Figure]:
     from chipcalc.calc.serving.hardware import KNOBS
 
     out = _ranged(_target_inputs(cat, cat.target(p.target)))
-    out.update(_ranged({n: cat.assumption(n) for n in KNOBS}))
+    # fp8_attention_speedup acts only on FP8 KV: without it, it is no input of this deployment
+    knobs = [n for n in KNOBS if n != "fp8_attention_speedup" or p.kv_precision == "fp8"]
+    out.update(_ranged({n: cat.assumption(n) for n in knobs}))
     out.update(_ranged(_model_inputs(cat.model(p.model))))
     return out
 
