@@ -198,6 +198,10 @@ assumption's value was chosen by looking at measurements, its text says which po
   into decode steps, which the model does not, and the batch reached is rarely published.
 - **Inputs.** Several measured set-ups leave KV precision, batch or lengths unstated (each point's note
   says which were taken); some peaks come from secondary sources (`chipcalc chip <id>` shows each).
+- **Software maturity.** One set of efficiencies cannot follow engines that are still being tuned on new
+  hardware: on the same 8 x B200, TensorRT LLM's DeepSeek-R1 throughput went from about 2,000 to 4,600
+  tokens/s per GPU in a few months (the note of `trtllm-b200-throughput` quotes it). The points on Blackwell
+  with MoE models are where the model is most optimistic.
 
 Model ranges (in brackets) come from the assumptions' low/high values; how many measured points fall inside
 them says as much about the width of the ranges as about the model.
