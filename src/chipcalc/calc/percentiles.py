@@ -50,22 +50,13 @@ def tails(arr: Any, p_lo: float, p_hi: float) -> tuple[float, float]:
     return (_linear(part[idx[0]:idx[0] + 2], h_lo - k_lo), _linear(part[idx[2]:idx[2] + 2], h_hi - k_hi))
 
 
-#: Most threads :func:`tails_many` uses (numpy's comparisons, compress and partition release the GIL).
-MAX_THREADS = 8
-
-
 def tails_many(arrays: list[Any], p_lo: float, p_hi: float) -> list[tuple[float, float]]:
-    """:func:`tails` of each array, the arrays spread over the machine's cores (threads: every pass over
-    a large array runs in numpy without the GIL). Same results as one :func:`tails` after another."""
-    import os
+    """:func:`tails` of each array, the arrays spread over the machine's cores (:func:`chipcalc.core.cores.on_cores`:
+    numpy's comparisons, compress and partition run without the GIL). Same results as one :func:`tails` after
+    another."""
+    from chipcalc.core.cores import on_cores
 
-    threads = min(len(arrays), os.cpu_count() or 1, MAX_THREADS)
-    if threads < 2 or sum(getattr(a, "size", 0) for a in arrays) < 4 * SMALL:
-        return [tails(a, p_lo, p_hi) for a in arrays]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(lambda a: tails(a, p_lo, p_hi), arrays))
+    return on_cores(lambda a: tails(a, p_lo, p_hi), arrays, sum(getattr(a, "size", 0) for a in arrays), 4 * SMALL)
 
 
 def _fallback(a: Any, p_lo: float, p_hi: float) -> tuple[float, float]:

@@ -167,23 +167,12 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
         unit = f.q.units
         return streams[k].uniform(f.lo.m_as(unit), f.hi.m_as(unit), size=samples)
 
-    draws = _on_cores(draw, len(items), samples)
+    from chipcalc.core.cores import on_cores
+
+    draws = on_cores(draw, range(len(items)), samples * len(items), 200_000)
     for (name, f), d in zip(items, draws):
         cat = putter(cat, name, Figure(Q(d, f.q.units), f.prov, label=f.label))  # no copy of the draws
     return cat
-
-
-def _on_cores(fn: Callable[[int], Any], n: int, size: int) -> list[Any]:
-    """``[fn(0), ..., fn(n - 1)]``, on threads when the arrays are large enough to be worth it."""
-    import os
-
-    threads = min(n, os.cpu_count() or 1, 8)
-    if threads < 2 or size * n < 200_000:
-        return [fn(k) for k in range(n)]
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(fn, range(n)))
 
 
 def collapse(nominal: Figure, sampled: Figure, memo: dict | None = None) -> Figure:

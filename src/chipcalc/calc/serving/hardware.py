@@ -19,6 +19,8 @@ KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency",
          "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
          "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens",
          "fp8_attention_speedup")
+#: Assumptions that act only with the KV cache in FP8 (no input of a deployment without it).
+FP8_KV_KNOBS = ("fp8_attention_speedup",)
 #: Assumptions read only when KV is offloaded to host memory (not inputs of a deployment without it).
 HOST_KNOBS = ("host_memory_usable",)
 #: Precision of activations on the wire and of the attention math.
