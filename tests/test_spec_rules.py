@@ -65,6 +65,12 @@ def test_the_synthetic_folder_is_clean(tmp_path):
      "specs/models/testmodel.toml: params_active: 8e+10 active parameters is more than the 7e+10 in total; params_active must be at most params_total"),
     ({"models__testmodel_toml": ('hidden_size = { value = "8192"', 'hidden_size = { value = "8100"')},
      "specs/models/testmodel.toml: hidden_size: hidden size 8100 is not divisible by the 64 attention heads; hidden_size must be a multiple of attention_heads"),
+    ({"models__testmodel_toml": (None, 'fp4_attention_bytes = { value = "3 B", source = "src-a" }')},
+     "specs/models/testmodel.toml: fp4_attention_bytes: 3 B per weight is neither FP8 (1 B) nor BF16 (2 B); "
+     "fp4_attention_bytes must be '1 B' or '2 B'"),
+    ({"models__testmodel_toml": (None, 'fp4_attention_bytes = { value = "2 GB/s", source = "src-a" }')},
+     "specs/models/testmodel.toml: fp4_attention_bytes: expected"),
+    ({"models__testmodel_toml": (None, 'fp4_attention_bytes = { value = "2 B", source = "src-a" }')}, None),
     ({"systems__testsys_toml": ('value = "8 kW"', 'value = "1 kW"')},
      "specs/systems/testsys.toml: power: all-in power 1 kW is below its chips' total TDP (10 x 500 W = 5 kW); "
      "the all-in power must include the chips (is it per node, or in the wrong unit?)"),

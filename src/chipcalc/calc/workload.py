@@ -27,6 +27,8 @@ from chipcalc.core.figure import Figure
 
 #: Bits per element of each number format: the definition of the format, not a measured figure.
 BITS = {"fp32": 32, "tf32": 32, "bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "fp4": 4}
+#: The floating-point format a checkpoint keeps unquantized layers in, by bytes per weight.
+KEPT_FORMAT = {1.0: "fp8", 2.0: "bf16"}
 
 
 def element_bytes(precision: str) -> Any:
@@ -142,9 +144,23 @@ def _is_zero(x: Any) -> bool:
     return isinstance(x, (int, float)) and x == 0
 
 
+def kept_attention(model: Model, precision: str) -> tuple[str, Figure] | None:
+    """Where the model's checkpoint at ``precision`` keeps the attention projections at a higher precision
+    (its card's ``fp4_attention_bytes``, at FP4 only): that format and the bytes per weight; else None."""
+    f = model.get("fp4_attention_bytes") if precision == "fp4" else None
+    return None if f is None else (KEPT_FORMAT[float(f.q.m_as("B"))], f)
+
+
 def weight_bytes(model: Model, precision: str) -> Figure:
-    """All weights at one precision (embeddings and norms included at that precision)."""
-    return (params(model).total * element_bytes(precision)).to("GB").relabel(f"{model.id}.weights_{precision}")
+    """All weights at one precision (embeddings and norms included at that precision; at FP4 the attention
+    projections at the precision the model's FP4 checkpoint keeps them in, where its card says)."""
+    p = params(model)
+    kept = kept_attention(model, precision)
+    if kept is None:
+        out = p.total * element_bytes(precision)
+    else:
+        out = (p.total - p.attention) * element_bytes(precision) + p.attention * kept[1]
+    return out.to("GB").relabel(f"{model.id}.weights_{precision}")
 
 
 def kv_bytes_per_token(model: Model, precision: str = "bf16") -> Figure:

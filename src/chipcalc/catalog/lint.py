@@ -42,6 +42,9 @@ def model_shape_problems(figures: dict[str, Any]) -> list[tuple[str, str]]:
     if has("experts_per_token", "routed_experts") and _n(f["experts_per_token"]) > _n(f["routed_experts"]):
         out.append(("experts_per_token", f"{_n(f['experts_per_token']):g} experts per token is more than the "
                                          f"{_n(f['routed_experts']):g} routed experts; experts_per_token must be at most routed_experts"))
+    if "fp4_attention_bytes" in f and float(f["fp4_attention_bytes"].q.m_as("B")) not in (1.0, 2.0):
+        out.append(("fp4_attention_bytes", f"{f['fp4_attention_bytes'].q:~P} per weight is neither FP8 (1 B) nor BF16 (2 B); "
+                                           "fp4_attention_bytes must be '1 B' or '2 B'"))
     for part in ("dense_layers", "moe_layers"):
         if has(part, "layers") and _n(f[part]) > _n(f["layers"]):
             out.append((part, f"{_n(f[part]):g} {part.replace('_', ' ')} is more than the {_n(f['layers']):g} layers; "

@@ -124,6 +124,8 @@ MODEL_FIGURES: dict[str, tuple[str, str]] = {
     "routing_group_limit": ("count", "groups a token may be routed to (group-limited routing)"),
     "max_context": ("count", "maximum context length (tokens)"),
     "kv_cache_per_token": ("information", "KV cache per token, as published"),
+    "fp4_attention_bytes": ("information", "attention weights at FP4: bytes each, as the FP4 checkpoint keeps them "
+                                           "(1 B: kept in FP8, 2 B: kept in BF16)"),
 }
 MODEL_META = {"id", "name", "vendor", "architecture", "attention", "notes", "year"}
 

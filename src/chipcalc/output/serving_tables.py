@@ -90,7 +90,9 @@ def _basis(c: Any) -> str:
 
 
 def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: list[str], ratio: int | None) -> Table:
-    t = Table(f"Deployment of {model.name} ({req.precision.upper()} weights and GEMMs, {req.kv_precision.upper()} KV cache)",
+    kept = workload.kept_attention(model, req.precision)
+    attn = f", attention projections {kept[0].upper()}" if kept is not None else ""
+    t = Table(f"Deployment of {model.name} ({req.precision.upper()} weights and GEMMs{attn}, {req.kv_precision.upper()} KV cache)",
               cols, key="latency.setup")
     unit_of = lambda c: "dies" if c.hw.device == "die" else "chips"  # noqa: E731
     _add(t, "target", "target", "", [c.hw.system.name if c.hw.system else c.hw.chip.name for c in cases], ratio)
@@ -131,6 +133,15 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
     cu = schema.compute_unit(req.precision)
     _add(t, "peak", f"{req.precision.upper()} dense peak per rank", cu, [c.hw.peak for c in cases], ratio)
     _add(t, "peak_attn", "BF16 dense peak per rank (attention)", "TFLOPS", [c.hw.peak_attn for c in cases], ratio)
+    kept = workload.kept_attention(model, req.precision)
+    if kept is not None:  # the model's FP4 checkpoint keeps the attention projections at a higher precision
+        from chipcalc.calc.serving.inputs import attention_projections
+
+        fmt = kept[0].upper()
+        _add(t, "attn_proj_bytes", f"attention projections' bytes per weight (the FP4 checkpoint keeps them in {fmt})", "B",
+             [kept[1] for _ in cases], ratio)
+        _add(t, "peak_attn_proj", f"{fmt} dense peak per rank (attention projections)", schema.compute_unit(kept[0]),
+             [attention_projections(model, c.hw)[0] for c in cases], ratio)
     if req.kv_precision == "fp8":  # FP8 attention where the chip has an FP8 peak (fp8_attention_speedup)
         from chipcalc.calc.serving.inputs import attention_peak
 

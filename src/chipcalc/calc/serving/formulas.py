@@ -4,7 +4,9 @@ Per step and per rank (a package, or a die with ``device="die"``), each kind of 
 of its compute time and its memory time:
 
 * non-routed matmuls (attention projections, dense FFN, shared experts, router, output head): FLOPs at
-  the GEMM precision's peak x ``mfu``; bytes = those weights (split by TP) / (HBM x ``mbu``);
+  the GEMM precision's peak x ``mfu``; bytes = those weights (split by TP) / (HBM x ``mbu``); at FP4, where
+  the model's card says its FP4 checkpoint keeps the attention projections in FP8 or BF16
+  (``fp4_attention_bytes``), those are a kind of their own, at that format's peak and bytes per weight;
 * routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
   tokens touch (uniform routing); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
   a grouped expert GEMM of M tokens per expert streams its weights at M / (M + ``expert_gemm_half_tokens``)
@@ -95,6 +97,8 @@ def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, 
     if s.moe:
         stored = stored + x.expert * s.held * x.moe_layers
     weights = stored * x.w
+    if x.attn_w is not None:  # the checkpoint keeps the attention projections at a higher precision
+        weights = (stored - x.attn_params / s.tp) * x.w + x.attn_params / s.tp * x.attn_w
     per_seq = x.kv_tok * (s.tp / s.kv_shard) * context  # one sequence's KV cache, per rank
     if s.pp > 1:  # a rank holds its stage's layers: 1/PP of the weights (the busiest stage's share)
         weights = weights * s.stage
@@ -128,7 +132,11 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     ct = tokens if compute_tokens is None else compute_tokens
     peak, peak_a = x.peak * x.mfu, x.peak_attn * x.mfu
     bw = x.hbm_bw * x.mbu
-    kinds = [(x.nrm * flop2 * ct, peak, x.nr_matmul / s.tp * x.w)]
+    if x.attn_w is None:
+        kinds = [(x.nrm * flop2 * ct, peak, x.nr_matmul / s.tp * x.w)]
+    else:  # the attention projections at the precision the checkpoint keeps them in: a kind of their own
+        kinds = [((x.nrm - x.attn_params) * flop2 * ct, peak, (x.nr_matmul - x.attn_params) / s.tp * x.w),
+                 (x.attn_params * flop2 * ct, x.attn_peak * x.mfu, x.attn_params / s.tp * x.attn_w)]
     if s.moe:
         busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
         touched = o.touch(x.k, x.E, ct * s.ep) * s.held  # hot experts get more tokens, not more experts touched

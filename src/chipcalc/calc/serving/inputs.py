@@ -29,12 +29,26 @@ def attention_peak(hw: Hardware, kn: Knobs, kv_precision: str) -> Any:
     return hw.peak_attn
 
 
+def attention_projections(model: Model, hw: Hardware) -> tuple[Any, Any]:
+    """(peak per rank, bytes per weight) of the attention projections where the model's checkpoint at the
+    GEMM precision keeps them at a higher one (:func:`workload.kept_attention`); (None, None) otherwise.
+    The peak carries the provenance of the card figure that says so."""
+    kept = workload.kept_attention(model, hw.precision)
+    if kept is None:
+        return None, None
+    from chipcalc.calc.serving.hardware import peak_of
+
+    fmt, bytes_per_weight = kept
+    return (peak_of(hw.chip, fmt) / hw.per_chip).with_prov(bytes_per_weight.prov), bytes_per_weight
+
+
 def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> dict[str, Any]:
     """name -> Figure (or a pint quantity without provenance, an int, or None where absent)."""
     p = workload.params(model)
     moe = workload.is_moe(model)
     dqk_d, dv_d = workload.attention_dims(model, "decode")
     dqk_p, dv_p = workload.attention_dims(model, "prefill")
+    attn_peak, attn_w = attention_projections(model, hw)
     disp = hw.precision if workload.BITS[hw.precision] <= 8 else ACT_PRECISION
     out: dict[str, Any] = {
         "peak": hw.peak, "peak_attn": attention_peak(hw, kn, kv_precision), "hbm_bw": hw.hbm_bw, "hbm_cap": hw.hbm_cap,
@@ -47,7 +61,8 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "usable": kn.usable, "acceptance": kn.acceptance, "exposed_decode": kn.exposed_decode, "exposed_prefill": kn.exposed_prefill, "alltoall": kn.alltoall, "imbalance": kn.imbalance,
         "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,
         "group_limit": model.get("routing_group_limit"),
-        "nrm": p.non_routed_matmul, "nr_matmul": p.non_routed - p.embed_in, "non_routed": p.non_routed,
+        "nrm": p.non_routed_matmul, "attn_params": p.attention if attn_w is not None else None,
+        "attn_peak": attn_peak, "attn_w": attn_w, "nr_matmul": p.non_routed - p.embed_in, "non_routed": p.non_routed,
         "expert": p.expert if moe else 0,
         "k": workload.fig(model, "experts_per_token") if moe else None,
         "E": workload.fig(model, "routed_experts") if moe else None,
