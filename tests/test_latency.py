@@ -225,3 +225,23 @@ def test_empty_item_and_a_pipeline_with_no_room_name_the_whole_value():
     assert r.exit_code == 2 and "--batch ',max' has an empty item" in r.stderr
     r = runner.invoke(app, ["latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--pp", "2", "--tp", "8", "--chips", "8"])
     assert r.exit_code == 2 and "--tp 8 already uses all 8; lower --tp or add --chips" in r.stderr
+
+
+def test_ep_above_the_expert_count_is_shown_as_replicas():
+    """EP above the routed experts is what redundant experts do (CloudMatrix384 serves DeepSeek's 256 routed
+    experts with EP320): allowed, and the table says each rank holds one expert with about EP / E copies."""
+    import click.testing
+    import typer.main
+
+    from chipcalc.cli.root import app
+
+    run = click.testing.CliRunner().invoke
+    cmd = typer.main.get_command(app)
+    args = ["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--device", "die", "--batch", "8"]
+    r = run(cmd, args + ["--chips", "160", "--ep", "320"])
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if line.startswith("routed experts per rank per layer"))
+    assert "1 (EP320 > 256 experts: 1.25 copies each)" in row
+    r = run(cmd, args + ["--chips", "64", "--ep", "128"])
+    row = next(line for line in r.output.splitlines() if line.startswith("routed experts per rank per layer"))
+    assert row.split()[-1] == "2"

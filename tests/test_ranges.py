@@ -110,7 +110,7 @@ def test_sensitivity_ranks_inputs_by_swing():
 
 @pytest.mark.parametrize("args,msg", [
     (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdpp=600W"], "unknown figure 'ascend-910c.tdpp'; did you mean ascend-910c.tdp"),
-    (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdp=600GB/s"], "expected a value like '400 W', got '600GB/s'"),
+    (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdp=600GB/s"], "expected a value like '700W', got '600GB/s'"),
     (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdp"], "write NAME=VALUE"),
     (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdp=-5W"], "must be a positive finite number"),
     (["cluster", "cloudmatrix384", "--prefer", "blog"], "--prefer must be one of"),

@@ -140,7 +140,8 @@ def test_user_assumption_files_fail_validate_and_every_command(tmp_path, text, m
 
 @pytest.mark.parametrize("setting,msg", [
     ("mfu=2", "--set mfu: '2' must be a fraction in (0, 1]"),
-    ("layer_overhead=20GB", "--set layer_overhead: expected a value like '1.2 us', got '20GB'"),
+    ("layer_overhead=20GB", "--set layer_overhead: expected a value like '20us', got '20GB'"),
+    ("fp8_attention_speedup=2GB", "--set fp8_attention_speedup: expected a value like '1.7', got '2GB'"),
     ("layer_overhead=2s", "--set layer_overhead=2s: value 2000 ms is out of range; layer_overhead must be a time in (0, 10 ms]"),
     ("llama-3.1-70b.kv_heads=100", "llama-3.1-70b.kv_heads: 100 key/value heads is more than the 64 attention heads"),
     ("llama-3.1-70b.params_active=1e12", "llama-3.1-70b.params_active: 1e+12 active parameters is more than the 7e+10 in total"),

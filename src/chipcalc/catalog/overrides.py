@@ -37,13 +37,15 @@ def parse_setting(text: str) -> tuple[str, str]:
     return lhs, rhs
 
 
-def _value(lhs: str, rhs: str, dim: str) -> Any:
+def _value(lhs: str, rhs: str, dim: str, old: Figure | None = None) -> Any:
     try:
         q = parse(rhs)
     except UnitError as exc:
         raise UsageError(f"--set {lhs}: {exc}") from None
     if dim != "any" and not check_dimension(q, dim):
-        raise UsageError(f"--set {lhs}: expected a value like '{EXAMPLES[dim]}', got '{rhs}'")
+        # the figure's own value is the example (a generic one may lie outside the figure's allowed range)
+        like = f"{old.q:~P}".replace(" ", "").replace("µ", "u") if old is not None else EXAMPLES[dim]
+        raise UsageError(f"--set {lhs}: expected a value like '{like}', got '{rhs}'")
     import math
 
     m = q.magnitude
@@ -57,7 +59,7 @@ def _value(lhs: str, rhs: str, dim: str) -> Any:
 
 
 def _override(lhs: str, rhs: str, old: Figure | None, dim: str) -> Figure:
-    q = _value(lhs, rhs, dim)
+    q = _value(lhs, rhs, dim, old)
     was = f"{old.q:~P}" if old is not None else "no figure"
     prov = Provenance.assume(lhs, f"user override --set {lhs}={rhs} (catalog value: {was})")
     if old is not None and dim != "count":

@@ -89,6 +89,15 @@ def _basis(c: Any) -> str:
     return c.hw.power_basis
 
 
+def _held(model: Model, lay: Any) -> str:
+    """Experts per rank, saying so where EP is above the expert count (each expert then has replicas, as
+    redundant experts do: CloudMatrix384 serves 256 routed experts with EP320)."""
+    held, experts = L.experts_held(model, lay), int(round(model["routed_experts"].m("")))
+    if lay.ep <= experts:
+        return str(held)
+    return f"{held} (EP{lay.ep} > {experts} experts: {lay.ep / experts:.3g} copies each)"
+
+
 def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: list[str], ratio: int | None) -> Table:
     kept = workload.kept_attention(model, req.precision)
     attn = f", attention projections {kept[0].upper()}" if kept is not None else ""
@@ -111,7 +120,7 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
         _add(t, "parallel", "attention TP x DP, expert EP", "",
              [f"TP{c.lay.tp} x DP{c.lay.ranks // c.lay.tp}, EP{c.lay.ep}" for c in cases], ratio)
     if workload.is_moe(model):
-        _add(t, "experts_per_rank", "routed experts per rank per layer", "", [str(L.experts_held(model, c.lay)) for c in cases], ratio)
+        _add(t, "experts_per_rank", "routed experts per rank per layer", "", [_held(model, c.lay) for c in cases], ratio)
         shapes = [L.shape(model, c.hw, c.lay) for c in cases]
         if any(s.domains > 1 for s in shapes):
             _add(t, "ep_domains", "scale-up domains the EP group spans", "", [str(s.domains) for s in shapes], ratio)
