@@ -97,3 +97,4 @@ def test_the_latency_table_says_which_precision_the_projections_ran_at(catalog):
     assert f"{bf16:,.0f}" in peak
     plain = CliRunner().invoke(app, ["latency", "b200", "deepseek-r1", "-p", "fp8", "--chips", "8", "--batch", "64"])
     assert plain.exit_code == 0 and "attention projections" not in plain.stdout
+

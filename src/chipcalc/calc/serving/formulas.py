@@ -4,7 +4,8 @@ Per step and per rank (a package, or a die with ``device="die"``), each kind of 
 of its compute time and its memory time:
 
 * non-routed matmuls (attention projections, dense FFN, shared experts, router, output head): FLOPs at
-  the GEMM precision's peak x ``mfu``; bytes = those weights (split by TP) / (HBM x ``mbu``); at FP4, where
+  the GEMM precision's peak x ``mfu`` (the output head's only for the tokens sampled: in prefill, each prompt's
+  last); bytes = those weights (split by TP) / (HBM x ``mbu``); at FP4, where
   the model's card says its FP4 checkpoint keeps the attention projections in FP8 or BF16
   (``fp4_attention_bytes``), those are a kind of their own, at that format's peak and bytes per weight;
 * routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
@@ -124,18 +125,21 @@ def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, 
 
 
 def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any, phase: str,
-         compute_tokens: Any = None) -> dict[str, Any]:
+         compute_tokens: Any = None, logit_tokens: Any = None) -> dict[str, Any]:
     """Roofline of one step: ``tokens`` tokens per rank attending to ``attn_context`` tokens each, with
     ``kv_bytes`` of KV traffic per rank (``compute_tokens``: the tokens computed, when a prefix cache
-    serves the rest). Returns the per-kind compute and memory times and the sums."""
+    serves the rest; ``logit_tokens``: the tokens the output head runs for, when not every computed token
+    is sampled, as in prefill). Returns the per-kind compute and memory times and the sums."""
     flop2 = o.const(2.0, "FLOP")
     ct = tokens if compute_tokens is None else compute_tokens
     peak, peak_a = x.peak * x.mfu, x.peak_attn * x.mfu
     bw = x.hbm_bw * x.mbu
+    nr = x.nrm if x.attn_w is None else x.nrm - x.attn_params  # non-routed matmuls at the GEMM precision
+    nr_flops = nr * flop2 * ct if logit_tokens is None else (nr - x.head) * flop2 * ct + x.head * flop2 * logit_tokens
     if x.attn_w is None:
-        kinds = [(x.nrm * flop2 * ct, peak, x.nr_matmul / s.tp * x.w)]
+        kinds = [(nr_flops, peak, x.nr_matmul / s.tp * x.w)]
     else:  # the attention projections at the precision the checkpoint keeps them in: a kind of their own
-        kinds = [((x.nrm - x.attn_params) * flop2 * ct, peak, (x.nr_matmul - x.attn_params) / s.tp * x.w),
+        kinds = [(nr_flops, peak, (x.nr_matmul - x.attn_params) / s.tp * x.w),
                  (x.attn_params * flop2 * ct, x.attn_peak * x.mfu, x.attn_params / s.tp * x.attn_w)]
     if s.moe:
         busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
@@ -223,10 +227,13 @@ def decode(o: Any, x: Any, s: Shape, batch: Any, context: Any) -> dict[str, Any]
 def prefill(o: Any, x: Any, s: Shape, prompt: Any, tokens: Any, cache_hit: float = 0.0) -> dict[str, Any]:
     """Prefill of prompts of ``prompt`` tokens with ``tokens`` prompt tokens per rank in one step; a prefix
     cache serves ``cache_hit`` of them (only the rest is computed; they attend to the cached part too).
-    TTFT is the step time; tokens/s counts every prompt token."""
+    TTFT is the step time; tokens/s counts every prompt token. The output head runs for each prompt's last
+    token only (``tokens / prompt`` per rank)."""
     kv_per_token = x.kv_tok * (s.tp / s.kv_shard)
     new = tokens * (1 - cache_hit)
-    st = step(o, x, s, tokens, prompt * ((1 + cache_hit) / 2), kv_per_token * new, "prefill", compute_tokens=new)
+    # the output head runs for each prompt's last token only (engines sample one token per prompt)
+    st = step(o, x, s, tokens, prompt * ((1 + cache_hit) / 2), kv_per_token * new, "prefill", compute_tokens=new,
+              logit_tokens=tokens / prompt)
     transfer = pipeline(o, x, s, tokens)
     ttft, busy = st["time"], st["time"]
     if transfer is not None:  # the prompt passes every stage; prompts stream, so every stage is busy

@@ -61,7 +61,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "usable": kn.usable, "acceptance": kn.acceptance, "exposed_decode": kn.exposed_decode, "exposed_prefill": kn.exposed_prefill, "alltoall": kn.alltoall, "imbalance": kn.imbalance,
         "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,
         "group_limit": model.get("routing_group_limit"),
-        "nrm": p.non_routed_matmul, "attn_params": p.attention if attn_w is not None else None,
+        "nrm": p.non_routed_matmul, "head": p.embed_out, "attn_params": p.attention if attn_w is not None else None,
         "attn_peak": attn_peak, "attn_w": attn_w, "nr_matmul": p.non_routed - p.embed_in, "non_routed": p.non_routed,
         "expert": p.expert if moe else 0,
         "k": workload.fig(model, "experts_per_token") if moe else None,
