@@ -169,3 +169,24 @@ def test_kv_offload_shares_are_searched_where_there_is_host_memory(catalog):
     assert r.exit_code == 0 and "the share of KV in host memory: 0%, 50%" in r.stdout
     r = runner.invoke(app, ["pareto", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--kv-offload", "0.5"])
     assert r.exit_code == 2 and "has no host memory" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_layouts_over_several_systems_say_so(catalog):
+    """A front may join 2 or 4 systems over scale-out (the system's own chips x 2, x 4): the layout and the
+    CSV's systems column say how many; a layout inside one system says nothing more."""
+    kn = L.knobs(catalog)
+    fronts = {n: P.search(catalog, catalog.target("hgx-h20"), catalog.model("llama-3.1-70b"), kn, precision="fp8",
+                          context=CTX, mtps=(0,), chips=(n,)) for n in (8, 32)}
+    assert fronts[8].points and fronts[32].points
+    for n, front in fronts.items():
+        for p in front.points:
+            assert p.chips == n and p.system_chips == 8
+            assert p.layout.startswith("32 chips (4 systems over scale-out), TP" if n == 32 else "8 chips, TP")
+    front = fronts[32]
+    from chipcalc.output.pareto_tables import COLUMNS, rows
+
+    col = COLUMNS.index("systems")
+    assert all(r[col] == 4 for r in rows([front])) and all(r[col] == 1 for r in rows([fronts[8]]))
+    bare = P.search(catalog, catalog.chip("h20"), catalog.model("llama-3.1-70b"), kn, precision="fp8", context=CTX, mtps=(0,))
+    assert all(p.system_chips == 0 and "systems" not in p.layout for p in bare.points)
+    assert all(r[col] is None for r in rows([bare]))

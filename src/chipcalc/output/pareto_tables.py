@@ -50,8 +50,8 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
     return t
 
 
-COLUMNS = ("target", "tokens_per_s_per_user", "tokens_per_s_per_chip", "tpot_ms", "ttft_ms", "batch", "chips", "ranks",
-           "tp", "pp", "dp", "ep", "mtp", "device", "kv_offload")
+COLUMNS = ("target", "tokens_per_s_per_user", "tokens_per_s_per_chip", "tpot_ms", "ttft_ms", "batch", "chips", "systems",
+           "ranks", "tp", "pp", "dp", "ep", "mtp", "device", "kv_offload")
 
 
 def rows(fronts: list[Any]) -> list[list[Any]]:
@@ -61,7 +61,8 @@ def rows(fronts: list[Any]) -> list[list[Any]]:
     for f in fronts:
         for p in f.points:
             out.append([f.target, p.tps_user, p.tps_chip, p.tpot * 1e3, None if math.isnan(p.ttft) else p.ttft * 1e3,
-                        p.batch, p.chips, p.ranks, p.tp, p.pp, p.dp, p.ep, p.mtp, p.device, p.kv_offload])
+                        p.batch, p.chips, p.chips // p.system_chips if p.system_chips else None, p.ranks, p.tp, p.pp,
+                        p.dp, p.ep, p.mtp, p.device, p.kv_offload])
     return out
 
 

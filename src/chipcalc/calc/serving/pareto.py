@@ -44,6 +44,7 @@ class Point:
     device: str
     pp: int = 1
     kv_offload: float = 0.0  # share of the KV cache in host memory
+    system_chips: int = 0  # chips of one system of the target (0: a bare chip)
 
     @property
     def dp(self) -> int:
@@ -51,7 +52,9 @@ class Point:
 
     @property
     def layout(self) -> str:
-        return f"{self.chips} chips, TP{self.tp}" + (f" PP{self.pp}" if self.pp > 1 else "") + f" DP{self.dp} EP{self.ep}" + \
+        joined = self.system_chips and self.chips > self.system_chips  # several systems over scale-out
+        where = f" ({self.chips // self.system_chips} systems over scale-out)" if joined else ""
+        return f"{self.chips} chips{where}, TP{self.tp}" + (f" PP{self.pp}" if self.pp > 1 else "") + f" DP{self.dp} EP{self.ep}" + \
             (f" MTP{self.mtp}" if self.mtp else "") + (f" ({self.ranks} die ranks)" if self.device == "die" else "") + \
             (f", KV {self.kv_offload:.0%} in host memory" if self.kv_offload else "")
 
@@ -178,7 +181,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                 tpots.append(tp_s[own])
                 batches.append(b[own])
                 metas.append(np.full(len(own), len(meta)))
-                meta.append((t_first, c, lay.ranks, tp, ep, mtp, device, pp, off))
+                meta.append((t_first, c, lay.ranks, tp, ep, mtp, device, pp, off, total if hw.chips_total is not None else 0))
     if not meta:
         why = " within the --tpot/--ttft limits" if tpot is not None or ttft is not None else ""
         raise UsageError(f"no layout of {model.id} on {target.id} fits{why}; try more chips, a smaller precision or looser limits")
