@@ -11,6 +11,7 @@ from chipcalc.calc import workload
 # MLA per layer: q_a (7168 x 1536), q_b (1536 x 128 x 192), kv_a (7168 x 576), kv_b (512 x 128 x 256), o (128 x 128 x 7168)
 ATTN_PER_LAYER = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168
 ATTN = ATTN_PER_LAYER * 61
+NVFP4 = 0.5 + 1 / 16  # bytes per FP4 weight: 4 bits and one FP8 scale per 16 weights (fp4_weight_bytes)
 
 
 def test_the_attention_parameters_by_hand(catalog):
@@ -51,7 +52,7 @@ def test_a_decode_step_costs_the_projections_at_the_bf16_peak_and_bf16_bytes(cat
     assert v["m_times"][1] == pytest.approx(ATTN * 2.0 / (hbm * mbu), rel=1e-9)
     nrm = workload.params(catalog.model("deepseek-r1")).non_routed_matmul.m("")
     assert v["c_times"][0] == pytest.approx((nrm - ATTN) * 2 * 64 / (fp4 * mfu), rel=1e-9)
-    assert v["m_times"][0] == pytest.approx((nrm - ATTN) * 0.5 / (hbm * mbu), rel=1e-9)
+    assert v["m_times"][0] == pytest.approx((nrm - ATTN) * NVFP4 / (hbm * mbu), rel=1e-9)
     assert "modelopt-deepseek-ptq" in d.tpot.sources
 
 
@@ -64,19 +65,19 @@ def test_other_precisions_and_models_have_one_non_routed_kind(catalog):
 
 def test_the_memory_fit_holds_the_projections_in_bf16(catalog):
     """Per rank (TP1, EP8): every non-routed weight, 32 of the 256 routed experts of each of the 58 MoE layers;
-    the attention projections at 2 B, the rest at 0.5 B. Without the card figure the same deployment holds
+    the attention projections at 2 B, the rest at 0.5625 B (NVFP4 with its scales). Without the card figure the same deployment holds
     1.5 B less per attention weight and fits a larger batch."""
     import dataclasses
 
     d, kn = _decode(catalog, "fp4")
     m = catalog.model("deepseek-r1")
     p = workload.params(m)
-    expected = (p.non_routed.m("") - ATTN) * 0.5 + ATTN * 2.0 + p.expert.m("") * 32 * 58 * 0.5
+    expected = (p.non_routed.m("") - ATTN) * NVFP4 + ATTN * 2.0 + p.expert.m("") * 32 * 58 * NVFP4
     assert d.out.values["mem_weights"] == pytest.approx(expected, rel=1e-12)
     bare = dataclasses.replace(m, figures={k: f for k, f in m.figures.items() if k != "fp4_attention_bytes"})
     hw = L.hardware(catalog.target("b200"), "fp4", "package", kn)
     without = L.decode(bare, hw, L.Layout(chips=8, ranks=8, tp=1, ep=8, mtp=0), kn, 64, 2000).out.values
-    assert d.out.values["mem_weights"] - without["mem_weights"] == pytest.approx(ATTN * 1.5, rel=1e-12)
+    assert d.out.values["mem_weights"] - without["mem_weights"] == pytest.approx(ATTN * (2.0 - NVFP4), rel=1e-12)
     assert without["mem_max_batch"] > d.out.values["mem_max_batch"]
     assert without["time"] < d.out.values["time"]
 
@@ -98,3 +99,17 @@ def test_the_latency_table_says_which_precision_the_projections_ran_at(catalog):
     plain = CliRunner().invoke(app, ["latency", "b200", "deepseek-r1", "-p", "fp8", "--chips", "8", "--batch", "64"])
     assert plain.exit_code == 0 and "attention projections" not in plain.stdout
 
+
+
+def test_fp4_weights_carry_their_block_scales(catalog):
+    """fp4_weight_bytes: NVFP4's 4 bits plus one FP8 scale per 16 weights, 0.5625 B, MXFP4's 0.53125 B at the
+    low end; the model table's FP4 weight bytes use it (Llama 3.1 70B: every weight at 0.5625 B)."""
+    f = catalog.assumption("fp4_weight_bytes")
+    assert f.bounds("B") == (pytest.approx(0.5625), pytest.approx(0.53125), pytest.approx(0.5625))
+    llama = catalog.model("llama-3.1-70b")
+    total = workload.params(llama).total.m("")
+    assert workload.weight_bytes(llama, "fp4", f).m("B") == pytest.approx(total * 0.5625, rel=1e-12)
+    assert workload.weight_bytes(llama, "fp8", f).m("B") == pytest.approx(total * 1.0, rel=1e-12)
+    m = catalog.model("deepseek-r1")
+    p = workload.params(m)
+    assert workload.weight_bytes(m, "fp4", f).m("B") == pytest.approx((p.total.m("") - ATTN) * 0.5625 + ATTN * 2, rel=1e-12)

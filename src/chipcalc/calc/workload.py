@@ -151,15 +151,17 @@ def kept_attention(model: Model, precision: str) -> tuple[str, Figure] | None:
     return None if f is None else (KEPT_FORMAT[float(f.q.m_as("B"))], f)
 
 
-def weight_bytes(model: Model, precision: str) -> Figure:
-    """All weights at one precision (embeddings and norms included at that precision; at FP4 the attention
-    projections at the precision the model's FP4 checkpoint keeps them in, where its card says)."""
+def weight_bytes(model: Model, precision: str, fp4_bytes: Figure | None = None) -> Figure:
+    """All weights at one precision (embeddings and norms included at that precision; at FP4 each weight
+    takes ``fp4_bytes`` with its block scales, when given, and the attention projections the precision the
+    model's FP4 checkpoint keeps them in, where its card says)."""
     p = params(model)
     kept = kept_attention(model, precision)
+    each = fp4_bytes if precision == "fp4" and fp4_bytes is not None else element_bytes(precision)
     if kept is None:
-        out = p.total * element_bytes(precision)
+        out = p.total * each
     else:
-        out = (p.total - p.attention) * element_bytes(precision) + p.attention * kept[1]
+        out = (p.total - p.attention) * each + p.attention * kept[1]
     return out.to("GB").relabel(f"{model.id}.weights_{precision}")
 
 

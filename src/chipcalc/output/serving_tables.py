@@ -173,6 +173,8 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
                                   ("hbm_usable", "usable fraction of HBM", kn.usable, ""),
                                   ("serving_workspace", "workspace per rank", kn.workspace, "GB")):
         _const(t, key, label, unit, fig, len(cases), ratio)
+    if req.precision == "fp4":
+        _const(t, "fp4_weight_bytes", "bytes per FP4 weight, block scales included", "B", kn.fp4_w, len(cases), ratio)
     if workload.is_moe(model):
         _const(t, "expert_imbalance", "busiest expert rank / mean", "", kn.imbalance, len(cases), ratio)
     if req.mtp:

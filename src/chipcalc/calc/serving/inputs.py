@@ -71,10 +71,14 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "heads": workload.fig(model, "attention_heads"),
         "dqk_decode": dqk_d, "dv_decode": dv_d, "dqk_prefill": dqk_p, "dv_prefill": dv_p,
         "kv_tok": workload.kv_bytes_per_token(model, kv_precision),
-        "w": workload.element_bytes(hw.precision), "act": workload.element_bytes(ACT_PRECISION),
-        "disp": workload.element_bytes(disp),
+        "w": _bytes(hw.precision, kn), "act": workload.element_bytes(ACT_PRECISION), "disp": _bytes(disp, kn),
     }
     return out
+
+
+def _bytes(precision: str, kn: Knobs) -> Any:
+    """Bytes per element: FP4 with its block scales (the assumption ``fp4_weight_bytes``), else the format's width."""
+    return kn.fp4_w if precision == "fp4" else workload.element_bytes(precision)
 
 
 def lower(figs: dict[str, Any], kind: str) -> SimpleNamespace:
