@@ -11,6 +11,8 @@ from chipcalc.calc import workload
 # MLA per layer: q_a (7168 x 1536), q_b (1536 x 128 x 192), kv_a (7168 x 576), kv_b (512 x 128 x 256), o (128 x 128 x 7168)
 ATTN_PER_LAYER = 7168 * 1536 + 1536 * 128 * 192 + 7168 * 576 + 512 * 128 * 256 + 128 * 128 * 7168
 ATTN = ATTN_PER_LAYER * 61
+HEAD = 129280 * 7168  # output head: vocabulary x hidden (the input embedding is as large)
+EMB = 2 * HEAD
 NVFP4 = 0.5 + 1 / 16  # bytes per FP4 weight: 4 bits and one FP8 scale per 16 weights (fp4_weight_bytes)
 
 
@@ -46,33 +48,43 @@ def test_a_decode_step_costs_the_projections_at_the_bf16_peak_and_bf16_bytes(cat
     mfu, mbu = kn.mfu.m(""), kn.mbu.m("")
     bf16, fp4 = chip["bf16_dense"].m("FLOP/s"), chip["fp4_dense"].m("FLOP/s")
     hbm = chip["hbm_bandwidth"].m("B/s")
-    assert len(v["c_times"]) == 4  # other non-routed matmuls, attention projections, routed experts, attention
-    # 64 tokens per rank; TP1: each rank reads every attention weight, 2 B each
+    # other non-routed matmuls, attention projections, output head, routed experts, attention
+    assert len(v["c_times"]) == 5
+    # 64 tokens per rank; TP1: each rank reads every attention weight and the whole head, 2 B each
     assert v["c_times"][1] == pytest.approx(ATTN * 2 * 64 / (bf16 * mfu), rel=1e-9)
     assert v["m_times"][1] == pytest.approx(ATTN * 2.0 / (hbm * mbu), rel=1e-9)
+    assert v["c_times"][2] == pytest.approx(HEAD * 2 * 64 / (bf16 * mfu), rel=1e-9)
+    assert v["m_times"][2] == pytest.approx(HEAD * 2.0 / (hbm * mbu), rel=1e-9)
     nrm = workload.params(catalog.model("deepseek-r1")).non_routed_matmul.m("")
-    assert v["c_times"][0] == pytest.approx((nrm - ATTN) * 2 * 64 / (fp4 * mfu), rel=1e-9)
-    assert v["m_times"][0] == pytest.approx((nrm - ATTN) * NVFP4 / (hbm * mbu), rel=1e-9)
+    assert v["c_times"][0] == pytest.approx((nrm - ATTN - HEAD) * 2 * 64 / (fp4 * mfu), rel=1e-9)
+    assert v["m_times"][0] == pytest.approx((nrm - ATTN - HEAD) * NVFP4 / (hbm * mbu), rel=1e-9)
     assert "modelopt-deepseek-ptq" in d.tpot.sources
+    assert {"fp4_weight_bytes", "embedding_weight_bytes"} <= set(d.tpot.assumptions)
 
 
-def test_other_precisions_and_models_have_one_non_routed_kind(catalog):
+def test_other_precisions_and_models_have_fewer_kinds(catalog):
+    """FP8: the head apart (embedding_weight_bytes), no attention kind (no FP8 reading on the card); BF16: one
+    non-routed kind; Qwen3 at FP4: no fp4_attention_bytes figure, so the head alone is apart."""
     fp8, _ = _decode(catalog, "fp8")
-    assert len(fp8.out.values["c_times"]) == 3 and "modelopt-deepseek-ptq" not in fp8.tpot.sources
+    assert len(fp8.out.values["c_times"]) == 4 and "modelopt-deepseek-ptq" not in fp8.tpot.sources
+    assert "embedding_weight_bytes" in fp8.tpot.assumptions and "fp4_weight_bytes" not in fp8.tpot.assumptions
+    bf16, _ = _decode(catalog, "bf16", batch=8)
+    assert len(bf16.out.values["c_times"]) == 3 and "embedding_weight_bytes" not in bf16.tpot.assumptions
     qwen, _ = _decode(catalog, "fp4", model="qwen3-235b-a22b")
-    assert len(qwen.out.values["c_times"]) == 3
+    assert len(qwen.out.values["c_times"]) == 4
 
 
 def test_the_memory_fit_holds_the_projections_in_bf16(catalog):
     """Per rank (TP1, EP8): every non-routed weight, 32 of the 256 routed experts of each of the 58 MoE layers;
-    the attention projections at 2 B, the rest at 0.5625 B (NVFP4 with its scales). Without the card figure the same deployment holds
+    the attention projections, embedding table and head at 2 B, the rest at 0.5625 B (NVFP4 with its scales). Without the card figure the same deployment holds
     1.5 B less per attention weight and fits a larger batch."""
     import dataclasses
 
     d, kn = _decode(catalog, "fp4")
     m = catalog.model("deepseek-r1")
     p = workload.params(m)
-    expected = (p.non_routed.m("") - ATTN) * NVFP4 + ATTN * 2.0 + p.expert.m("") * 32 * 58 * NVFP4
+    assert p.embed_in.m("") + p.embed_out.m("") == EMB
+    expected = (p.non_routed.m("") - ATTN - EMB) * NVFP4 + (ATTN + EMB) * 2.0 + p.expert.m("") * 32 * 58 * NVFP4
     assert d.out.values["mem_weights"] == pytest.approx(expected, rel=1e-12)
     bare = dataclasses.replace(m, figures={k: f for k, f in m.figures.items() if k != "fp4_attention_bytes"})
     hw = L.hardware(catalog.target("b200"), "fp4", "package", kn)
@@ -113,3 +125,8 @@ def test_fp4_weights_carry_their_block_scales(catalog):
     m = catalog.model("deepseek-r1")
     p = workload.params(m)
     assert workload.weight_bytes(m, "fp4", f).m("B") == pytest.approx((p.total.m("") - ATTN) * 0.5625 + ATTN * 2, rel=1e-12)
+    emb = catalog.assumption("embedding_weight_bytes")
+    assert workload.weight_bytes(m, "fp4", f, emb).m("B") == pytest.approx(
+        (p.total.m("") - ATTN - EMB) * 0.5625 + (ATTN + EMB) * 2, rel=1e-12)
+    assert workload.weight_bytes(m, "int8", None, emb).m("B") == pytest.approx((p.total.m("") - EMB) * 1 + EMB * 2, rel=1e-12)
+    assert workload.weight_bytes(m, "bf16", None, emb).m("B") == pytest.approx(p.total.m("") * 2, rel=1e-12)

@@ -43,7 +43,9 @@ def test_pp2_vs_pp1_on_the_same_chips(catalog, kn):
     _, _, two = _h20(catalog, kn, 8, 4, 2)
     assert (one.dp, two.dp) == (2, 1)
     d1, d2 = L.decode(m, hw, one, kn, 32, 4096), L.decode(m, hw, two, kn, 32, 4096)
-    weights = w.params(m).non_routed.m("") / 4  # FP8: 1 byte per parameter, TP4
+    p = w.params(m)
+    emb = p.embed_in.m("") + p.embed_out.m("")  # kept in BF16 (embedding_weight_bytes)
+    weights = ((p.non_routed.m("") - emb) * 1 + emb * 2) / 4  # FP8: 1 byte per parameter, TP4
     assert d1.memory.weights.m("B") == pytest.approx(weights, rel=1e-12)
     assert d2.memory.weights.m("B") == pytest.approx(weights / 2, rel=1e-12)
     kv = 32 * 4096 * 327_680 * (4 / 4)  # batch x context x KV bytes per token (2 x 80 x 8 x 128 x 2 B) x TP / KV split
@@ -82,7 +84,9 @@ def test_an_uneven_split_is_paced_by_the_busiest_stage(catalog, kn):
     s = L.shape(m, hw, four)
     assert s.stage == 32 / 126 and s.pace == 128 / 126 and (s.pp_up, s.pp_out) == (3, 0)  # a bare chip's links
     d1, d4 = L.decode(m, hw, one, kn, 8, 2048), L.decode(m, hw, four, kn, 8, 2048)
-    assert d4.memory.weights.m("B") == pytest.approx(w.params(m).non_routed.m("") / 2 * 32 / 126, rel=1e-12)
+    p = w.params(m)
+    emb = p.embed_in.m("") + p.embed_out.m("")  # kept in BF16 (embedding_weight_bytes)
+    assert d4.memory.weights.m("B") == pytest.approx(((p.non_routed.m("") - emb) + emb * 2) / 2 * 32 / 126, rel=1e-12)
     assert d4.memory.kv.m("B") == pytest.approx(d1.memory.kv.m("B") * 128 / 126, rel=1e-12)
     hops = 3 * (8 * 16384 * 2 / (450e9 * 0.7) + 2 * US + 10 * US)
     assert d4.step.transfer.m("s") == pytest.approx(hops, rel=1e-12)

@@ -130,10 +130,12 @@ def serving_metric_or_none(cat: Any, p: ServingPoint, metric: str) -> Figure | N
 
 def serving_inputs(cat: Any, p: ServingPoint) -> dict[str, Figure]:
     """The target's, the model's and the latency model's uncertain inputs."""
-    from chipcalc.calc.serving.hardware import FP4_KNOBS, FP8_KV_KNOBS, KNOBS
+    from chipcalc.calc import workload
+    from chipcalc.calc.serving.hardware import FP4_KNOBS, FP8_KV_KNOBS, KNOBS, QUANT_KNOBS
 
     out = _ranged(_target_inputs(cat, cat.target(p.target)))
-    knobs = [n for n in KNOBS if (n not in FP8_KV_KNOBS or p.kv_precision == "fp8") and (n not in FP4_KNOBS or p.precision == "fp4")]
+    knobs = [n for n in KNOBS if (n not in FP8_KV_KNOBS or p.kv_precision == "fp8") and (n not in FP4_KNOBS or p.precision == "fp4")
+             and (n not in QUANT_KNOBS or workload.BITS[p.precision] < 16)]
     out.update(_ranged({n: cat.assumption(n) for n in knobs}))
     out.update(_ranged(_model_inputs(cat.model(p.model))))
     return out

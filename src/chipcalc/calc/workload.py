@@ -151,17 +151,26 @@ def kept_attention(model: Model, precision: str) -> tuple[str, Figure] | None:
     return None if f is None else (KEPT_FORMAT[float(f.q.m_as("B"))], f)
 
 
-def weight_bytes(model: Model, precision: str, fp4_bytes: Figure | None = None) -> Figure:
-    """All weights at one precision (embeddings and norms included at that precision; at FP4 each weight
-    takes ``fp4_bytes`` with its block scales, when given, and the attention projections the precision the
-    model's FP4 checkpoint keeps them in, where its card says)."""
+def weight_bytes(model: Model, precision: str, fp4_bytes: Figure | None = None,
+                 embed_bytes: Figure | None = None) -> Figure:
+    """All weights at one precision (norms included at that precision). At FP4 each weight takes
+    ``fp4_bytes`` with its block scales, when given, and the attention projections the precision the model's
+    FP4 checkpoint keeps them in, where its card says; below 16 bits the embedding table and output head take
+    ``embed_bytes`` each, when given."""
     p = params(model)
-    kept = kept_attention(model, precision)
     each = fp4_bytes if precision == "fp4" and fp4_bytes is not None else element_bytes(precision)
-    if kept is None:
-        out = p.total * each
-    else:
-        out = (p.total - p.attention) * each + p.attention * kept[1]
+    kept = []
+    attn = kept_attention(model, precision)
+    if attn is not None:
+        kept.append((p.attention, attn[1]))
+    if embed_bytes is not None and BITS[precision] < 16:
+        kept.append((p.embed_in + p.embed_out, embed_bytes))
+    rest = p.total
+    for n, _ in kept:
+        rest = rest - n
+    out = rest * each
+    for n, b in kept:
+        out = out + n * b
     return out.to("GB").relabel(f"{model.id}.weights_{precision}")
 
 

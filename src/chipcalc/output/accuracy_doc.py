@@ -120,7 +120,8 @@ def render(catalog: Any) -> str:
     lines = [HEADER, "Assumptions used (name: nominal, low–high):", ""]
     for name in L.KNOBS:
         a = catalog.assumption(name)
-        unit = next((u for u in ("us", "GB") if a.q.dimensionality == Q(1, u).dimensionality), "")
+        # times in us, other quantities in the unit the spec writes them in (GB of workspace, B per weight)
+        unit = "us" if a.q.dimensionality == Q(1, "us").dimensionality else ("" if a.q.dimensionless else f"{a.q.units:~P}")
         n, lo, hi = (float(v) for v in a.bounds(unit))
         lines.append(f"- `{name}`: {n:g}{' ' + unit if unit else ''} ({lo:g}–{hi:g})")
     lines.append("")

@@ -37,15 +37,17 @@ def model_table(model: Model, catalog: Any) -> list[Table]:
         d.add(f"kv_{prec}", f"KV cache per token at {prec.upper()} (computed)", "B", [workload.kv_bytes_per_token(model, prec)])
     for prec in ("bf16", "fp8", "int8", "fp4"):
         fp4 = catalog.assumption("fp4_weight_bytes") if prec == "fp4" else None
+        emb = catalog.assumption("embedding_weight_bytes") if workload.BITS[prec] < 16 else None
         d.add(f"weights_{prec}", f"weight bytes at {prec.upper()}" + (" (block scales included)" if fp4 else ""), "GB",
-              [workload.weight_bytes(model, prec, fp4)])
+              [workload.weight_bytes(model, prec, fp4, emb)])
     ctx = catalog.assumption("default_context")
     d.add("matmul_flops", "matmul FLOPs per token (2 x active, less the input embedding)", "GFLOP", [workload.matmul_flops_per_token(model)])
     d.add("attention_flops", f"attention FLOPs per decoded token at {ctx.m(''):g} tokens of context", "GFLOP",
           [workload.attention_flops_per_token(model, ctx.q.m_as(""), "decode").with_prov(ctx.prov)])
     d.notes.append("FFNs are gated (3 matrices); embeddings untied; MLA decode counts the absorbed form. "
-                   "Weight bytes put every weight at the one precision named (at FP4, fp4_weight_bytes each, and the "
-                   "attention projections as the card's fp4_attention_bytes says where it does).")
+                   "Weight bytes put every weight at the one precision named, except what quantized checkpoints keep "
+                   "wider: below 16 bits the embeddings and output head at embedding_weight_bytes; at FP4 the attention "
+                   "projections as the card's fp4_attention_bytes says where it does, and fp4_weight_bytes per FP4 weight.")
     return [t, d]
 
 

@@ -97,9 +97,14 @@ def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, 
     stored = x.non_routed / s.tp
     if s.moe:
         stored = stored + x.expert * s.held * x.moe_layers
-    weights = stored * x.w
-    if x.attn_w is not None:  # the checkpoint keeps the attention projections at a higher precision
-        weights = (stored - x.attn_params / s.tp) * x.w + x.attn_params / s.tp * x.attn_w
+    kept = []  # weights a quantized checkpoint keeps at a higher precision: (parameters per rank, bytes each)
+    if x.attn_w is not None:  # the model's FP4 checkpoint keeps the attention projections in FP8 or BF16
+        kept.append((x.attn_params / s.tp, x.attn_w))
+    if x.emb_w is not None:  # quantized checkpoints keep the embedding table and output head in BF16
+        kept.append((x.emb_params / s.tp, x.emb_w))
+    for n, _ in kept:
+        stored = stored - n
+    weights = o.total([stored * x.w] + [n * b for n, b in kept])
     per_seq = x.kv_tok * (s.tp / s.kv_shard) * context  # one sequence's KV cache, per rank
     if s.pp > 1:  # a rank holds its stage's layers: 1/PP of the weights (the busiest stage's share)
         weights = weights * s.stage
@@ -134,13 +139,18 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     ct = tokens if compute_tokens is None else compute_tokens
     peak, peak_a = x.peak * x.mfu, x.peak_attn * x.mfu
     bw = x.hbm_bw * x.mbu
-    nr = x.nrm if x.attn_w is None else x.nrm - x.attn_params  # non-routed matmuls at the GEMM precision
-    nr_flops = nr * flop2 * ct if logit_tokens is None else (nr - x.head) * flop2 * ct + x.head * flop2 * logit_tokens
-    if x.attn_w is None:
-        kinds = [(nr_flops, peak, x.nr_matmul / s.tp * x.w)]
-    else:  # the attention projections at the precision the checkpoint keeps them in: a kind of their own
-        kinds = [(nr_flops, peak, (x.nr_matmul - x.attn_params) / s.tp * x.w),
-                 (x.attn_params * flop2 * ct, x.attn_peak * x.mfu, x.attn_params / s.tp * x.attn_w)]
+    lt = ct if logit_tokens is None else logit_tokens  # tokens the output head runs for
+    nr, own = x.nrm, []  # non-routed matmuls at the GEMM precision; kinds of their own
+    if x.attn_w is not None:  # the attention projections at the precision the checkpoint keeps them in
+        nr = nr - x.attn_params
+        own.append((x.attn_params * flop2 * ct, x.attn_peak * x.mfu, x.attn_params / s.tp * x.attn_w))
+    if x.emb_w is not None:  # the output head in BF16 (quantized checkpoints keep it so)
+        nr = nr - x.head
+        own.append((x.head * flop2 * lt, x.peak_bf16 * x.mfu, x.head / s.tp * x.emb_w))
+        nr_flops = nr * flop2 * ct
+    else:
+        nr_flops = nr * flop2 * ct if logit_tokens is None else (nr - x.head) * flop2 * ct + x.head * flop2 * lt
+    kinds = [(nr_flops, peak, nr / s.tp * x.w), *own]
     if s.moe:
         busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
         touched = o.touch(x.k, x.E, ct * s.ep) * s.held  # hot experts get more tokens, not more experts touched

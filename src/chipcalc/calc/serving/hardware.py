@@ -18,11 +18,13 @@ from chipcalc.core.memo import IdentityMemo
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
          "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
          "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens",
-         "fp8_attention_speedup", "fp4_weight_bytes")
+         "fp8_attention_speedup", "fp4_weight_bytes", "embedding_weight_bytes")
 #: Assumptions that act only with the KV cache in FP8 (no input of a deployment without it).
 FP8_KV_KNOBS = ("fp8_attention_speedup",)
 #: Assumptions that act only with FP4 weights.
 FP4_KNOBS = ("fp4_weight_bytes",)
+#: Assumptions that act only with quantized weights (fewer than 16 bits).
+QUANT_KNOBS = ("embedding_weight_bytes",)
 #: Assumptions read only when KV is offloaded to host memory (not inputs of a deployment without it).
 HOST_KNOBS = ("host_memory_usable",)
 #: Precision of activations on the wire and of the attention math.
@@ -52,6 +54,7 @@ class Knobs:
     gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
     fp8_attn: Figure  # attention with FP8 KV (on a chip with an FP8 peak) over BF16 attention
     fp4_w: Figure  # bytes per FP4 weight, its block scales included
+    emb_w: Figure  # bytes per weight of the embedding table and output head when the GEMMs are quantized
     host_usable: Figure | None = None  # share of host memory for offloaded KV (host_memory_usable)
 
 

@@ -49,6 +49,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
     dqk_d, dv_d = workload.attention_dims(model, "decode")
     dqk_p, dv_p = workload.attention_dims(model, "prefill")
     attn_peak, attn_w = attention_projections(model, hw)
+    emb_w = kn.emb_w if workload.BITS[hw.precision] < 16 else None  # quantized checkpoints keep embeddings in BF16
     disp = hw.precision if workload.BITS[hw.precision] <= 8 else ACT_PRECISION
     out: dict[str, Any] = {
         "peak": hw.peak, "peak_attn": attention_peak(hw, kn, kv_precision), "hbm_bw": hw.hbm_bw, "hbm_cap": hw.hbm_cap,
@@ -62,7 +63,9 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,
         "group_limit": model.get("routing_group_limit"),
         "nrm": p.non_routed_matmul, "head": p.embed_out, "attn_params": p.attention if attn_w is not None else None,
-        "attn_peak": attn_peak, "attn_w": attn_w, "nr_matmul": p.non_routed - p.embed_in, "non_routed": p.non_routed,
+        "attn_peak": attn_peak, "attn_w": attn_w, "non_routed": p.non_routed,
+        "emb_w": emb_w, "emb_params": p.embed_in + p.embed_out if emb_w is not None else None,
+        "peak_bf16": hw.peak_attn if emb_w is not None else None,
         "expert": p.expert if moe else 0,
         "k": workload.fig(model, "experts_per_token") if moe else None,
         "E": workload.fig(model, "routed_experts") if moe else None,
