@@ -51,11 +51,14 @@ def plain_constants(p: sw.Sweep) -> dict:
     x, s = p.setup.inputs("float"), p.shape
     t = s.tp
     return {
-        "nrm2": x.nrm * 2.0, "nr_bytes": x.nr_matmul / t * x.w, "peak": x.peak * x.mfu, "peak_a": x.peak_attn * x.mfu,
+        # FP8: the output head is a kind of its own, in BF16 (embedding_weight_bytes) at the BF16 peak
+        "nrm2": (x.nrm - x.head) * 2.0, "nr_bytes": (x.nrm - x.head) / t * x.w, "peak": x.peak * x.mfu,
+        "head2": x.head * 2.0, "head_bytes": x.head / t * x.emb_w, "peak_h": x.peak_bf16 * x.mfu, "peak_a": x.peak_attn * x.mfu,
         "bw": x.hbm_bw * x.mbu, "attn": x.heads * (x.dqk_decode + x.dv_decode) * 2.0 * x.layers,
         "kv": x.kv_tok * (t / s.kv_shard), "sent": x.hidden * x.act * t * (2 * (t - 1) / t),
         "link": x.up_bw * x.link, "fixed": x.up_lat * 2 + x.collective, "per_layer": 2 * x.dense_layers + x.moe_layers,
-        "exposed": x.exposed_decode, "overhead": x.layer * x.layers, "weights": x.non_routed / t * x.w,
+        "exposed": x.exposed_decode, "overhead": x.layer * x.layers,
+        "weights": (x.non_routed - x.emb_params) / t * x.w + x.emb_params / t * x.emb_w,
         "act": x.hidden * x.act * x.activation_factor, "usable": x.hbm_cap * x.usable, "workspace": x.workspace,
     }
 
@@ -63,13 +66,14 @@ def plain_constants(p: sw.Sweep) -> dict:
 def plain_chunk(k: dict, b: np.ndarray, c: np.ndarray):
     """Decode of a dense model on one TP group, the formulas of calc/serving written out in numpy."""
     c1, m1 = k["nrm2"] * b / k["peak"], k["nr_bytes"] / k["bw"]
+    c2, m2 = k["head2"] * b / k["peak_h"], k["head_bytes"] / k["bw"]
     c3, m3 = k["attn"] * c * b / k["peak_a"], k["kv"] * (b * c) / k["bw"]
-    work = np.maximum(c1, m1) + np.maximum(c3, m3)
+    work = np.maximum(c1, m1) + np.maximum(c2, m2) + np.maximum(c3, m3)
     comm = (k["sent"] * b / k["link"] + k["fixed"]) * k["per_layer"]
     time_s = work + np.maximum(comm * k["exposed"], comm - work) + k["overhead"]
     per_chip = b / time_s
-    c_share = np.where(c1 >= m1, c1, 0.0) + np.where(c3 >= m3, c3, 0.0)
-    m_share = np.where(c1 >= m1, 0.0, m1) + np.where(c3 >= m3, 0.0, m3)
+    c_share = np.where(c1 >= m1, c1, 0.0) + np.where(c2 >= m2, c2, 0.0) + np.where(c3 >= m3, c3, 0.0)
+    m_share = np.where(c1 >= m1, 0.0, m1) + np.where(c2 >= m2, 0.0, m2) + np.where(c3 >= m3, 0.0, m3)
     bound = np.argmax(np.stack(np.broadcast_arrays(c_share, m_share, comm, k["overhead"] + 0 * c_share)), axis=0)
     fits = k["weights"] + k["kv"] * c * b + k["act"] * b + k["workspace"] <= k["usable"]
     return time_s, per_chip, bound, fits
