@@ -66,7 +66,10 @@ def constants(model, hw, lay, kn):
     tp = lay.tp
     kv_tok = si(workload.kv_bytes_per_token(model, "bf16"), "B") * tp / L.kv_shard(model, tp)
     return {
-        "nrm": si(p.non_routed_matmul, ""), "nr_bytes": (si(p.non_routed, "") - si(p.embed_in, "")) / tp * w,
+        # FP8: the output head is a kind of its own, in BF16 (embedding_weight_bytes) at the BF16 peak
+        "nrm": si(p.non_routed_matmul, "") - si(p.embed_out, ""),
+        "nr_bytes": (si(p.non_routed, "") - si(p.embed_in, "") - si(p.embed_out, "")) / tp * w,
+        "head": si(p.embed_out, ""), "head_bytes": si(p.embed_out, "") / tp * si(kn.emb_w, "B"),
         "peak": si(hw.peak, "FLOP/s") * si(kn.mfu, ""), "peak_a": si(hw.peak_attn, "FLOP/s") * si(kn.mfu, ""),
         "bw": si(hw.hbm_bw, "B/s") * si(kn.mbu, ""),
         "attn1": si(workload.attention_flops_per_token(model, 1, "decode"), "FLOP"),
@@ -85,17 +88,19 @@ def plain_tpot(k, B, C):
     ctx = C.astype(float)
     c1 = 2 * k["nrm"] * b / k["peak"]
     m1 = k["nr_bytes"] / k["bw"]
+    c2 = 2 * k["head"] * b / k["peak_a"]  # peak_a: the BF16 peak (BF16 KV keeps attention in BF16 too)
+    m2 = k["head_bytes"] / k["bw"]
     c3 = k["attn1"] * ctx * b / k["peak_a"]
     m3 = k["kv_tok"] * b * ctx / k["bw"]
     t = k["tp"]
     msg = k["h"] * k["act"] * b * t * (2 * (t - 1) / t)
     comm = (msg / k["link"] + k["lat"] * 2 + k["coll"]) * (2 * k["layers"])
     overhead = k["layer_ov"] * k["layers"]
-    time_s = np.maximum(c1, m1) + np.maximum(c3, m3) + comm + overhead
+    time_s = np.maximum(c1, m1) + np.maximum(c2, m2) + np.maximum(c3, m3) + comm + overhead
     # everything else chipcalc's decode returns: tokens/s, the binding resource, the memory fit
     tokens_per_s = b / time_s
-    c_share = np.where(c1 >= m1, c1, 0.0) + np.where(c3 >= m3, c3, 0.0)
-    m_share = np.where(c1 >= m1, 0.0, m1) + np.where(c3 >= m3, 0.0, m3)
+    c_share = np.where(c1 >= m1, c1, 0.0) + np.where(c2 >= m2, c2, 0.0) + np.where(c3 >= m3, c3, 0.0)
+    m_share = np.where(c1 >= m1, 0.0, m1) + np.where(c2 >= m2, 0.0, m2) + np.where(c3 >= m3, 0.0, m3)
     shares = np.broadcast_arrays(c_share, m_share, comm, overhead + 0 * c_share)
     bound = np.array(["compute", "memory", "communication", "overhead"])[np.argmax(np.stack(shares), axis=0)]
     fits = k["weights"] + k["kv_tok"] * ctx * b <= k["usable"]
