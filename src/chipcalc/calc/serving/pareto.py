@@ -11,6 +11,7 @@ front (:func:`chipcalc.calc.sweep.pareto`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from chipcalc.calc import workload
@@ -27,6 +28,8 @@ from chipcalc.core.figure import Provenance
 #: parameter, not a figure: it sets how finely the front is resolved, and the output says which was used).
 DENSE_BATCHES = 4096
 GRID_FACTOR = 1.02
+#: Points of one layout above which its own front is taken before the fronts are merged.
+OWN_FRONT_ABOVE = 512
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,10 @@ def figures(front: Front, p: Point) -> dict[str, Any]:
     return decode_point(setup_for(model, hw, kn, kv_precision), s, p.batch, front.context)
 
 
+@lru_cache(maxsize=4096)
 def _batches(limit: int) -> Any:
+    """Every batch up to DENSE_BATCHES, then steps of GRID_FACTOR up to ``limit`` (read-only: it is cached,
+    and layouts with the same memory limit share it)."""
     import numpy as np
 
     if limit < 1:
@@ -93,7 +99,9 @@ def _batches(limit: int) -> Any:
     while v < limit:
         v *= GRID_FACTOR
         geo.append(min(int(round(v)), limit))
-    return np.unique(np.concatenate([dense, np.array(geo, dtype=int)])).astype(float)
+    out = np.unique(np.concatenate([dense, np.array(geo, dtype=int)])).astype(float)
+    out.setflags(write=False)
+    return out
 
 
 def candidates(model: Any, hw: Any, chips_options: list[int]) -> list[tuple[int, int, int, int]]:
@@ -175,7 +183,9 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
                 provs[id(t)] = t  # traces are shared by layouts of one structure: union their provenance once
                 per_chip = np.broadcast_to(v["per_chip"], b.shape)
                 sel = np.nonzero(keep)[0]
-                own = sel[pareto(1.0 / tp_s[sel], per_chip[sel])]  # this layout's own front first
+                # a long batch range: this layout's own front first (bounded memory); a short one is kept whole,
+                # as the front of the union is the front of the fronts (ties keep their order either way)
+                own = sel[pareto(1.0 / tp_s[sel], per_chip[sel])] if len(sel) > OWN_FRONT_ABOVE else sel
                 users.append(1.0 / tp_s[own])
                 chips_.append(per_chip[own])
                 tpots.append(tp_s[own])
