@@ -33,3 +33,18 @@ def test_prefill_runs_the_output_head_for_each_prompts_last_token_only(catalog):
     assert dec["c_times"][1] == pytest.approx(head * 2 * 16 / bf16, rel=1e-9)
     hbm = chip["hbm_bandwidth"].m("B/s") * kn.mbu.m("")
     assert dec["m_times"][1] == pytest.approx(head * 2.0 / hbm, rel=1e-9)
+
+
+def test_the_deployment_table_names_the_bytes_kept_wider():
+    """Below 16 bits the table shows the embedding/head bytes it used, at FP4 the FP4 bytes too; BF16 shows neither."""
+    from typer.testing import CliRunner
+
+    from chipcalc.cli.root import app
+
+    run = lambda *a: CliRunner().invoke(app, ["latency", "b200", "llama-3.1-70b", "--batch", "8", *a])  # noqa: E731
+    fp4, fp8, bf16 = run("-p", "fp4"), run("-p", "fp8"), run("-p", "bf16", "--chips", "2", "--tp", "2")
+    assert fp4.exit_code == fp8.exit_code == bf16.exit_code == 0, (fp4.stderr, fp8.stderr, bf16.stderr)
+    row = lambda r, label: next((ln for ln in r.stdout.splitlines() if ln.startswith(label)), None)  # noqa: E731
+    assert " 2*" in row(fp8, "bytes per embedding and output-head weight") and row(fp8, "bytes per FP4 weight") is None
+    assert " 0.5625*" in row(fp4, "bytes per FP4 weight") and row(fp4, "bytes per embedding") is not None
+    assert row(bf16, "bytes per embedding") is None and row(bf16, "bytes per FP4 weight") is None
