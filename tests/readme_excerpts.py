@@ -5,8 +5,9 @@ column on the right; a line ``...`` marks an elision). The stored golden output 
 (tests/golden/, itself checked against the CLI by test_golden.py) is the real output.
 
 ``python tests/readme_excerpts.py`` rewrites every excerpt from the golden outputs (each line replaced
-by the printed line with the same label, cut where the old one ended, at a word boundary): run it after
-regenerating the goldens for an intended change.
+by the printed line with the same label, keeping as many columns as the old one had; a sentence cut short
+with '...' is cut where the old one ended, at a word boundary): run it after regenerating the goldens for an
+intended change.
 """
 
 from __future__ import annotations
@@ -43,26 +44,45 @@ def _head(line: str) -> str:
     return line[:-3] if line.endswith("...") else line
 
 
+#: A table cell: words joined by single spaces (cells are two or more spaces apart).
+CELL = re.compile(r"\S+(?: \S+)*")
+
+
+def _shown(excerpt: str, real: str) -> bool:
+    """The excerpt line is the start of the printed line and, for a table row, keeps at least its label and
+    first value (a row cut down to its label has lost what it was quoted for)."""
+    head = _head(excerpt)
+    if not real.startswith(head):
+        return False
+    return len(CELL.findall(head)) >= min(2, len(CELL.findall(real))) or excerpt.rstrip().endswith("...")
+
+
 def mismatches(cmd: str, lines: list[str]) -> list[str]:
     real = [ln.rstrip() for ln in golden_stdout(cmd)]
-    return [ln for ln in lines if ln.strip() != "..." and not any(r.startswith(_head(ln)) for r in real)]
+    return [ln for ln in lines if ln.strip() != "..." and not any(_shown(ln, r) for r in real)]
 
 
 def refreshed(cmd: str, lines: list[str]) -> list[str]:
     real = golden_stdout(cmd)
     out = []
     for ln in lines:
-        if ln.strip() == "..." or any(r.rstrip().startswith(_head(ln)) for r in real):
+        if ln.strip() == "..." or any(_shown(ln, r.rstrip()) for r in real):
             out.append(ln)
             continue
         same = [r for r in real if label(r) == label(ln) and label(ln)]
         if not same:
             raise SystemExit(f"{cmd}: no printed line for the excerpt line {ln!r}; edit the README by hand")
         r = same[0].rstrip()
-        cut = len(_head(ln))
-        while cut < len(r) and not r[cut].isspace():
-            cut += 1  # never cut inside a number
-        out.append(r[:cut].rstrip() + ("..." if ln.rstrip().endswith("...") and cut < len(r) else ""))
+        if ln.rstrip().endswith("..."):  # a sentence cut short: cut where the old one ended, at a word boundary
+            cut = len(_head(ln))
+            while cut < len(r) and not r[cut].isspace():
+                cut += 1  # never cut inside a number
+            out.append(r[:cut].rstrip() + ("..." if cut < len(r) else ""))
+            continue
+        # a table row: as many cells as the old one had (at least label and value), however wide the columns
+        cells = list(CELL.finditer(r))
+        keep = max(len(CELL.findall(_head(ln))), 2)
+        out.append(r if keep >= len(cells) else r[:cells[keep - 1].end()])
     return out
 
 
