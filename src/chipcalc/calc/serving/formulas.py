@@ -5,9 +5,11 @@ of its compute time and its memory time:
 
 * non-routed matmuls (attention projections, dense FFN, shared experts, router, output head): FLOPs at
   the GEMM precision's peak x ``mfu`` (the output head's only for the tokens sampled: in prefill, each prompt's
-  last); bytes = those weights (split by TP) / (HBM x ``mbu``); at FP4, where
-  the model's card says its FP4 checkpoint keeps the attention projections in FP8 or BF16
-  (``fp4_attention_bytes``), those are a kind of their own, at that format's peak and bytes per weight;
+  last); bytes = those weights (split by TP) / (HBM x ``mbu``), at ``fp4_weight_bytes`` each at FP4. What
+  quantized checkpoints keep wider is a kind of its own, at its format's peak and bytes per weight: below 16
+  bits the output head (and, in the memory fit, the embedding table) in BF16 (``embedding_weight_bytes``); at
+  FP4, where the model's card says its FP4 checkpoint keeps them in FP8 or BF16, the attention projections
+  (``fp4_attention_bytes``);
 * routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
   tokens touch (uniform routing); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
   a grouped expert GEMM of M tokens per expert streams its weights at M / (M + ``expert_gemm_half_tokens``)
