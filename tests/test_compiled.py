@@ -128,7 +128,7 @@ def _same_on_both_paths(model, hw, kn, lay, kvp, batch, context):
     b, c = np.array([float(batch), batch * 2.0]), np.array([float(context), context / 2.0])
     lengths = (float(context), float(max(1, context // 4)))
     phases = (("decode", (b, c), F.decode), ("prefill", (c, c / lay.tp / hw.rpc), F.prefill),
-              ("offline", (b, lengths), F.offline))
+              ("offline", (b, lengths), F.offline), ("inflight", (b, lengths), F.inflight))
     for phase, args, formula in phases:
         try:
             ref = formula(FigureOps, setup.inputs("figure"), s, *args)

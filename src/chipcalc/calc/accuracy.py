@@ -36,6 +36,13 @@ def _deployment(catalog: Any, kn: L.Knobs, m: Measurement) -> tuple[Any, Any, An
     return model, hw, lay, s.get("kv_precision", "bf16")
 
 
+def _offline_phase(setup: dict) -> str:
+    """The offline formulas `chipcalc latency --isl --osl` runs by default (in-flight batching)."""
+    from chipcalc.calc.serving.request import Request
+
+    return Request(isl=setup["isl"], osl=setup["osl"]).offline_phase
+
+
 def _batch(m: Measurement, model: Any, hw: Any, lay: Any, kn: L.Knobs, kvp: str) -> int:
     s = m.setup
     if s.get("batch") == "tpot":  # the run reports throughput under a TPOT limit: the largest batch meeting it
@@ -52,7 +59,8 @@ def _batch(m: Measurement, model: Any, hw: Any, lay: Any, kn: L.Knobs, kvp: str)
         return int(s["batch"])
     if s["phase"] == "offline":
         setup = L.setup_for(model, hw, kn, kvp)
-        v = L.Outputs(setup, "offline", L.shape(model, hw, lay), 1.0, (float(s["isl"]), float(s["osl"]))).values
+        phase = _offline_phase(s)
+        v = L.Outputs(setup, phase, L.shape(model, hw, lay), 1.0, (float(s["isl"]), float(s["osl"]))).values
         batch = int(float(v["mem_max_batch"]))
     else:
         batch = int(L.at(L.memory(model, hw, lay, kn, 1, s["context"], kvp).max_batch, 0).m(""))
@@ -80,11 +88,12 @@ def predict(catalog: Any, kn: L.Knobs, m: Measurement) -> Prediction:
     batch = _batch(m, model, hw, lay, kn, kvp)
     if s["phase"] == "offline":
         setup = L.setup_for(model, hw, kn, kvp)
-        out = L.Outputs(setup, "offline", L.shape(model, hw, lay), float(batch), (float(s["isl"]), float(s["osl"])))
+        phase = _offline_phase(s)
+        out = L.Outputs(setup, phase, L.shape(model, hw, lay), float(batch), (float(s["isl"]), float(s["osl"])))
         fits = bool(out.values["mem_weights"] + out.values["mem_kv"] + out.values["mem_activations"]
                     + out.values["mem_workspace"] <= out.values["mem_usable"])
         return Prediction(out.figure("per_chip", "token/s"), out.figure("tpot", "ms"), str(out.bound()), batch, lay,
-                          {"fits": fits, "decode_share": float(out.values["decode_share"])})
+                          {"fits": fits})
     d = L.decode(model, hw, lay, kn, batch, s["context"], kvp)
     extra = {"fits": bool(d.memory.fits.all())}
     return Prediction(L.at(d.per_chip, 0), L.at(d.tpot, 0), str(d.step.bound.ravel()[0]), batch, lay, extra)

@@ -92,6 +92,7 @@ def latency_cmd(
     prefill_tokens: Optional[str] = typer.Option(None, "--prefill-tokens", help="Prompt tokens per chip in one prefill step (default: one prompt per TP group)."),
     isl: Optional[str] = typer.Option(None, "--isl", help="Offline (end-to-end) throughput: input tokens per request (with --osl; default batch: the largest that fits).", show_default=False),
     osl: Optional[str] = typer.Option(None, "--osl", help="Offline throughput: output tokens per request.", show_default=False),
+    inflight: bool = typer.Option(True, "--inflight/--alternate", help="Offline throughput with in-flight batching (the default, as TensorRT-LLM schedules requests): every step decodes the batch and computes the prompt tokens of the requests that replace finished ones; --alternate prefills each cohort of requests, then decodes it."),
     cache_hit: Optional[str] = typer.Option(None, "--cache-hit", help="Share of prompt tokens a prefix cache serves, e.g. 0.56 (prefill computes only the rest).", show_default=False),
     kv_offload: Optional[str] = typer.Option(None, "--kv-offload", help=KV_OFFLOAD_HELP, show_default=False),
     overlap: Optional[bool] = typer.Option(None, "--overlap/--no-overlap", help="Two-micro-batch overlap of communication with compute (default: the comm_exposed_decode and comm_exposed_prefill assumptions); --overlap hides all it can, --no-overlap exposes all of it.", show_default=False),
@@ -173,7 +174,7 @@ def latency_cmd(
                       chips=ints(chips, "--chips", "chips"), tp=tp_n if tp_n is not None else attn_tp_n,
                       ep=ints(ep, "--ep", "ranks"), mtp=ints(mtp, "--mtp", "tokens", 0), pp=pp, device=device, tpot=target_tpot,
                       prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"), isl=isl_n, osl=osl_n,
-                      cache_hit=hit, kv_offload=offload, allow_long_context=allow_long_context)
+                      cache_hit=hit, kv_offload=offload, allow_long_context=allow_long_context, inflight=inflight)
         from chipcalc.catalog.lint import mtp_problem
 
         if (why := mtp_problem(cat, model, req.mtp)) is not None:

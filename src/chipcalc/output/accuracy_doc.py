@@ -195,8 +195,12 @@ assumption's value was chosen by looking at measurements, its text says which po
 - **Expert placement.** Every rank holds its share of routed experts and computes the shared expert; the
   dedicated shared-expert and redundant-expert ranks of large-EP deployments are not modelled, and
   `expert_imbalance` stands for whatever balancing the engine achieved.
-- **Offline throughput** alternates prefill and decode per cohort of requests; engines mix prefill chunks
-  into decode steps, which the model does not, and the batch reached is rarely published.
+- **Offline throughput** is modelled with in-flight batching, as TensorRT LLM's scheduler runs it
+  (its IFB document: "sequences in the context phase can be processed together with sequences in the
+  generation phase"): every step decodes the batch and computes the prompt tokens of the requests that
+  replace finished ones, in a steady state; the fill and drain of a finite run and the limit on tokens per
+  step are not modelled, and the batch reached is rarely published (`--alternate` gives the older model,
+  each cohort prefilled and then decoded).
 - **Inputs.** Several measured set-ups leave KV precision, batch or lengths unstated (each point's note
   says which were taken); some peaks come from secondary sources (`chipcalc chip <id>` shows each).
 - **Software maturity.** One set of efficiencies cannot follow engines that are still being tuned on new

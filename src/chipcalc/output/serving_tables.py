@@ -301,23 +301,35 @@ def _prefill(model: Model, cases: list[Any], req: L.Request, cols: list[str], ra
 
 
 def _offline(model: Model, cases: list[Any], req: L.Request, cols: list[str], ratio: int | None) -> Table:
+    how = "in-flight batching: prompts computed within the decode steps" if req.inflight else "the two phases alternated"
     t = Table(f"Offline (end-to-end) throughput: {req.isl} tokens in, {req.osl} out per request, prefill time "
-              "counted (the two phases alternated)", cols, key="latency.offline")
+              f"counted ({how})", cols, key="latency.offline")
     fit = dict(ratio=ratio, cases=cases)
     fig = lambda c, name, unit: c.off.figure(name, unit) if c.off is not None else None  # noqa: E731
     one = lambda c, name, unit: _at(fig(c, name, unit), c)  # noqa: E731
     _add(t, "tps_chip", "output tokens/s per chip, end to end", "token/s", [one(c, "per_chip", "token/s") for c in cases], **fit)
     _add(t, "tps_system", "output tokens/s per system, end to end", "token/s", [one(c, "per_system", "token/s") for c in cases], **fit)
     _per_kw_rows(t, [one(c, "per_kw", "token/s/kW") for c in cases], cases, ratio)
-    _add(t, "e2e", "time per cohort of requests (prefill + decode)", "s", [one(c, "e2e", "s") for c in cases], **fit)
+    if req.inflight:
+        _add(t, "e2e", "time per request in flight (its output length x TPOT)", "s", [one(c, "e2e", "s") for c in cases], **fit)
+        _add(t, "prompt_tokens", "  prompt tokens per rank computed in each step", "",
+             [_num(c.off.values["prompt_tokens"], c.i) if c.off is not None else None for c in cases], **fit)
+    else:
+        _add(t, "e2e", "time per cohort of requests (prefill + decode)", "s", [one(c, "e2e", "s") for c in cases], **fit)
     _add(t, "prefill_time", "  prefill of the cohort's prompts", "s", [one(c, "prefill_time", "s") for c in cases], **fit)
     _add(t, "tpot", "  TPOT at the mean context", "ms", [one(c, "tpot", "ms") for c in cases], **fit)
     _add(t, "decode_share", "  decode share of the time", "", [one(c, "decode_share", "") for c in cases], **fit)
     mem = [_OfflineMemory(c) for c in cases]
     _memory_rows(t, mem, cases, ratio)
-    t.notes.append("Each cohort of requests is prefilled (in chunks of prefill_chunk_tokens) and then decoded to "
-                   "the output length at the mean context; the batch is limited by weights, KV at the full length, "
-                   "the activations of a prefill chunk and the workspace.")
+    if req.inflight:
+        t.notes.append("In-flight batching: every step decodes the whole batch at the mean context and computes the "
+                       "prompt tokens of the requests that replace finished ones (batch x accepted tokens x isl / osl per "
+                       "step), one pass over the weights for both; the batch is limited by weights, KV at the full length, "
+                       "the activations of a step and the workspace.")
+    else:
+        t.notes.append("Each cohort of requests is prefilled (in chunks of prefill_chunk_tokens) and then decoded to "
+                       "the output length at the mean context; the batch is limited by weights, KV at the full length, "
+                       "the activations of a prefill chunk and the workspace.")
     if any(c.lay.pp > 1 for c in cases):
         t.notes.append("With PP, a cohort's m chunks fill and drain the pipeline: its prefill takes m + PP - 1 stage "
                        "times (a bubble of (PP - 1) / m) plus the last chunk's transfers.")

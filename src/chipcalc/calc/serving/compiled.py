@@ -29,9 +29,10 @@ from chipcalc.core.figure import Figure
 from chipcalc.core.memo import IdentityMemo
 
 OPS = {"figure": FigureOps, "float": FloatOps, "range": RangeOps, "sym": SymOps}
-PHASES = {"decode": F.decode, "prefill": lambda o, x, s, a, b: F.prefill(o, x, s, a, b, s.cache_hit), "offline": F.offline}
+PHASES = {"decode": F.decode, "prefill": lambda o, x, s, a, b: F.prefill(o, x, s, a, b, s.cache_hit), "offline": F.offline,
+          "inflight": F.inflight}
 #: Exact stand-ins for a phase's arguments when tracing (the trace does not depend on their values).
-TRACE_ARGS = {"decode": (1.0, 1.0), "prefill": (1.0, 1.0), "offline": (1.0, (1.0, 1.0))}
+TRACE_ARGS = {"decode": (1.0, 1.0), "prefill": (1.0, 1.0), "offline": (1.0, (1.0, 1.0)), "inflight": (1.0, (1.0, 1.0))}
 #: The binding resource of a step as a small integer (sweeps and searches keep codes, not strings).
 BOUND_NAMES = ("compute", "memory", "communication", "overhead")
 

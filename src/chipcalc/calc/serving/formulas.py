@@ -39,6 +39,10 @@ bubble. Offline, a cohort's prompts are m = PP x (prompt tokens per rank / chunk
 and drain the pipeline once: (m + PP - 1) stage times (the bubble (PP - 1) / m) plus the last chunk's
 transfers. The embedding and output head are counted with the layers (spread over the stages).
 
+Offline throughput: :func:`inflight` (the default) runs each step as the batch's decode plus the prompt tokens
+of the requests that replace finished ones, one pass over the weights for both; :func:`offline` alternates the
+phases per cohort of requests.
+
 KV offload (``s.kv_offload`` = f, a system with host memory): f of every sequence's KV cache is kept in host
 memory (its capacity per rank x ``host_memory_usable`` bounds it), 1 - f in HBM (only that part counts in the
 HBM fit); a step moves the host part over the host link at min(link x ``link_efficiency``, host memory
@@ -132,11 +136,14 @@ def memory(o: Any, x: Any, s: Shape, batch: Any, context: Any, seq_tokens: Any, 
 
 
 def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any, phase: str,
-         compute_tokens: Any = None, logit_tokens: Any = None) -> dict[str, Any]:
+         compute_tokens: Any = None, logit_tokens: Any = None, attn_tokens: Any = None,
+         extra_attention: tuple = ()) -> dict[str, Any]:
     """Roofline of one step: ``tokens`` tokens per rank attending to ``attn_context`` tokens each, with
     ``kv_bytes`` of KV traffic per rank (``compute_tokens``: the tokens computed, when a prefix cache
     serves the rest; ``logit_tokens``: the tokens the output head runs for, when not every computed token
-    is sampled, as in prefill). Returns the per-kind compute and memory times and the sums."""
+    is sampled, as in prefill; ``attn_tokens``: the tokens of that attention, when the step computes others
+    too; ``extra_attention``: more attention of its own, (tokens, context, d_qk, d_v, KV bytes) each, as the
+    prompt tokens of an in-flight step). Returns the per-kind compute and memory times and the sums."""
     flop2 = o.const(2.0, "FLOP")
     ct = tokens if compute_tokens is None else compute_tokens
     peak, peak_a = x.peak * x.mfu, x.peak_attn * x.mfu
@@ -166,7 +173,10 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
         kv_bytes = kv_bytes * (1 - s.kv_offload)
         host_bw = x.host_link * x.link if x.host_mem_bw is None else o.min(x.host_link * x.link, x.host_mem_bw * x.mbu)
         host_time = host_bytes / host_bw
-    kinds.append((x.heads * (dqk + dv) * flop2 * x.layers * attn_context * ct, peak_a, kv_bytes))
+    for a_tok, a_ctx, a_qk, a_v, a_bytes in extra_attention:  # before the main one: host KV reads apply to the last
+        kinds.append((x.heads * (a_qk + a_v) * flop2 * x.layers * a_ctx * a_tok, peak_a, a_bytes))
+    at = ct if attn_tokens is None else attn_tokens
+    kinds.append((x.heads * (dqk + dv) * flop2 * x.layers * attn_context * at, peak_a, kv_bytes))
     c_times = [f / pk for f, pk, _ in kinds]
     m_times = [b / bw for _, _, b in kinds]
     if host_time is not None:  # the two reads run at once on their own paths: the longer one counts
@@ -206,18 +216,25 @@ def _scale(x: Any, s: Shape, per_chip: Any) -> tuple[Any, Any]:
     return per_system, (per_chip / x.power if x.power is not None else None)
 
 
-def _decode_step(o: Any, x: Any, s: Shape, b: Any, context: Any) -> tuple[dict[str, Any], Any, Any]:
+def _decode_step(o: Any, x: Any, s: Shape, b: Any, context: Any, prompt: Any = None) -> tuple[dict[str, Any], Any, Any]:
     """A decode step of ``b`` sequences per rank: the step, the tokens accepted per sequence, the step
-    time with the MTP draft passes."""
+    time with the MTP draft passes. ``prompt`` = (p, isl): p prompt tokens per rank of prompts of isl tokens
+    computed in the same step (in-flight batching: one pass over the weights serves both)."""
     kv_per_token = x.kv_tok * (s.tp / s.kv_shard)
-    st = step(o, x, s, b * (1 + s.mtp), context, kv_per_token * (b * context), "decode")
+    dec = b * (1 + s.mtp)
+    if prompt is None:
+        st = step(o, x, s, dec, context, kv_per_token * (b * context), "decode")
+    else:  # the prompt tokens: matmuls and experts with the decode tokens, their own attention (causal: isl / 2)
+        p, isl = prompt
+        st = step(o, x, s, dec + p, context, kv_per_token * (b * context), "decode", logit_tokens=dec + p / isl,
+                  attn_tokens=dec, extra_attention=((p, isl * 0.5, x.dqk_prefill, x.dv_prefill, kv_per_token * p),))
     acc = accepted(o, x, s.mtp)
     time = st["time"]
     if s.mtp:  # each draft token: one pass of the one-layer MTP module over the batch
         draft = st["time"] / x.layers * s.mtp
         time = time + draft
         st = {**st, "draft": draft, "time": time}
-    transfer = pipeline(o, x, s, b * (1 + s.mtp))
+    transfer = pipeline(o, x, s, dec if prompt is None else dec + prompt[0])
     if transfer is not None:  # PP micro-batches of b per rank: each passes every stage, then comes round again
         time = time + transfer if s.pace == 1.0 else o.max(time + transfer, time * s.pace)
         st = {**st, "time": time}
@@ -278,3 +295,23 @@ def offline(o: Any, x: Any, s: Shape, batch: Any, lengths: tuple[Any, Any]) -> d
     return {**st, "prefill_time": t_prefill, "accepted": acc, "tpot": tpot, "e2e": e2e, "per_rank": per_rank,
             "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw,
             "decode_share": tpot * osl / e2e, **{f"mem_{k}": v for k, v in mem.items()}}
+
+
+def inflight(o: Any, x: Any, s: Shape, batch: Any, lengths: tuple[Any, Any]) -> dict[str, Any]:
+    """Offline (end-to-end) throughput with in-flight batching: ``batch`` requests per chip in flight, and
+    each step decodes them all and computes the prompt tokens of the requests that replace the finished ones.
+    In the steady state every step completes accepted / ``osl`` of each request, so it computes
+    b x accepted x ``isl`` / ``osl`` prompt tokens per rank. Output tokens/s count every step."""
+    isl, osl = lengths
+    b = batch / s.rpc
+    acc = accepted(o, x, s.mtp)
+    share = acc * (isl / osl)  # prompt tokens per sequence per step
+    st, acc, step_time = _decode_step(o, x, s, b, isl + osl / 2, prompt=(b * share, isl))
+    tpot = step_time / acc
+    per_rank = b * acc / step_time * o.const(1.0, "token")
+    per_chip = _times(per_rank, x.per_chip)
+    per_system, per_kw = _scale(x, s, per_chip)
+    mem = memory(o, x, s, batch, isl + osl, share + (1 + s.mtp))  # each sequence's tokens of a step, its prompt share too
+    return {**st, "prefill_time": None, "accepted": acc, "tpot": tpot, "e2e": tpot * osl, "per_rank": per_rank,
+            "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw, "decode_share": None,
+            "prompt_tokens": b * share, **{f"mem_{k}": v for k, v in mem.items()}}

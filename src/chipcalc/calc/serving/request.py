@@ -44,10 +44,16 @@ class Request:
     osl: int | None = None
     cache_hit: float = 0.0  # share of prompt tokens served by a prefix cache
     allow_long_context: bool = False  # a context above the model's max_context is an error unless set
+    inflight: bool = True  # offline throughput with in-flight batching (False: the two phases alternated)
 
     @property
     def offline(self) -> bool:
         return self.isl is not None
+
+    @property
+    def offline_phase(self) -> str:
+        """The formulas of the offline throughput asked for: in-flight batching or the phases alternated."""
+        return "inflight" if self.inflight else "offline"
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ def _max_batch(model: Any, hw: Hardware, lay: Layout, kn: Knobs, context: int, r
 
     if req.offline:
         st = setup_for(model, hw, kn, req.kv_precision)
-        v = Outputs(st, "offline", shape(model, hw, lay), 1.0, (float(req.isl), float(req.osl))).values
+        v = Outputs(st, req.offline_phase, shape(model, hw, lay), 1.0, (float(req.isl), float(req.osl))).values
         return int(np.asarray(v["mem_max_batch"]).ravel()[0])
     return int(float(memory(model, hw, lay, kn, 1, context, req.kv_precision).max_batch.m("")))
 
@@ -183,7 +189,7 @@ def run(catalog: Any, model: Any, targets: list[Any], req: Request, kn: Knobs) -
         off = None
         if req.offline:
             st = setup_for(model, hw, kn, req.kv_precision)
-            off = Outputs(st, "offline", shape(model, hw, lay), B, (float(req.isl), float(req.osl)))
+            off = Outputs(st, req.offline_phase, shape(model, hw, lay), B, (float(req.isl), float(req.osl)))
         for i, (b, c, note) in enumerate(pairs):
             values = off.values if off is not None else dec.out.values
             cases.append(Case(_label(hw.id, b if not note else f"{b} (max)", c, len(targets), len(batches), len(contexts)),
