@@ -196,8 +196,8 @@ assumption's value was chosen by looking at measurements, its text says which po
   dedicated shared-expert and redundant-expert ranks of large-EP deployments are not modelled, and
   `expert_imbalance` stands for whatever balancing the engine achieved.
 - **Offline throughput** is modelled with in-flight batching, as TensorRT LLM's scheduler runs it
-  (its IFB document: "sequences in the context phase can be processed together with sequences in the
-  generation phase"): every step decodes the batch and computes the prompt tokens of the requests that
+  ([its IFB document](https://github.com/NVIDIA/TensorRT-LLM/blob/0c6a62a1d7ca643ceeaa3413b6833e164d324667/docs/source/features/paged-attention-ifb-scheduler.md):
+  "sequences in the context phase can be processed together with sequences in the generation phase"): every step decodes the batch and computes the prompt tokens of the requests that
   replace finished ones, in a steady state; the fill and drain of a finite run and the limit on tokens per
   step are not modelled, and the batch reached is rarely published (`--alternate` gives the older model,
   each cohort prefilled and then decoded).
