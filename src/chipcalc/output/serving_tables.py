@@ -325,7 +325,7 @@ def _offline(model: Model, cases: list[Any], req: L.Request, cols: list[str], ra
         t.notes.append("In-flight batching: every step decodes the whole batch at the mean context and computes the "
                        "prompt tokens of the requests that replace finished ones (batch x accepted tokens x isl / osl per "
                        "step), one pass over the weights for both; the batch is limited by weights, KV at the full length, "
-                       "the activations of a step and the workspace.")
+                       "the activations of the decode tokens and of a prefill chunk, and the workspace.")
     else:
         t.notes.append("Each cohort of requests is prefilled (in chunks of prefill_chunk_tokens) and then decoded to "
                        "the output length at the mean context; the batch is limited by weights, KV at the full length, "

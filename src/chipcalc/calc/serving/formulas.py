@@ -311,7 +311,9 @@ def inflight(o: Any, x: Any, s: Shape, batch: Any, lengths: tuple[Any, Any]) -> 
     per_rank = b * acc / step_time * o.const(1.0, "token")
     per_chip = _times(per_rank, x.per_chip)
     per_system, per_kw = _scale(x, s, per_chip)
-    mem = memory(o, x, s, batch, isl + osl, share + (1 + s.mtp))  # each sequence's tokens of a step, its prompt share too
+    # activations: the decode tokens and at most a prefill chunk of prompt tokens (engines cap the tokens of a
+    # step, max_num_tokens; more prompt tokens than that run over more steps), as the alternated model counts them
+    mem = memory(o, x, s, batch, isl + osl, 1 + s.mtp, x.prefill_chunk)
     return {**st, "prefill_time": None, "accepted": acc, "tpot": tpot, "e2e": tpot * osl, "per_rank": per_rank,
             "per_chip": per_chip, "per_system": per_system, "per_kw": per_kw, "decode_share": None,
             "prompt_tokens": b * share, **{f"mem_{k}": v for k, v in mem.items()}}
