@@ -60,3 +60,9 @@ def test_inflight_beats_alternated_where_decode_leaves_compute_idle(catalog):
     assert "in-flight batching" in default.stdout and "(the two phases alternated)" in alt.stdout
     assert "prompt tokens per rank computed in each step" in default.stdout
     assert "prefill of the cohort's prompts" in alt.stdout and "prefill of the cohort's prompts" not in default.stdout
+
+
+def test_the_offline_mode_without_isl_osl_is_a_usage_error():
+    for flag in ("--inflight", "--alternate"):
+        r = CliRunner().invoke(app, ["latency", "h200", "llama-3.1-70b", "-p", "fp8", flag])
+        assert r.exit_code == 2 and f"{flag} chooses how offline throughput runs: give --isl and --osl too" in r.stderr

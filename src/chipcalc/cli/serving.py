@@ -92,7 +92,7 @@ def latency_cmd(
     prefill_tokens: Optional[str] = typer.Option(None, "--prefill-tokens", help="Prompt tokens per chip in one prefill step (default: one prompt per TP group)."),
     isl: Optional[str] = typer.Option(None, "--isl", help="Offline (end-to-end) throughput: input tokens per request (with --osl; default batch: the largest that fits).", show_default=False),
     osl: Optional[str] = typer.Option(None, "--osl", help="Offline throughput: output tokens per request.", show_default=False),
-    inflight: bool = typer.Option(True, "--inflight/--alternate", help="Offline throughput with in-flight batching (the default, as TensorRT-LLM schedules requests): every step decodes the batch and computes the prompt tokens of the requests that replace finished ones; --alternate prefills each cohort of requests, then decodes it."),
+    inflight: Optional[bool] = typer.Option(None, "--inflight/--alternate", help="Offline throughput with in-flight batching (the default, as TensorRT-LLM schedules requests): every step decodes the batch and computes the prompt tokens of the requests that replace finished ones; --alternate prefills each cohort of requests, then decodes it.", show_default=False),
     cache_hit: Optional[str] = typer.Option(None, "--cache-hit", help="Share of prompt tokens a prefix cache serves, e.g. 0.56 (prefill computes only the rest).", show_default=False),
     kv_offload: Optional[str] = typer.Option(None, "--kv-offload", help=KV_OFFLOAD_HELP, show_default=False),
     overlap: Optional[bool] = typer.Option(None, "--overlap/--no-overlap", help="Two-micro-batch overlap of communication with compute (default: the comm_exposed_decode and comm_exposed_prefill assumptions); --overlap hides all it can, --no-overlap exposes all of it.", show_default=False),
@@ -165,6 +165,8 @@ def latency_cmd(
         isl_n, osl_n = ints(isl, "--isl", "tokens"), ints(osl, "--osl", "tokens")
         if (isl_n is None) != (osl_n is None):
             raise UsageError("offline throughput needs both --isl and --osl (input and output tokens per request)")
+        if inflight is not None and isl_n is None:
+            raise UsageError(f"--{'inflight' if inflight else 'alternate'} chooses how offline throughput runs: give --isl and --osl too")
         if isl_n is not None and (context is not None or tpot is not None):
             raise UsageError("--context and --tpot are for decode; with --isl/--osl the context is the request length")
         hit = 0.0 if cache_hit is None else share(cache_hit, "--cache-hit")
@@ -174,7 +176,8 @@ def latency_cmd(
                       chips=ints(chips, "--chips", "chips"), tp=tp_n if tp_n is not None else attn_tp_n,
                       ep=ints(ep, "--ep", "ranks"), mtp=ints(mtp, "--mtp", "tokens", 0), pp=pp, device=device, tpot=target_tpot,
                       prefill_tokens=ints(prefill_tokens, "--prefill-tokens", "tokens"), isl=isl_n, osl=osl_n,
-                      cache_hit=hit, kv_offload=offload, allow_long_context=allow_long_context, inflight=inflight)
+                      cache_hit=hit, kv_offload=offload, allow_long_context=allow_long_context,
+                      inflight=inflight is not False)
         from chipcalc.catalog.lint import mtp_problem
 
         if (why := mtp_problem(cat, model, req.mtp)) is not None:
