@@ -135,7 +135,7 @@ def serving_inputs(cat: Any, p: ServingPoint) -> dict[str, Figure]:
 
     out = _ranged(_target_inputs(cat, cat.target(p.target)))
     knobs = [n for n in KNOBS if (n not in FP8_KV_KNOBS or p.kv_precision == "fp8") and (n not in FP4_KNOBS or p.precision == "fp4")
-             and (n not in QUANT_KNOBS or workload.BITS[p.precision] < 16)]
+             and (n not in QUANT_KNOBS or workload.keeps_embeddings_wider(p.precision))]
     out.update(_ranged({n: cat.assumption(n) for n in knobs}))
     out.update(_ranged(_model_inputs(cat.model(p.model))))
     return out

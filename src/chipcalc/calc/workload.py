@@ -144,6 +144,12 @@ def _is_zero(x: Any) -> bool:
     return isinstance(x, (int, float)) and x == 0
 
 
+def keeps_embeddings_wider(precision: str) -> bool:
+    """Whether weights at ``precision`` are quantized below 16 bits, so that the checkpoint keeps the embedding
+    table and output head wider (the assumption ``embedding_weight_bytes``)."""
+    return BITS[precision] < 16
+
+
 def kept_attention(model: Model, precision: str) -> tuple[str, Figure] | None:
     """Where the model's checkpoint at ``precision`` keeps the attention projections at a higher precision
     (its card's ``fp4_attention_bytes``, at FP4 only): that format and the bytes per weight; else None."""
@@ -163,7 +169,7 @@ def weight_bytes(model: Model, precision: str, fp4_bytes: Figure | None = None,
     attn = kept_attention(model, precision)
     if attn is not None:
         kept.append((p.attention, attn[1]))
-    if embed_bytes is not None and BITS[precision] < 16:
+    if embed_bytes is not None and keeps_embeddings_wider(precision):
         kept.append((p.embed_in + p.embed_out, embed_bytes))
     rest = p.total
     for n, _ in kept:

@@ -37,7 +37,7 @@ def model_table(model: Model, catalog: Any) -> list[Table]:
         d.add(f"kv_{prec}", f"KV cache per token at {prec.upper()} (computed)", "B", [workload.kv_bytes_per_token(model, prec)])
     for prec in ("bf16", "fp8", "int8", "fp4"):
         fp4 = catalog.assumption("fp4_weight_bytes") if prec == "fp4" else None
-        emb = catalog.assumption("embedding_weight_bytes") if workload.BITS[prec] < 16 else None
+        emb = catalog.assumption("embedding_weight_bytes") if workload.keeps_embeddings_wider(prec) else None
         d.add(f"weights_{prec}", f"weight bytes at {prec.upper()}" + (" (block scales included)" if fp4 else ""), "GB",
               [workload.weight_bytes(model, prec, fp4, emb)])
     ctx = catalog.assumption("default_context")

@@ -175,7 +175,7 @@ def _setup(model: Model, cases: list[Any], kn: L.Knobs, req: L.Request, cols: li
         _const(t, key, label, unit, fig, len(cases), ratio)
     if req.precision == "fp4":
         _const(t, "fp4_weight_bytes", "bytes per FP4 weight, block scales included", "B", kn.fp4_w, len(cases), ratio)
-    if workload.BITS[req.precision] < 16:
+    if workload.keeps_embeddings_wider(req.precision):
         _const(t, "embedding_weight_bytes", "bytes per embedding and output-head weight (kept in BF16)", "B", kn.emb_w,
                len(cases), ratio)
     if workload.is_moe(model):

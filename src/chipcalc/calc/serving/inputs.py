@@ -49,7 +49,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
     dqk_d, dv_d = workload.attention_dims(model, "decode")
     dqk_p, dv_p = workload.attention_dims(model, "prefill")
     attn_peak, attn_w = attention_projections(model, hw)
-    emb_w = kn.emb_w if workload.BITS[hw.precision] < 16 else None  # quantized checkpoints keep embeddings in BF16
+    emb_w = kn.emb_w if workload.keeps_embeddings_wider(hw.precision) else None  # quantized checkpoints keep embeddings in BF16
     disp = hw.precision if workload.BITS[hw.precision] <= 8 else ACT_PRECISION
     out: dict[str, Any] = {
         "peak": hw.peak, "peak_attn": attention_peak(hw, kn, kv_precision), "hbm_bw": hw.hbm_bw, "hbm_cap": hw.hbm_cap,
