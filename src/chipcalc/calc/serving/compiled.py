@@ -110,7 +110,7 @@ class Outputs:
 
         v = self.values
         c_share = sum(np.where(c >= m, c, 0.0) for c, m in zip(v["c_times"], v["m_times"]))
-        m_share = sum(np.where(c >= m, 0.0, m) for c, m in zip(v["c_times"], v["m_times"]))
+        m_share = v["work"] - c_share  # the work is the sum over kinds of max(compute, memory)
         comm = (v["comm"] if v["comm"] is not None else 0.0) + (v["transfer"] if v.get("transfer") is not None else 0.0)
         # the first largest of the four, as argmax over them would give, without stacking four copies
         best, code = c_share, np.zeros(np.shape(c_share), dtype=np.int8)

@@ -189,7 +189,7 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     exposed = None if comm is None else o.max(comm * share, comm - work)  # what overlap cannot hide
     time = o.total([work] + ([exposed] if exposed is not None else []) + [overhead])
     return {"c_times": c_times, "m_times": m_times, "compute": o.total(c_times), "memory": o.total(m_times),
-            "comm": comm, "exposed": exposed, "overhead": overhead, "time": time,
+            "work": work, "comm": comm, "exposed": exposed, "overhead": overhead, "time": time,
             "flops": o.total([f for f, _, _ in kinds]), "bytes": o.total([b for _, _, b in kinds]),
             "host_bytes": host_bytes, "host_time": host_time}
 
