@@ -121,6 +121,16 @@ def test_csv_numbers_keep_nan_and_inf_as_python_writes_them():
     assert [float(x) for x in _numbers([np.array(small)])] == small
 
 
+def test_blocks_are_split_evenly():
+    """A grid piece is cut into the fewest pieces of at most the chunk, of near-equal sizes: 100 contexts
+    by 32 gives four blocks of 25 (not 32, 32, 32 and a 4-point tail paying a whole block's fixed cost)."""
+    from chipcalc.calc.sweep import _even
+
+    assert list(_even(100, 32)) == [(0, 25), (25, 50), (50, 75), (75, 100)]
+    assert list(_even(7, 7)) == [(0, 7)] and list(_even(7, 1)) == [(i, i + 1) for i in range(7)]
+    assert list(_even(10, 3)) == [(0, 2), (2, 5), (5, 7), (7, 10)]
+
+
 @pytest.mark.parametrize("chunk", [1, 3, 7, 40, 1 << 14])
 @pytest.mark.parametrize("nb,nc", [(5, 8), (8, 5), (1, 9), (9, 1)])
 def test_blocks_cover_the_grid_once_and_summaries_agree(catalog, chunk, nb, nc):
