@@ -109,14 +109,25 @@ class Outputs:
         import numpy as np
 
         v = self.values
-        c_share = sum(np.where(c >= m, c, 0.0) for c, m in zip(v["c_times"], v["m_times"]))
+        c_share = None
+        for c, m in zip(v["c_times"], v["m_times"]):
+            part = np.where(c >= m, c, 0.0)
+            c_share = part if c_share is None else c_share + part
         m_share = v["work"] - c_share  # the work is the sum over kinds of max(compute, memory)
         comm = (v["comm"] if v["comm"] is not None else 0.0) + (v["transfer"] if v.get("transfer") is not None else 0.0)
-        # the first largest of the four, as argmax over them would give, without stacking four copies
-        best, code = c_share, np.zeros(np.shape(c_share), dtype=np.int8)
-        for k, share in enumerate((m_share, comm, v["overhead"]), start=1):
+        # the first largest of the four, as argmax over them would give, without stacking four copies: the
+        # codes rise along the shares, so a later share that beats the best so far simply overwrites the code;
+        # communication (a term of the batch alone in a sweep) and the overhead (one number) rarely bind, and
+        # when they bind nowhere their passes are skipped
+        shape = np.broadcast_shapes(np.shape(c_share), np.shape(m_share), np.shape(comm), np.shape(v["overhead"]))
+        code = np.broadcast_to(m_share > c_share, shape).astype(np.int8)
+        best = np.maximum(c_share, m_share)
+        for k, share in ((2, comm), (3, v["overhead"])):
             above = share > best
-            code, best = np.where(above, np.int8(k), code), np.where(above, share, best)
+            if np.any(above):
+                np.copyto(code, np.int8(k), where=above)
+                if k < 3:
+                    best = np.maximum(best, share)
         return code
 
     def bound(self) -> Any:
