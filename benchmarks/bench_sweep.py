@@ -7,7 +7,8 @@ The plain-numpy version below is this benchmark's own transcription of chipcalc'
 dense model (calc/serving/formulas.py and comm.py) on SI floats — inputs read once from chipcalc's
 lowered figures — and it is checked against chipcalc point by point (rtol 1e-9) before anything is timed.
 
-Measured (medians of interleaved runs): points/s of chipcalc's chunked sweep (TPOT, tokens/s per chip,
+Measured (medians of interleaved runs; each run of a grid below 1e7 points repeats it to about 1e7 points,
+:func:`reps_for`): points/s of chipcalc's chunked sweep (TPOT, tokens/s per chip,
 step time, binding resource, memory fit) and of plain numpy at 1e5, 1e6, 1e7 points; the summary
 reduction at 1e7 and 1e8 points; peak RSS per point of `chipcalc sweep latency --summary` at 1e7 and 1e8
 points (a child process each); `chipcalc sweep latency ... -f csv` of 1e6 points, wall time end to end.
@@ -117,10 +118,18 @@ def check_same(p: sw.Sweep, k: dict) -> None:
     assert np.array_equal(res.bound, bound) and np.array_equal(res.fits, fits)
 
 
-def timed(fn) -> float:
+def timed(fn, reps: int = 1) -> float:
+    """Seconds per call of ``fn``, over ``reps`` calls in a row."""
     t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps
+
+
+def reps_for(n: int) -> int:
+    """Calls per timing: about 1e7 points each, so a 1e5-point sweep (a few ms) is timed over 100 runs in a
+    row instead of once, where the timer, the scheduler and whatever ran just before weigh on one short run."""
+    return max(1, 10**7 // n)
 
 
 def child_rss(args: list[str], env: dict | None = None) -> tuple[float, int]:
@@ -144,9 +153,9 @@ def main() -> None:
     times = {(n, w): [] for n in sizes for w in ("chipcalc", "plain", "plain-blocks")}
     for _ in range(ROUNDS):  # interleaved: each round runs everything once
         for n in sizes:
-            times[(n, "chipcalc")].append(timed(lambda: chipcalc_sweep(preps[n])))
-            times[(n, "plain")].append(timed(lambda: plain_sweep(preps[n], k)))
-            times[(n, "plain-blocks")].append(timed(lambda: plain_sweep_blocks(preps[n], k)))
+            times[(n, "chipcalc")].append(timed(lambda: chipcalc_sweep(preps[n]), reps_for(n)))
+            times[(n, "plain")].append(timed(lambda: plain_sweep(preps[n], k), reps_for(n)))
+            times[(n, "plain-blocks")].append(timed(lambda: plain_sweep_blocks(preps[n], k), reps_for(n)))
     print("| points | chipcalc points/s | plain numpy, flat points/s | plain numpy, blocks points/s | "
           "chipcalc / plain blocks | time per point vs 1e5 |")
     print("|---|---|---|---|---|---|")
