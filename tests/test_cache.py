@@ -181,6 +181,8 @@ def test_every_quantity_comes_back_equal_with_the_same_units(fresh, monkeypatch)
         for name, fig in chip.figures.items():
             back = cached.chips[cid].figures[name]
             assert isinstance(back.q, pint.Quantity) and back.q.units == fig.q.units, (cid, name)
+            # built as pint builds it: the same class and attributes (pint memoizes _dimensionality on use)
+            assert type(back.q) is type(fig.q) and {'_magnitude', '_units'} <= vars(back.q).keys() <= vars(fig.q).keys() | {'_dimensionality'}, (cid, name)
             assert back.q.magnitude == fig.q.magnitude and back.prov == fig.prov, (cid, name)
             assert (back.low, back.high) == (fig.low, fig.high), (cid, name)
             seen += 1

@@ -114,10 +114,16 @@ def _units(pairs: tuple) -> Any:
 
 
 def _quantity(magnitude: Any, pairs: tuple) -> Any:
-    """A quantity of the package registry from what :class:`_Pickler` stored."""
+    """A quantity of the package registry from what :class:`_Pickler` stored: the two attributes a pint
+    quantity holds, set directly. The magnitude is the one pint itself held (taken from ``_magnitude`` when
+    pickled), so ``Quantity.__new__``'s argument checks and conversions (a few microseconds each, for ~1,700
+    quantities per `check`) have nothing to do; ``tests/test_cache.py`` checks the result equals pint's own."""
     from chipcalc.core.units import registry
 
-    return registry().Quantity(magnitude, _units(pairs))
+    q = object.__new__(registry().Quantity)
+    q._magnitude = magnitude
+    q._units = _units(pairs)
+    return q
 
 
 class _Pickler(pickle.Pickler):

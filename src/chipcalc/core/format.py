@@ -98,9 +98,9 @@ _BY_BASE = {base: name for name, (base, _) in LADDERS.items()}
 @functools.lru_cache(maxsize=512)
 def _factor(src: str, dst: str) -> float:
     """How many ``dst`` one ``src`` is (``_factor("TFLOPS", "PFLOPS") == 1e-3``)."""
-    from chipcalc.core.units import Q
+    from chipcalc.core.units import U, registry
 
-    return float(Q(1.0, src).m_as(dst))
+    return float(registry().Quantity(1.0, U(src)).m_as(U(dst)))  # each unit string parsed once per process
 
 
 @dataclass(frozen=True)
@@ -217,13 +217,13 @@ def unit_for(figs: list[Any]) -> str:
     if not present:
         return ""
     q = present[0].q
-    if q.dimensionless:
+    if _dimensionless(q):
         return ""
     ladder = _ladder(q)
     if ladder is None:
         import re
 
-        return re.sub(r"\btok\b", "token", f"{q.units:~P}")  # token/s, not pint's tok/s
+        return re.sub(r"\btok\b", "token", _units_text(q))  # token/s, not pint's tok/s
     base, units = ladder
     big = _largest(m_as(f.q, base) for f in present)
     best = units[0]
@@ -233,11 +233,45 @@ def unit_for(figs: list[Any]) -> str:
     return display([big * _factor(base, best)], best).unit
 
 
+#: Per pint units object: its short text and its ladder (both pure functions of the units; pint's
+#: formatting and the parsing of the reference units cost tens of microseconds a call, and a table asks
+#: once per row: `check` asked 203 times).
+_TEXT: dict = {}
+_LADDER: dict = {}
+
+
+def _dimensionless(q: Any) -> bool:
+    """``q.dimensionless`` (pint converts the quantity to root units for it, ~100 us) from the
+    dimensionality of its units, which pint memoizes per units object."""
+    return not q.dimensionality if hasattr(q, "_units") else q.dimensionless
+
+
+def _units_text(q: Any) -> str:
+    key = getattr(q, "_units", None)
+    text = _TEXT.get(key) if key is not None else None
+    if text is None:
+        text = f"{q.units:~P}"
+        if key is not None:
+            _TEXT[key] = text
+    return text
+
+
 def _ladder(q: Any) -> tuple[str, tuple[str, ...]] | None:
+    key = getattr(q, "_units", None)
+    if key is None:
+        return _ladder_of(q)
+    try:
+        return _LADDER[key]
+    except KeyError:
+        out = _LADDER[key] = _ladder_of(q)
+        return out
+
+
+def _ladder_of(q: Any) -> tuple[str, tuple[str, ...]] | None:
     from chipcalc.core.units import Q, check_dimension
 
     if check_dimension(q, "compute"):
-        text = f"{q.units:~P}"
+        text = _units_text(q)
         return LADDERS["ops"] if "OPS" in text and "FLOPS" not in text else LADDERS["flops"]
     if q.dimensionality == Q(1, "FLOP").dimensionality:
         return LADDERS["flop"]
@@ -259,7 +293,7 @@ def _scalar(x: Any) -> bool:
 
 def figure_value(fig: Any) -> tuple[Any, str]:
     """(magnitude, unit) in the unit a person would read it in (PFLOPS rather than 288,768 TFLOPS)."""
-    unit = unit_for([fig]) if not fig.q.dimensionless else ""
+    unit = unit_for([fig]) if not _dimensionless(fig.q) else ""
     return m_as(fig.q, unit), unit
 
 
