@@ -34,7 +34,7 @@ OBJECTIVES = ("tokens/s per chip", "tokens/s per kW", "lowest TPOT", "tokens/s p
 def _prime_heap() -> None:
     """Keep a block's temporaries on the heap between blocks. glibc's malloc gives memory back to the OS
     whenever more than its trim threshold (128 KiB at start) lies free at the top of the heap, so each
-    block's temporaries (128 KiB each) came back as fresh pages, a page fault per 4 KiB: that made a
+    block's temporaries (128-256 KiB each) came back as fresh pages, a page fault per 4 KiB: that made a
     block 2.8-3.7x slower than the same arithmetic on warm memory (measured in this module's blocks of
     2 x 8,000 to 64 x 250 points; a 1 x 16,000 block escaped it by chance). Freeing one buffer that
     malloc had to map on its own is glibc's own signal to raise both thresholds (mmap threshold to its
