@@ -144,6 +144,10 @@ runner = CliRunner()
     (["h20", "llama-3.1-70b", "--chips", "8", "--ep", "8"], "dense model"),
     (["hgx-h20", "deepseek-r1", "--chips", "8", "--ep", "16"], "--ep 16 needs 16 chips"),
     (["hgx-h20", "deepseek-r1", "--chips", "8", "--ep", "3"], "--ep 3 does not divide the 8 chips"),
+    (["h20", "llama-3.1-70b", "--tp", "3", "--batch", "1"], "--tp 3 does not divide the 1 chip of the deployment: "
+     "use a --tp that divides 1, or --chips with a multiple of 3"),
+    (["cloudmatrix384", "deepseek-r1", "--chips", "4", "--tp", "3", "--device", "die"],
+     "the 8 dies of the deployment: use a --tp that divides 8, or --chips with a multiple of 3"),
     (["ascend-910c", "llama-3.1-70b", "--precision", "fp8"], "ascend-910c has no fp8 peak"),
     (["h20", "llama-3.1-70b", "--mtp", "1"], "no multi-token-prediction module"),
     (["h20", "llama-3.1-70b", "--set", "mfux=0.5"], "unknown figure 'mfux'; did you mean mfu"),

@@ -7,6 +7,8 @@ scale-up domains, so a pipeline crosses a domain boundary only where its stages 
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,7 +78,8 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
     ranks = chips * hw.rpc
     unit = "dies" if hw.device == "die" else "chips"
     if ranks % tp:
-        raise UsageError(f"--tp {tp} does not divide the {ranks} {unit} of the deployment")
+        raise UsageError(f"--tp {tp} does not divide the {_count_of(ranks, unit)} of the deployment: use a --tp that "
+                         f"divides {ranks}, or --chips with a multiple of {tp // math.gcd(tp, hw.rpc)}")
     if pp > 1:
         _check_pp(model, hw, ranks, tp, pp, unit)
     heads, kvh = _count(model, "attention_heads"), _count(model, "kv_heads")
@@ -96,10 +99,16 @@ def layout(model: Model, hw: Hardware, chips: int, tp: int = 1, ep: int | None =
         if ep > ranks:
             raise UsageError(f"--ep {ep} needs {ep} {unit}; the deployment has {ranks}")
         if ranks % ep:
-            raise UsageError(f"--ep {ep} does not divide the {ranks} {unit} of the deployment")
+            raise UsageError(f"--ep {ep} does not divide the {_count_of(ranks, unit)} of the deployment: use an --ep "
+                             f"that divides {ranks}")
     if mtp and model.get("mtp_modules") is None:
         raise UsageError(f"{model.id} has no multi-token-prediction module (mtp_modules); --mtp needs one")
     return Layout(chips, ranks, tp, ep, mtp, pp, float(kv_offload))
+
+
+def _count_of(n: int, unit: str) -> str:
+    """``1 chip``, ``8 chips``, ``1 die``, ``2 dies``."""
+    return f"{n} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"
 
 
 def _check_pp(model: Model, hw: Hardware, ranks: int, tp: int, pp: int, unit: str) -> None:
