@@ -233,45 +233,35 @@ def unit_for(figs: list[Any]) -> str:
     return display([big * _factor(base, best)], best).unit
 
 
-#: Per pint units object: its short text and its ladder (both pure functions of the units; pint's
-#: formatting and the parsing of the reference units cost tens of microseconds a call, and a table asks
-#: once per row: `check` asked 203 times).
-_TEXT: dict = {}
-_LADDER: dict = {}
+@functools.lru_cache(maxsize=None)
+def _units_info(units: Any) -> tuple[bool, str, tuple[str, tuple[str, ...]] | None]:
+    """Of a pint units object: dimensionless?, its short text, its ladder. Pure functions of the units,
+    so each is worked out once per process (pint's ``dimensionless`` converts to root units, its formatting
+    and the parsing of the reference units cost tens of microseconds a call, and a table asks once per row:
+    `check` asked 203 times)."""
+    from chipcalc.core.units import registry
+
+    q = registry().Quantity(1.0, units)
+    return not q.dimensionality, f"{q.units:~P}", _ladder_of(q)
 
 
 def _dimensionless(q: Any) -> bool:
-    """``q.dimensionless`` (pint converts the quantity to root units for it, ~100 us) from the
-    dimensionality of its units, which pint memoizes per units object."""
-    return not q.dimensionality if hasattr(q, "_units") else q.dimensionless
+    return _units_info(q._units)[0]
 
 
 def _units_text(q: Any) -> str:
-    key = getattr(q, "_units", None)
-    text = _TEXT.get(key) if key is not None else None
-    if text is None:
-        text = f"{q.units:~P}"
-        if key is not None:
-            _TEXT[key] = text
-    return text
+    return _units_info(q._units)[1]
 
 
 def _ladder(q: Any) -> tuple[str, tuple[str, ...]] | None:
-    key = getattr(q, "_units", None)
-    if key is None:
-        return _ladder_of(q)
-    try:
-        return _LADDER[key]
-    except KeyError:
-        out = _LADDER[key] = _ladder_of(q)
-        return out
+    return _units_info(q._units)[2]
 
 
 def _ladder_of(q: Any) -> tuple[str, tuple[str, ...]] | None:
     from chipcalc.core.units import Q, check_dimension
 
     if check_dimension(q, "compute"):
-        text = _units_text(q)
+        text = f"{q.units:~P}"
         return LADDERS["ops"] if "OPS" in text and "FLOPS" not in text else LADDERS["flops"]
     if q.dimensionality == Q(1, "FLOP").dimensionality:
         return LADDERS["flop"]
@@ -293,7 +283,7 @@ def _scalar(x: Any) -> bool:
 
 def figure_value(fig: Any) -> tuple[Any, str]:
     """(magnitude, unit) in the unit a person would read it in (PFLOPS rather than 288,768 TFLOPS)."""
-    unit = unit_for([fig]) if not _dimensionless(fig.q) else ""
+    unit = unit_for([fig])  # "" for a dimensionless figure
     return m_as(fig.q, unit), unit
 
 

@@ -126,8 +126,7 @@ class Outputs:
             above = share > best
             if np.any(above):
                 np.copyto(code, np.int8(k), where=above)
-                if k < 3:
-                    best = np.maximum(best, share)
+                best = np.maximum(best, share)
         return code
 
     def bound(self) -> Any:
