@@ -20,6 +20,7 @@ from chipcalc.catalog.overrides import inputs_of_system, put
 from chipcalc.catalog.store import Catalog
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Figure
+from chipcalc.core.heap import prime_heap
 
 #: Percentiles reported by Monte Carlo as low/high.
 PERCENTILES = (5.0, 95.0)
@@ -157,6 +158,7 @@ def sample_catalog(cat: Catalog, inputs: dict[str, Figure], samples: int, seed: 
     from chipcalc.core.units import Q
 
     samples, _ = sampling(samples, seed)
+    prime_heap()  # the draws and every metric computed from them are arrays of `samples` floats
     items = list(inputs.items())
     # one independent stream per input (SeedSequence.spawn), so the draws can be made on every core at
     # once (numpy's generators fill arrays without the GIL) and stay the same whatever the thread timing

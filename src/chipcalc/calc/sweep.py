@@ -17,33 +17,17 @@ from typing import Any, Iterator
 
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Provenance
+from chipcalc.core.heap import prime_heap
 
 #: Points per chunk: large enough that numpy's per-call cost (a few us per operation, ~0.16 ms per block
 #: in all) is small per point, small enough that a chunk's temporaries (256 KiB each) stay in the heap
-#: once :func:`_prime_heap` has raised malloc's thresholds (measured in benchmarks/bench_sweep.py's grids:
-#: with the heap primed and blocks split evenly, 1 << 14, 1 << 15 and 1 << 16 gave 3.1e7, 3.7e7 and 3.9e7
-#: points/s at 1e5 points and 3.0e7, 4.8e7 and 5.5e7 at 1e7: 1 << 15 keeps the time per point of small and
-#: large grids within 1.3x of each other).
+#: once :func:`~chipcalc.core.heap.prime_heap` has raised malloc's thresholds (measured in
+#: benchmarks/bench_sweep.py's grids: with the heap primed and blocks split evenly, 1 << 14, 1 << 15 and
+#: 1 << 16 gave 3.1e7, 3.7e7 and 3.9e7 points/s at 1e5 points and 3.0e7, 4.8e7 and 5.5e7 at 1e7: 1 << 15
+#: keeps the time per point of small and large grids within 1.3x of each other).
 CHUNK = 1 << 15
-#: Bytes of the one buffer allocated and freed before a sweep's first block (:func:`_prime_heap`).
-PRIME_BYTES = 8 << 20
 #: Objectives of a summary, in the order shown.
 OBJECTIVES = ("tokens/s per chip", "tokens/s per kW", "lowest TPOT", "tokens/s per chip within the TPOT target")
-
-
-def _prime_heap() -> None:
-    """Keep a block's temporaries on the heap between blocks. glibc's malloc gives memory back to the OS
-    whenever more than its trim threshold (128 KiB at start) lies free at the top of the heap, so each
-    block's temporaries (128-256 KiB each) came back as fresh pages, a page fault per 4 KiB: that made a
-    block 2.8-3.7x slower than the same arithmetic on warm memory (measured in this module's blocks of
-    2 x 8,000 to 64 x 250 points; a 1 x 16,000 block escaped it by chance). Freeing one buffer that
-    malloc had to map on its own is glibc's own signal to raise both thresholds (mmap threshold to its
-    size, trim threshold to twice that), the adjustment any process freeing a large array gets; elsewhere
-    this is one short-lived allocation."""
-    import numpy as np
-
-    buf = np.empty(PRIME_BYTES // 8)
-    del buf
 
 
 def _even(n: int, most: int) -> Iterator[tuple[int, int]]:
@@ -163,7 +147,7 @@ class Sweep:
         from chipcalc.calc.serving.compiled import Outputs
         from chipcalc.calc.serving.values import Ranged
 
-        _prime_heap()
+        prime_heap()
         for rs, cs, across in self.blocks(chunk):
             b, c = self.batches[rs].astype(float), self.contexts[cs].astype(float)
             b, c = (b[None, :], c[:, None]) if across else (b[:, None], c[None, :])
