@@ -152,6 +152,21 @@ def test_broken_user_specs_name_file_and_field(tmp_path):
     assert "mine/chips/h20.toml: hbm_bandwidth" in r.stderr
 
 
+def test_a_misplaced_user_spec_file_is_an_error_not_ignored(tmp_path):
+    """An override of a built-in chip put at the top of the folder would leave the built-in figure in
+    use without a word: it is a one-line data error naming the file and where it belongs."""
+    d = tmp_path / "mine"
+    d.mkdir()
+    (d / "h20.toml").write_text('id = "h20"\nname = "x"\nvendor = "y"\n[hbm_bandwidth]\nvalue = "3.6 TB/s"\n'
+                                'assumption = "measured with a stream benchmark on our own box"\n')
+    r = run("chip", "h20", "--specs", str(d))
+    assert r.exit_code == 1 and r.stdout == ""
+    line = r.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert line.startswith("chipcalc: error: mine/h20.toml: not read (a spec folder holds sources*.toml")
+    assert "chips/" in line and "move it there or out of the folder" in line
+
+
 def test_env_var_specs(tmp_path):
     d = tmp_path / "mine" / "chips"
     d.mkdir(parents=True)

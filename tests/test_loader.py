@@ -149,3 +149,18 @@ def test_regression_non_string_chip_reference(specdir):
     (specdir / "systems/testsys.toml").write_text(replace_in(SYSTEM, 'chip = "testchip"', "chip = []"))
     cat, problems = load_only(specdir)
     assert any("testsys.toml: chip: missing" in str(p) for p in problems), problems
+
+
+@pytest.mark.parametrize("where", ["testchip2.toml", "chip/testchip2.toml", "Chips/testchip2.toml"])
+def test_a_toml_file_the_load_would_not_read_is_an_error(specdir, where):
+    """A chip put at the top of the folder, or in a misspelt folder, would silently not count: it is a
+    problem naming the file and where spec files go. Files the layout reads, and dot-folders, are fine."""
+    (specdir / where).parent.mkdir(parents=True, exist_ok=True)
+    (specdir / where).write_text(CHIP.replace('id = "testchip"', 'id = "testchip2"'))
+    (specdir / ".git").mkdir()
+    (specdir / ".git" / "config.toml").write_text("[core]\n")
+    (specdir / "sources-more.toml").write_text("")
+    _, problems = load_only(specdir)
+    assert [(p.file, p.field) for p in problems] == [(f"specs/{where}", "")]
+    assert "not read (a spec folder holds sources*.toml" in problems[0].message
+    assert "chips/" in problems[0].message and "move it there or out of the folder" in problems[0].message

@@ -78,6 +78,30 @@ def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any
     return data
 
 
+#: What a spec folder holds: these files at its top, and one .toml per entry in these folders.
+TOP_FILES = ("sources*.toml", "assumptions*.toml", "measurements*.toml", "fleets*.toml")
+FOLDERS = ("chips", "systems", "models", "claims", "supply")
+UNREAD = ("not read (a spec folder holds " + ", ".join(TOP_FILES) + " at its top and one .toml per entry in "
+          + "/, ".join(FOLDERS) + "/); move it there or out of the folder")
+
+
+def unread_files(root: Path) -> list[Path]:
+    """The ``.toml`` files of :func:`spec_files` that no part of a load reads (a chip put at the top of the
+    folder, a ``chip/`` for ``chips/``): each is an error, since its figures would silently not count.
+    Folders whose name starts with a dot (``.git``) are not spec folders' business."""
+    from fnmatch import fnmatch
+
+    out = []
+    for path in spec_files(root):
+        parts = path.relative_to(root).parts
+        if len(parts) == 1:
+            if not any(fnmatch(parts[0], pattern) for pattern in TOP_FILES):
+                out.append(path)
+        elif parts[0] not in FOLDERS and not parts[0].startswith("."):
+            out.append(path)
+    return out
+
+
 def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = True) -> bool:
     """Read one spec folder into ``raw`` (later folders override earlier ones by id); False if it cannot be."""
     try:
@@ -88,6 +112,7 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
     if not is_dir:
         problems.append(Problem(str(root)[:120], "", "spec folder not found; pass an existing directory to --specs"))
         return False
+    problems.extend(Problem(display_path(path, root), "", UNREAD) for path in unread_files(root))
     for pattern, table in (("sources*.toml", raw.sources), ("assumptions*.toml", raw.assumptions)):
         here: dict[str, str] = {}  # ids defined in this folder: a second definition is a mistake
         for path in sorted(root.glob(pattern)):
