@@ -62,6 +62,22 @@ def test_an_edited_user_spec_is_seen(fresh, tmp_path):
     assert len(list(fresh.glob("*.pickle"))) == 2
 
 
+def test_a_file_added_where_it_would_not_be_read_is_seen(fresh, tmp_path):
+    """A cached load of a user folder is not served once a misplaced spec file appears in it (top level,
+    a misspelt folder, a known folder's sub-folder): the next load reports it."""
+    from chipcalc.core.errors import SpecError
+
+    mine = user_folder(tmp_path)
+    load([mine])
+    for where in ("h20y.toml", "chip/h20y.toml", "chips/nvidia/h20y.toml"):
+        (mine / where).parent.mkdir(parents=True, exist_ok=True)
+        (mine / where).write_text('id = "h20y"\n')
+        with pytest.raises(SpecError, match="not read"):
+            load([mine])
+        (mine / where).unlink()
+    assert load([mine]).chip("h20x") is not None
+
+
 def test_an_edited_builtin_spec_is_seen(fresh, tmp_path, monkeypatch):
     copy = tmp_path / "specs"
     shutil.copytree(ROOT / "specs", copy)
@@ -127,7 +143,10 @@ def test_the_key_covers_every_file(tmp_path):
     k2 = cache.key("k", [root])
     (root / "new.toml").write_text("")
     k3 = cache.key("k", [root])
-    assert len({k1, k2, k3}) == 3
+    (root / "chips" / "vendor").mkdir()
+    (root / "chips" / "vendor" / "b.toml").write_text("")
+    k4 = cache.key("k", [root])
+    assert len({k1, k2, k3, k4}) == 4
 
 
 def _user_claim(tmp_path, watts: str) -> Path:

@@ -151,7 +151,8 @@ def test_regression_non_string_chip_reference(specdir):
     assert any("testsys.toml: chip: missing" in str(p) for p in problems), problems
 
 
-@pytest.mark.parametrize("where", ["testchip2.toml", "chip/testchip2.toml", "Chips/testchip2.toml"])
+@pytest.mark.parametrize("where", ["testchip2.toml", "chip/testchip2.toml", "Chips/testchip2.toml",
+                                   "chips/vendor/testchip2.toml"])
 def test_a_toml_file_the_load_would_not_read_is_an_error(specdir, where):
     """A chip put at the top of the folder, or in a misspelt folder, would silently not count: it is a
     problem naming the file and where spec files go. Files the layout reads, and dot-folders, are fine."""
@@ -159,8 +160,13 @@ def test_a_toml_file_the_load_would_not_read_is_an_error(specdir, where):
     (specdir / where).write_text(CHIP.replace('id = "testchip"', 'id = "testchip2"'))
     (specdir / ".git").mkdir()
     (specdir / ".git" / "config.toml").write_text("[core]\n")
+    (specdir / "chips" / ".hidden").mkdir()
+    (specdir / "chips" / ".hidden" / "x.toml").write_text("")
     (specdir / "sources-more.toml").write_text("")
     _, problems = load_only(specdir)
     assert [(p.file, p.field) for p in problems] == [(f"specs/{where}", "")]
-    assert "not read (a spec folder holds sources*.toml" in problems[0].message
-    assert "chips/" in problems[0].message and "move it there or out of the folder" in problems[0].message
+    if where.startswith("chips/"):
+        assert problems[0].message == "not read: sub-folders of chips/ are not searched; put the file directly in chips/"
+    else:
+        assert "not read (a spec folder holds sources*.toml" in problems[0].message
+        assert "chips/" in problems[0].message and "move it there or out of the folder" in problems[0].message

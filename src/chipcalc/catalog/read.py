@@ -83,12 +83,14 @@ TOP_FILES = ("sources*.toml", "assumptions*.toml", "measurements*.toml", "fleets
 FOLDERS = ("chips", "systems", "models", "claims", "supply")
 UNREAD = ("not read (a spec folder holds " + ", ".join(TOP_FILES) + " at its top and one .toml per entry in "
           + "/, ".join(FOLDERS) + "/); move it there or out of the folder")
+NESTED = "not read: sub-folders of {folder}/ are not searched; put the file directly in {folder}/"
 
 
-def unread_files(root: Path) -> list[Path]:
+def unread_files(root: Path) -> list[tuple[Path, str]]:
     """The ``.toml`` files of :func:`spec_files` that no part of a load reads (a chip put at the top of the
-    folder, a ``chip/`` for ``chips/``): each is an error, since its figures would silently not count.
-    Folders whose name starts with a dot (``.git``) are not spec folders' business."""
+    folder, a ``chip/`` for ``chips/``, a ``chips/nvidia/`` sub-folder), each with why: each is an error,
+    since its figures would silently not count. Folders whose name starts with a dot (``.git``) are not
+    spec folders' business."""
     from fnmatch import fnmatch
 
     out = []
@@ -96,9 +98,11 @@ def unread_files(root: Path) -> list[Path]:
         parts = path.relative_to(root).parts
         if len(parts) == 1:
             if not any(fnmatch(parts[0], pattern) for pattern in TOP_FILES):
-                out.append(path)
-        elif parts[0] not in FOLDERS and not parts[0].startswith("."):
-            out.append(path)
+                out.append((path, UNREAD))
+        elif len(parts) == 3 and not parts[1].startswith("."):  # inside a known folder's sub-folder
+            out.append((path, NESTED.format(folder=parts[0])))
+        elif len(parts) == 2 and parts[0] not in FOLDERS and not parts[0].startswith("."):
+            out.append((path, UNREAD))
     return out
 
 
@@ -112,7 +116,7 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
     if not is_dir:
         problems.append(Problem(str(root)[:120], "", "spec folder not found; pass an existing directory to --specs"))
         return False
-    problems.extend(Problem(display_path(path, root), "", UNREAD) for path in unread_files(root))
+    problems.extend(Problem(display_path(path, root), "", why) for path, why in unread_files(root))
     for pattern, table in (("sources*.toml", raw.sources), ("assumptions*.toml", raw.assumptions)):
         here: dict[str, str] = {}  # ids defined in this folder: a second definition is a mistake
         for path in sorted(root.glob(pattern)):
@@ -143,11 +147,13 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
 
 
 def spec_files(root: Path) -> list[Path]:
-    """Every file a load of ``root`` can read: its own ``*.toml`` and those one folder down (chips/,
-    systems/, models/, claims/, supply/). The caches key on exactly these, so a spec folder that is a big
-    tree (``--specs .`` in a checkout) is not walked."""
+    """Every ``.toml`` a load of ``root`` reads or refuses: its own, those one folder down (chips/,
+    systems/, models/, claims/, supply/, or a misspelt folder) and those one level further inside the
+    known folders (``chips/nvidia/h300.toml``, refused by :func:`unread_files`). The caches key on exactly
+    these, so a spec folder that is a big tree (``--specs .`` in a checkout) is not walked."""
     root = Path(root)
-    return sorted(p for p in [*root.glob("*.toml"), *root.glob("*/*.toml")] if p.is_file())
+    nested = [p for folder in FOLDERS for p in (root / folder).glob("*/*.toml")]
+    return sorted(p for p in [*root.glob("*.toml"), *root.glob("*/*.toml"), *nested] if p.is_file())
 
 
 def builtin_specs_dir() -> Path:
