@@ -224,4 +224,5 @@ def test_commands_reading_the_cache_in_a_fresh_process_work(tmp_path):
         r = run(*args)
         assert r.returncode == 0, (args, r.stderr[-300:])
         assert "internal error" not in r.stderr
-    assert run("validate").stdout == first.stdout
+        if args == ["validate"]:  # the warm-cache run says what the run that built the cache said
+            assert r.stdout == first.stdout
