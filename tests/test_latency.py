@@ -148,6 +148,12 @@ runner = CliRunner()
      "use a --tp that divides 1, or --chips with a multiple of 3"),
     (["cloudmatrix384", "deepseek-r1", "--chips", "4", "--tp", "3", "--device", "die"],
      "the 8 dies of the deployment: use a --tp that divides 8, or --chips with a multiple of 3"),
+    (["cloudmatrix384", "deepseek-r1", "--attn-tp", "3"], "--attn-tp 3 does not divide the 128 attention heads"),
+    (["cloudmatrix384", "deepseek-r1", "--attn-tp", "7"], "--attn-tp 7 does not divide the 384 chips of the "
+     "deployment: use a --attn-tp that divides 384"),
+    (["cloudmatrix384", "deepseek-r1", "--attn-dp", "96"],
+     "--attn-dp 96: cloudmatrix384 has 384 ranks at attention TP1, i.e. DP384; for DP96 give --attn-tp 4"),
+    (["cloudmatrix384", "deepseek-r1", "--attn-dp", "5"], "i.e. DP384; --attn-dp must divide the 384 ranks"),
     (["ascend-910c", "llama-3.1-70b", "--precision", "fp8"], "ascend-910c has no fp8 peak"),
     (["h20", "llama-3.1-70b", "--mtp", "1"], "no multi-token-prediction module"),
     (["h20", "llama-3.1-70b", "--set", "mfux=0.5"], "unknown figure 'mfux'; did you mean mfu"),

@@ -172,7 +172,7 @@ runner = CliRunner()
      "--pp 2: deepseek-r1 is a mixture-of-experts model; pipeline stages are modelled for dense models only"),
     (["sweep", "latency", "hgx-h20", "llama-3.1-70b", "--pp", "5"], "--pp 5 x --tp 1 = 5 ranks per pipeline"),
     (["latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--tp", "4", "--pp", "2", "--attn-dp", "2"],
-     "--attn-dp 2: hgx-h20 has 8 ranks at attention TP4 and PP2, i.e. DP1"),
+     "--attn-dp 2: hgx-h20 has 8 ranks at attention TP4 and PP2, i.e. DP1; for DP2 give --attn-tp 2"),
 ])
 def test_bad_pp_is_a_one_line_usage_error(args, needle):
     r = runner.invoke(app, args)

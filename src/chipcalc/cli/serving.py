@@ -183,12 +183,20 @@ def latency_cmd(
         if (why := mtp_problem(cat, model, req.mtp)) is not None:
             raise UsageError(why)
         kn = L.knobs(cat, overrides)
-        cases = run(cat, model, recs, req, kn)
+        try:
+            cases = run(cat, model, recs, req, kn)
+        except UsageError as exc:  # the layout's messages name --tp; the user may have written its alias
+            if tp_n is None and attn_tp_n is not None:
+                raise UsageError(str(exc).replace("--tp ", "--attn-tp ")) from None
+            raise
         dp = ints(attn_dp, "--attn-dp", "groups")
         for c in cases:
             if dp is not None and c.lay.dp != dp:
                 at = f"attention TP{c.lay.tp}" + (f" and PP{c.lay.pp}" if c.lay.pp > 1 else "")
-                raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at {at}, i.e. DP{c.lay.dp}")
+                per_stage = c.lay.ranks // c.lay.pp
+                fix = (f"for DP{dp} give --attn-tp {per_stage // dp}" if per_stage % dp == 0 else
+                       f"--attn-dp must divide the {per_stage} ranks" + (" of a stage" if c.lay.pp > 1 else ""))
+                raise UsageError(f"--attn-dp {dp}: {c.hw.id} has {c.lay.ranks} ranks at {at}, i.e. DP{c.lay.dp}; {fix}")
         base_i = None  # N-way (--vs, --base): the base target's column over every other
         if nway and len(cases) == len(recs):
             base_i = base_t
