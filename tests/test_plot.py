@@ -247,14 +247,23 @@ os.fork = real_fork
 alone = [c.to_bytes("png") for c in small_charts(3)]  # the same charts built afresh, drawn here
 print(len(forks), [a == b for a, b in zip(together, alone)], all(x[:8] == b"\\x89PNG\\r\\n\\x1a\\n" for x in together),
       len(set(together)))
+forks.clear()
+os.fork = counted
+drawings = plot.Drawings()
+for c in small_charts(3):
+    drawings.append(c)  # each drawn by a child from here on
+eager = drawings.pngs()
+os.fork = real_fork
+print(len(forks), eager == alone)
 """
 
 
 def test_cli_drawing_paths_in_fresh_processes():
     """Two fresh processes, one importing matplotlib as the chipcalc command does (lean), one as the library
     does. Lean: the charts are the same PNG bytes and set() works as before; only its docstring is gone.
-    In the lean one, a report's charts are also drawn at the same time by forked children (Linux, one
-    thread, 2+ cores): the same PNG bytes as drawing them one after another, in order."""
+    In the lean one, charts are also drawn at the same time by forked children (Linux, one thread, 2+
+    cores), by png_many and by Drawings (a child per chart from when it is added, as a report builds its
+    page): the same PNG bytes as drawing them one after another, in order."""
     import os
 
     def probe(mode):
@@ -270,8 +279,9 @@ def test_cli_drawing_paths_in_fresh_processes():
     line = lean[1]
     forks, same, (png, distinct) = line.split(maxsplit=1)[0], line.split("[", 1)[1].split("]")[0], line.split()[-2:]
     assert same == "True, True, True" and png == "True" and distinct == "3"  # three different charts, in order
-    expect = "2" if sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1 else "0"
-    assert forks == expect
+    forking = sys.platform.startswith("linux") and (os.cpu_count() or 1) > 1
+    assert forks == ("2" if forking else "0")
+    assert lean[2] == ("3 True" if forking else "0 True")  # Drawings: a child per chart, the same bytes in order
 
 
 def test_png_many_in_a_threaded_process_draws_here():
@@ -290,6 +300,10 @@ def test_png_many_in_a_threaded_process_draws_here():
     real_fork, os.fork = os.fork, None  # a fork here would fail the test
     try:
         assert plot.png_many(ns["small_charts"](2)) == [c.to_bytes("png") for c in ns["small_charts"](2)]
+        drawings = plot.Drawings()
+        for c in ns["small_charts"](2):
+            drawings.append(c)
+        assert drawings.pngs() == [c.to_bytes("png") for c in ns["small_charts"](2)]
     finally:
         os.fork = real_fork
         ev.set()

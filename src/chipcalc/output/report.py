@@ -72,9 +72,9 @@ def table_html(t: Table, refs: Refs, ranges: bool) -> str:
     return render_table(t, refs, ranges, heading="h3")
 
 
-def chart_html(chart: Any, refs: Refs, caption: str, charts: list[Any]) -> str:
-    """The figure element of a chart; its image is drawn later, with the page's other charts
-    (:func:`_images`), and stands here as a placeholder."""
+def chart_html(chart: Any, refs: Refs, caption: str, charts: Any) -> str:
+    """The figure element of a chart; its image stands here as a placeholder until :func:`_images` puts
+    it in (``charts``, a :class:`chipcalc.output.plot.Drawings`, may be drawing it meanwhile)."""
     from chipcalc.output.render_html import note_anchor
 
     charts.append(chart)
@@ -88,18 +88,16 @@ def _slot(i: int) -> str:
     return f"\x00chart {i}\x00"  # a NUL never occurs in the escaped text of the page
 
 
-def _images(page: str, charts: list[Any]) -> str:
-    """The page with each chart's PNG (base64) in its placeholder; the charts are drawn together
-    (:func:`chipcalc.output.plot.png_many`: at the same time on a multi-core Linux machine)."""
-    from chipcalc.output.plot import png_many
-
-    for i, data in enumerate(png_many(charts)):
+def _images(page: str, charts: Any) -> str:
+    """The page with each chart's PNG (base64) in its placeholder (:class:`chipcalc.output.plot.Drawings`:
+    on a multi-core Linux machine each chart was drawn by a child process while the page was built)."""
+    for i, data in enumerate(charts.pngs()):
         page = page.replace(_slot(i), base64.b64encode(data).decode("ascii"), 1)
     return page
 
 
 def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequence[str], refs: Refs,
-           charts: list[Any], base: int = 0) -> list[str]:
+           charts: Any, base: int = 0) -> list[str]:
     from chipcalc.output import plot
 
     out = []
@@ -144,7 +142,7 @@ def _plots(catalog: Any, systems: Sequence[Any], model: Any, precisions: Sequenc
 
 
 def _supply_section(catalog: Any, systems: Sequence[Any], refs: Refs, ranges: bool,
-                    charts: list[Any]) -> tuple[list[Table], list[str]]:
+                    charts: Any) -> tuple[list[Table], list[str]]:
     """For each chip of the systems that has a supply product: its default scenario's constraints (table
     and plot), as `chipcalc supply` and `chipcalc plot supply` show them."""
     from chipcalc.calc import supply as S
@@ -212,7 +210,9 @@ def build_report(catalog: Any, a: Any, b: Any = None, *, model: Any = None, prec
     sentence = rs.headline_sentence(systems, prec, base)
     sections["summary"] = ([f'<p class="headline">{_e(sentence)}</p>'] if sentence else []) + [
         f'<div class="headline">{table_html(head, refs, ranges)}</div>']
-    charts: list[Any] = []  # drawn at the end, together
+    from chipcalc.output.plot import Drawings
+
+    charts = Drawings()  # each chart drawn (in a child process where it can be) from when it is added
     sections["plots"] = _plots(catalog, systems, model, precisions, refs, charts, base)
     chip_t, sys_t = per_chip_table(systems, base=base), system_table(systems, base=base)
     sections["per-chip"] = [table_html(chip_t, refs, ranges)]

@@ -20,6 +20,7 @@ from chipcalc.output.plot.base import (
            FORMATS,
            MISSING_MATPLOTLIB,
            Chart,
+           Drawings,
            MissingDependency,
            plot_format,
            png_many,
@@ -29,5 +30,5 @@ from chipcalc.output.plot.curves import Curve, latency_curve, latency_curves
 from chipcalc.output.plot.pareto import pareto_fronts
 from chipcalc.output.plot.roofline import WorkPoint, roofline, workload_points
 
-__all__ = ["FORMATS", "MISSING_MATPLOTLIB", "Chart", "Curve", "MissingDependency", "WorkPoint", "cluster_bars",
+__all__ = ["FORMATS", "MISSING_MATPLOTLIB", "Chart", "Curve", "Drawings", "MissingDependency", "WorkPoint", "cluster_bars",
            "latency_curve", "latency_curves", "pareto_fronts", "plot_format", "png_many", "require_matplotlib", "roofline", "workload_points"]

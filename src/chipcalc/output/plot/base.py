@@ -132,38 +132,78 @@ def png_many(charts: Sequence[Chart]) -> list[bytes]:
     inherits the finished figure, draws it and sends the bytes back through a pipe) while this process
     draws the first: a report's charts take about as long as the largest of them. Anything else, or a child
     that fails, is drawn here, one after another; the bytes are the same either way."""
+    charts = list(charts)
+    children = [_fork_png(c) for c in charts[1:]] if len(charts) > 1 else []
+    out = [charts[0].to_bytes("png")] if charts else []
+    return out + [_collect(child, c) for c, child in zip(charts[1:], children)]
+
+
+class Drawings:
+    """Charts whose PNGs are drawn as the charts are added (a report adds one per figure as it builds its
+    page): where :func:`png_many` would fork, each chart is drawn by a forked child as soon as it is added,
+    while this process goes on building the rest of the page; :meth:`pngs` collects the bytes in order and
+    draws here any chart that was not forked or whose child failed. The bytes are the same either way."""
+
+    def __init__(self) -> None:
+        self.charts: list[Chart] = []
+        self._children: list[tuple[int, int] | None] = []
+
+    def append(self, chart: Chart) -> None:
+        self.charts.append(chart)
+        self._children.append(_fork_png(chart))
+
+    def __len__(self) -> int:
+        return len(self.charts)
+
+    def pngs(self) -> list[bytes]:
+        out = [_collect(child, c) for c, child in zip(self.charts, self._children)]
+        self._children = [None] * len(self.charts)
+        return out
+
+
+def _fork_png(chart: Chart) -> tuple[int, int] | None:
+    """(pid, read end of a pipe) of a child drawing ``chart``'s PNG, or None where forking is not safe or
+    not worth it (not Linux, one core, other threads alive: forking a process with threads can deadlock
+    the child) or fails."""
     import os
     import sys
     import threading
 
-    charts = list(charts)
-    if len(charts) < 2 or (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux") \
-            or threading.active_count() > 1:  # forking a process with threads can deadlock the child
-        return [c.to_bytes("png") for c in charts]
-    children = []
-    for chart in charts[1:]:
-        r, w = os.pipe()
+    if (os.cpu_count() or 1) < 2 or not sys.platform.startswith("linux") or threading.active_count() > 1:
+        return None
+    r, w = os.pipe()
+    try:
         pid = os.fork()
-        if pid == 0:  # the child: draw, send, leave without running any of the parent's exit code
-            status = 1
-            try:
-                os.close(r)
-                data = chart.to_bytes("png")
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(w, view):]
-                status = 0
-            finally:
-                os._exit(status)
+    except OSError:
+        os.close(r)
         os.close(w)
-        children.append((pid, r))
-    out = [charts[0].to_bytes("png")]
-    for chart, (pid, r) in zip(charts[1:], children):
-        with os.fdopen(r, "rb") as fh:
-            data = fh.read()
-        _, status = os.waitpid(pid, 0)
-        out.append(data if status == 0 and data else chart.to_bytes("png"))
-    return out
+        return None
+    if pid == 0:  # the child: draw, send, leave without running any of the parent's exit code
+        status = 1
+        try:
+            os.close(r)
+            data = chart.to_bytes("png")
+            view = memoryview(data)
+            while view:
+                view = view[os.write(w, view):]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+    return pid, r
+
+
+def _collect(child: tuple[int, int] | None, chart: Chart) -> bytes:
+    """The bytes a child of :func:`_fork_png` sent, or the chart drawn here (no child, or it failed)."""
+    import os
+
+    if child is None:
+        return chart.to_bytes("png")
+    pid, r = child
+    with os.fdopen(r, "rb") as fh:
+        data = fh.read()
+    _, status = os.waitpid(pid, 0)
+    return data if status == 0 and data else chart.to_bytes("png")
 
 
 def _new_figure(width: float, height: float) -> Any:
