@@ -292,6 +292,24 @@ def test_check_adhoc_throughput_claim():
     assert "Verdict: CONSISTENT" in r.stdout and "share of HBM bandwidth needed" in r.stdout
 
 
+def test_check_throughput_claim_at_the_largest_batch_that_fits():
+    """--batch max gives the claim the largest batch per chip that fits (what `chipcalc latency --batch max`
+    says at the same context and layout: 8 chips at TP8, the layout the claim check takes), with the memory
+    fit's provenance."""
+    import re
+
+    base = ["--system", "hgx-h20", "--model", "llama-3.1-70b", "-p", "fp8"]
+    lat = run("latency", "hgx-h20", "llama-3.1-70b", "-p", "fp8", "--chips", "8", "--tp", "8", "--batch", "max")
+    largest = re.search(r"largest that fits: (\d+)", lat.stdout).group(1)
+    r = run("check", *base, "--decode-tokens-per-chip", "500", "--batch", "max")
+    assert r.exit_code == 0, r.stderr
+    row = next(ln for ln in r.stdout.splitlines() if ln.startswith("claim.batch"))
+    assert re.search(rf"\s{largest}\*", row) and "the largest batch per chip that fits (--batch max)" in row
+    assert f"8 chips (8 ranks), TP 8" in r.stdout and f"batch {largest} sequences per chip" in r.stdout
+    bad = run("check", *base, "--decode-tokens-per-chip", "500", "--batch", "most")
+    assert bad.exit_code == 2 and "--batch" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("args, words", [
     (["--claim", "h20.hbm_bandwith < h100-sxm.hbm_bandwidth"], "unknown figure 'h20.hbm_bandwith' at column 1; did you mean h20.hbm_bandwidth?"),
     (["--claim", "h20.hbm_bandwidth < h100-sxm.bf16_dense"], "unit mismatch at column 19 ('<'): cannot compare h20.hbm_bandwidth (a bandwidth (TB/s))"),

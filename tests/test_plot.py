@@ -65,6 +65,24 @@ def test_latency_png(tmp_path):
     assert_png(out)
 
 
+def test_latency_curve_up_to_the_largest_batch_that_fits(tmp_path, catalog):
+    """`plot latency --batch max`: 1, 2, 4, ... up to each target's largest batch that fits at the context,
+    and that batch itself (the number `chipcalc latency --batch max` gives)."""
+    import re
+
+    from chipcalc.output.plot import latency_curve
+
+    lat = run("latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--batch", "max", "--context", "4096")
+    largest = int(re.search(r"largest that fits: (\d+)", lat.stdout).group(1))
+    curve, notes = latency_curve(catalog, catalog.target("cloudmatrix384"), catalog.model("deepseek-r1"), None, 4096, "int8")
+    powers = [2 ** k for k in range(largest.bit_length()) if 2 ** k <= largest]
+    assert list(curve.batch) == sorted({*powers, largest}) and notes == []
+    out = tmp_path / "max.png"
+    r = run("plot", "latency", "cloudmatrix384", "--model", "deepseek-r1", "-p", "int8", "--batch", "max", "-o", out)
+    assert r.exit_code == 0, r.stderr
+    assert_png(out)
+
+
 def test_never_clobbers_and_force(tmp_path):
     out = tmp_path / "cluster.png"
     out.write_bytes(b"keep me")

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -175,3 +176,33 @@ def test_bound_codes_equal_argmax_over_the_four_shares(catalog):
     expect = np.argmax(np.stack(np.broadcast_arrays(c, m, comm, v["overhead"] + 0 * c)), axis=0)
     got = np.broadcast_to(out.bound_codes(), expect.shape)
     assert got.tolist() == expect.tolist() and len(set(expect.ravel().tolist())) >= 2
+
+
+def test_batch_max_is_the_largest_batch_that_fits_at_each_context():
+    """`--batch max`: the batch axis is each context's largest batch that fits, the same number `chipcalc
+    latency --batch max` gives at that context; one batch above it does not fit."""
+    args = ["h20", "llama-3.1-70b", "--chips", "8", "--tp", "8", "-p", "fp8"]
+    r = runner.invoke(app, ["sweep", "latency", *args, "--batch", "max", "--context", "4000,8000", "-f", "json"])
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.stdout)["rows"]
+    largests = []
+    for ctx in (4000, 8000):
+        lat = runner.invoke(app, ["latency", *args, "--batch", "max", "--context", str(ctx), "-f", "json"])
+        assert lat.exit_code == 0, lat.output
+        largest = int(re.search(r"largest that fits: (\d+)", lat.stdout).group(1))
+        largests.append(largest)
+        fitting = [row[0] for row in rows if row[1] == ctx and row[-1]]
+        assert max(fitting) == largest
+        above = runner.invoke(app, ["sweep", "latency", *args, "--batch", str(largest + 1), "--context", str(ctx), "-f", "json"])
+        assert json.loads(above.stdout)["rows"][0][-1] is False
+    assert sorted({row[0] for row in rows}) == sorted(set(largests))  # one batch per context: the batch axis
+    text = runner.invoke(app, ["sweep", "latency", *args, "--batch", "max", "--context", "4000,8000"])
+    assert "--batch max: the batch axis is the largest batch per chip that fits at each context (2 distinct values)" in text.stdout
+
+
+def test_batch_max_with_nothing_fitting_is_a_one_line_error():
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "max", "--context", "1000k"])
+    assert r.exit_code == 2
+    assert r.stderr.strip() == ("chipcalc: error: --batch max: not one sequence fits in memory at any --context of the "
+                                "grid (the smallest is 1,000,000 tokens); try shorter contexts, more chips (--chips) or "
+                                "a lower precision")

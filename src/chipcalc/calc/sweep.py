@@ -178,20 +178,42 @@ def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, pr
             mtp: int = 0, device: str = "package", pp: int | None = None, kv_offload: float = 0.0) -> Sweep:
     """The deployment of a sweep: the layout is fixed by the smallest batch and context (or by
     --chips/--tp/--ep/--pp); units and provenance are checked here, once. ``kv_offload``: the share of the KV
-    cache in host memory (a system whose CPUs give host memory)."""
+    cache in host memory (a system whose CPUs give host memory). ``batches`` None (``--batch max``): the
+    batch axis is the largest batch per chip that fits at each context (:func:`largest_batches`), with the
+    layout that ``chipcalc latency --batch max`` takes (the one for batch 1)."""
     from chipcalc.calc import serving as L
 
     hw = L.hardware(target, precision, device, kn)
-    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(contexts.min()), kv_precision, chips, tp, ep, mtp, pp,
-                        kv_offload)
+    lay = L.auto_layout(model, hw, kn, 1 if batches is None else int(batches.min()), int(contexts.min()), kv_precision,
+                        chips, tp, ep, mtp, pp, kv_offload)
     setup = L.setup_for(model, hw, kn, kv_precision)
     s = L.shape(model, hw, lay)
+    if batches is None:
+        batches = largest_batches(setup, s, contexts)
     t = setup.trace("decode", s)
     basis = hw.power_basis if hw.power is not None else None
     text = f"{lay.chips} chips, TP{lay.tp}" + (f" PP{lay.pp}" if lay.pp > 1 else "") + f" EP{lay.ep}" + \
         (f", KV {kv_offload:.0%} in host memory" if kv_offload else "")
     return Sweep(setup, s, batches, contexts, text,
                  t["tpot"].prov | t["per_chip"].prov, basis, t["tpot"].rprov | t["per_chip"].rprov)
+
+
+def largest_batches(setup: Any, s: Any, contexts: Any) -> Any:
+    """The distinct largest batches per chip that fit (weights, KV at the context, a step's activations,
+    workspace), one per context where any fits, ascending: the memory formula alone, on every context at once."""
+    import numpy as np
+
+    from chipcalc.calc.serving import formulas as F
+    from chipcalc.calc.serving.values import FloatOps
+
+    ctx = np.asarray(contexts, dtype=float)
+    limit = np.broadcast_to(np.asarray(F.memory(FloatOps, setup.inputs("float"), s, 1.0, ctx, 1 + s.mtp)["max_batch"]),
+                            ctx.shape)
+    fits = limit >= 1
+    if not fits.any():
+        raise UsageError(f"--batch max: not one sequence fits in memory at any --context of the grid (the smallest is "
+                         f"{int(ctx.min()):,} tokens); try shorter contexts, more chips (--chips) or a lower precision")
+    return np.unique(limit[fits].astype(np.int64))
 
 
 @dataclass(frozen=True)

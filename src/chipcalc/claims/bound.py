@@ -49,7 +49,7 @@ class BoundSpec:
     model: str
     throughput: Figure  # decode tokens/s per chip, as claimed
     tpot: Figure | None = None  # time per output token, at most (as claimed)
-    batch: int | None = None  # sequences per chip; default throughput x TPOT
+    batch: int | str | None = None  # sequences per chip, or "max" (the largest that fits); default throughput x TPOT
     context: int | None = None  # tokens of KV per sequence; default: assumption default_context
     precision: str = "bf16"  # GEMM precision
     kv_precision: str = "bf16"
@@ -92,7 +92,13 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     context = spec.context or int(round(cat.assumption("default_context").m("")))
     context_fig = None if spec.context else cat.assumption("default_context")
     thr = spec.throughput.q.m_as("token/s")
-    if spec.batch is not None:
+    if spec.batch == "max":  # the largest batch that fits, with the layout the latency model takes for one sequence
+        fit = latency.memory(model, hw, _layout(model, hw, kn, spec, 1, context), kn, 1, context, spec.kv_precision)
+        batch = int(float(fit.max_batch.m("")))
+        if batch < 1:
+            raise UsageError(f"--batch max: not one sequence of {context:,} tokens fits in memory on {spec.target}")
+        batch_fig = fit.max_batch.relabel("claim.batch", "the largest batch per chip that fits (--batch max)")
+    elif spec.batch is not None:
         batch = spec.batch
         batch_fig = Figure(Q(batch, ""), literal, label="claim.batch")
     elif spec.tpot is not None:

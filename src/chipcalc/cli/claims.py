@@ -24,7 +24,7 @@ from chipcalc.cli.root import (
     emit,
     guarded,
 )
-from chipcalc.cli.types import COUNT, COUNT0
+from chipcalc.cli.types import COUNT, COUNT0, COUNT_OR_MAX
 
 
 @app.command("check")
@@ -36,7 +36,7 @@ def check_cmd(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Ad-hoc throughput claim: the model served.", show_default=False),
     tokens: Optional[str] = typer.Option(None, "--decode-tokens-per-chip", help="Ad-hoc throughput claim: decode tokens/s per chip, e.g. 1943.", show_default=False),
     tpot: Optional[str] = typer.Option(None, "--tpot", help="Ad-hoc throughput claim: time per output token, at most, e.g. 50ms.", show_default=False),
-    batch: Optional[int] = typer.Option(None, "--batch", "-b", click_type=COUNT, help="Sequences per chip (default: throughput x TPOT).", show_default=False),
+    batch: Optional[str] = typer.Option(None, "--batch", "-b", click_type=COUNT_OR_MAX, help="Sequences per chip (default: throughput x TPOT); max: the largest batch that fits.", show_default=False),
     context: Optional[int] = typer.Option(None, "--context", "-c", click_type=COUNT, help="Tokens of KV per sequence (default: assumption default_context).", show_default=False),
     precision: str = typer.Option("bf16", "--precision", "-p", help="GEMM precision of the throughput claim: bf16, fp8, int8, ..."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision of the throughput claim."),
@@ -174,7 +174,7 @@ def _bound_spec(system, model, tokens, tpot, batch, context, precision, kv_preci
     if device not in ("package", "die"):
         raise UsageError(f"--device must be 'package' or 'die', not '{device}'")
     for opt, val, low in (("--batch", batch, 1), ("--context", context, 1), ("--chips", chips, 1), ("--tp", tp, 1), ("--mtp", mtp, 0)):
-        if val is not None and val < low:
+        if val is not None and val != "max" and val < low:
             raise UsageError(f"{opt} must be at least {low}, got {val}")
     thr = _quantity(tokens, "--decode-tokens-per-chip", "throughput", "1943 or '1943 token/s'", "token/s")
     tpot_fig = None if tpot is None else _quantity(_upper_bound(tpot, "--tpot"), "--tpot", "time", "50ms")

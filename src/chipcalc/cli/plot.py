@@ -164,7 +164,7 @@ def latency_cmd(
     model: Optional[str] = ModelOpt,
     precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs: bf16, fp16, fp8, int8, fp4."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
-    batch: str = typer.Option("1:256:x2", "--batch", "-b", help="Batches per chip on the x axis: START:STOP:xFACTOR, START:STOP[:STEP] or a comma list."),
+    batch: str = typer.Option("1:256:x2", "--batch", "-b", help="Batches per chip on the x axis: START:STOP:xFACTOR, START:STOP[:STEP] or a comma list; max: 1, 2, 4, ... up to the largest batch that fits, per target."),
     context: Optional[int] = ContextOpt,
     mtp: int = typer.Option(0, "--mtp", click_type=COUNT0, help="Speculative (multi-token-prediction) tokens per step."),
     output: Path = PlotOutput,
@@ -193,7 +193,7 @@ def latency_cmd(
 
         if mtp > 0 and (why := mtp_problem(cat, m, mtp)) is not None:
             raise UsageError(why)
-        batches = grid(batch, "--batch", limit=4096)
+        batches = None if batch.strip().lower() == "max" else grid(batch, "--batch", limit=4096)
         ctx = _int_or_default(cat, context, "--context", "default_context")
         curves, notes = [], []
         for t in targets:

@@ -209,7 +209,7 @@ PIVOT_LIMIT = 600
 def sweep_latency_cmd(
     target: str = typer.Argument(..., help="Chip or system id."),
     model: str = typer.Argument(..., help="Model id."),
-    batch: str = typer.Option("1:256:x2", "--batch", help="Batch grid: START:STOP[:STEP|:xFACTOR] or a comma list (4k = 4,000, 4Ki = 4,096)."),
+    batch: str = typer.Option("1:256:x2", "--batch", help="Batch grid: START:STOP[:STEP|:xFACTOR] or a comma list (4k = 4,000, 4Ki = 4,096); max: the largest batch that fits at each context."),
     context: str = typer.Option("1Ki:128Ki:x2", "--context", help="Context grid, same form (1k = 1,000 tokens, 1Ki = 1,024)."),
     precision: str = typer.Option("bf16", "--precision", "-p", help="Weights and GEMMs precision."),
     kv_precision: str = typer.Option("bf16", "--kv-precision", help="KV-cache precision."),
@@ -248,7 +248,8 @@ def sweep_latency_cmd(
 
         if (why := mtp_problem(cat, mdl, mtp)) is not None:
             raise UsageError(why)
-        b, c = sw.grid(batch, "--batch"), sw.grid(context, "--context")
+        largest = batch.strip().lower() == "max"
+        b, c = None if largest else sw.grid(batch, "--batch"), sw.grid(context, "--context")
         target_s = _time(tpot, "--tpot") if tpot is not None else None
         if target_s is not None and not summary:
             raise UsageError("--tpot applies to --summary (every point is in the csv/json output)")
@@ -257,11 +258,16 @@ def sweep_latency_cmd(
         offload = 0.0 if kv_offload is None else share(kv_offload, "--kv-offload", whole=True)
         prepared = sw.prepare(rec, mdl, b, c, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
                               chips=chips, tp=tp, ep=ep, mtp=mtp, device=device, pp=pp, kv_offload=offload)
+        b = prepared.batches
+        note = (f"--batch max: the batch axis is the largest batch per chip that fits at each context ({len(b):,} "
+                "distinct values); at the longer contexts the larger of them do not fit.") if largest else None
         if summary or (f not in ("csv", "json") and prepared.size > PIVOT_LIMIT):
             tables = st.summary_tables(prepared, sw.summarize(prepared, target_s), rec.id, mdl.id)
             if not summary:
                 tables[0].notes.append(f"{prepared.size:,} points are too many for a table: this is the summary "
                                        "(--format csv or json gives every point).")
+            if note:
+                tables[0].notes.append(note)
             emit(tables, fmt, output, force, cat, ranges=ranges, fragment=fragment)
             return
         table = f not in ("csv", "json")
@@ -271,7 +277,10 @@ def sweep_latency_cmd(
         elif f == "json":
             _write_blocks([st.to_json(res, cat)], output, force, f, len(res.batch))
         else:
-            emit([st.pivot(res, b, c, rec.id, mdl.id)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
+            table = st.pivot(res, b, c, rec.id, mdl.id)
+            if note:
+                table.notes.append(note)
+            emit([table], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
 

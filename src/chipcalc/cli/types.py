@@ -10,8 +10,8 @@ class CountType(click.ParamType):
 
     name = "COUNT"
 
-    def __init__(self, minimum: int = 1):
-        self.minimum = minimum
+    def __init__(self, minimum: int = 1, allow_max: bool = False):
+        self.minimum, self.allow_max = minimum, allow_max
 
     def convert(self, value, param, ctx):  # noqa: ANN001, ANN201
         from chipcalc.core.counts import parse_count
@@ -19,6 +19,8 @@ class CountType(click.ParamType):
 
         if value is None or isinstance(value, int):
             return value
+        if self.allow_max and str(value).strip().lower() == "max":
+            return "max"
         try:
             return parse_count(value, param.opts[0] if param is not None and param.opts else "value", self.minimum)
         except UsageError as exc:
@@ -28,6 +30,8 @@ class CountType(click.ParamType):
 
 COUNT = CountType()
 COUNT0 = CountType(minimum=0)
+#: A count or ``max`` (a batch: the largest that fits).
+COUNT_OR_MAX = CountType(allow_max=True)
 
 #: --pp, the same in `latency` and `sweep latency`.
 PP_HELP = ("Pipeline-parallel stages (dense models): each holds layers/PP of the layers, PP micro-batches in flight; "

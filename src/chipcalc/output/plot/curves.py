@@ -66,14 +66,19 @@ def latency_curve(catalog: Any, target: Any, model: Any, batches: Any, context: 
     """Decode TPOT and tokens/s per chip over ``batches`` on one target, from the latency model.
 
     The layout is the one ``chipcalc latency`` picks for the smallest batch; batches whose KV cache
-    does not fit in HBM are left out (and said so in the returned notes)."""
+    does not fit in HBM are left out (and said so in the returned notes). ``batches`` None (``--batch
+    max``): 1, 2, 4, ... up to the largest batch that fits at ``context``, and that batch itself."""
     import numpy as np
 
     from chipcalc.calc import serving as L
 
     kn = knobs if knobs is not None else L.knobs(catalog)
-    batches = np.asarray(batches, dtype=np.int64)
     hw = L.hardware(target, precision, "package", kn)
+    if batches is None:
+        lay = L.auto_layout(model, hw, kn, 1, int(context), kv_precision, None, None, None, mtp)
+        limit = int(float(L.memory(model, hw, lay, kn, 1, int(context), kv_precision).max_batch.m("")))
+        batches = sorted({*(2 ** k for k in range(limit.bit_length()) if 2 ** k <= limit), max(limit, 1)})
+    batches = np.asarray(batches, dtype=np.int64)
     lay = L.auto_layout(model, hw, kn, int(batches.min()), int(context), kv_precision, None, None, None, mtp)
     d = L.decode(model, hw, lay, kn, batches, np.full(batches.shape, int(context)), kv_precision)
     fits = np.broadcast_to(np.asarray(d.memory.fits), batches.shape)
