@@ -122,6 +122,33 @@ def test_tpot_never_falls_when_bandwidth_falls(catalog, factor, case, batch, con
     assert t2 >= base * (1 - 1e-12)
 
 
+@pytest.mark.parametrize("tid, mid, prec, chips, tp", [
+    ("cloudmatrix384", "deepseek-r1", "int8", None, None), ("gb200-nvl72", "deepseek-r1", "fp4", None, None),
+    ("gb200-nvl72", "deepseek-r1", "int8", 32, None), ("hgx-h20", "deepseek-r1", "fp8", 16, None),
+    ("dgx-b200", "deepseek-r1", "fp4", 8, None), ("h800-node", "deepseek-v3", "fp8", 32, None),
+    ("dgx-b200", "qwen3-235b-a22b", "fp4", 8, None), ("hgx-h20", "llama-3.1-70b", "fp8", 8, 8),
+    ("cloudmatrix384", "llama-3.1-405b", "int8", 16, 16),
+])
+@pytest.mark.parametrize("context", [1024, 4096, 32768])
+def test_tpot_never_falls_when_the_batch_grows(catalog, tid, mid, prec, chips, tp, context):
+    """A step of more sequences is never faster than one of fewer on the same layout (an engine could pad the
+    smaller batch): TPOT is non-decreasing in the batch, over every batch that fits (MoE and dense)."""
+    import numpy as np
+
+    from chipcalc.calc import serving as L
+
+    kn = L.knobs(catalog)
+    model = catalog.model(mid)
+    hw = L.hardware(catalog.target(tid), prec, "package", kn)
+    lay = L.auto_layout(model, hw, kn, 1, context, "bf16", chips, tp, None, 0)
+    batches = np.unique(np.round(np.geomspace(1, 2048, 60)).astype(np.int64))
+    d = L.decode(model, hw, lay, kn, batches, np.full(batches.shape, context))
+    fits = np.broadcast_to(np.asarray(d.memory.fits), batches.shape)
+    tpot = np.broadcast_to(np.asarray(d.tpot.q.m_as("ms"), dtype=float), batches.shape)[fits]
+    assert len(tpot) >= 2
+    assert np.all(np.diff(tpot) >= -1e-9 * tpot[:-1]), (batches[fits][:8], tpot[:8])
+
+
 # -- issue 16: claim expressions of any size and depth end in a verdict or a one-line error -----------
 
 LEAVES = st.sampled_from(["h20.tdp", "h20.hbm_bandwidth", "h100-sxm.hbm_bandwidth", "cloudmatrix384.power",

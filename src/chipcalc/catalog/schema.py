@@ -154,7 +154,6 @@ ASSUMPTIONS: dict[str, tuple[str, str, str]] = {
     "serving_workspace": ("information", "1 TB", "HBM per rank for buffers, workspace and graphs"),
     "activation_factor": ("number", "1000", "live activation bytes of one token, in hidden sizes x 2 bytes"),
     "prefill_chunk_tokens": ("count", "1e9", "prompt tokens one chunked-prefill forward pass processes"),
-    "expert_gemm_half_tokens": ("count", "1e9", "tokens per expert at which a grouped GEMM reaches half its bandwidth"),
     "fp4_weight_bytes": ("information", "1 B", "bytes per FP4 weight, its block scales included"),
     "embedding_weight_bytes": ("information", "4 B", "bytes per weight of the embedding table and output head when the GEMMs are quantized"),
     "fp8_attention_speedup": ("number", "2", "attention with FP8 KV (and an FP8 tensor peak) over BF16 attention"),

@@ -11,9 +11,9 @@ of its compute time and its memory time:
   FP4, where the model's card says its FP4 checkpoint keeps them in FP8 or BF16, the attention projections
   (``fp4_attention_bytes``);
 * routed experts: FLOPs of top-k experts per token; bytes = the experts this rank holds that the step's
-  tokens touch (uniform routing); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
-  a grouped expert GEMM of M tokens per expert streams its weights at M / (M + ``expert_gemm_half_tokens``)
-  of the achievable bandwidth;
+  tokens touch (uniform routing), each read once whatever its number of tokens (no per-token streaming
+  penalty: it made a step of one token per expert slower than one of eight, which an engine would pad
+  to); the busiest rank gets ``expert_imbalance`` times the mean of tokens;
 * attention: FLOPs over the context at the BF16 peak; bytes = the KV cache read (decode) or written
   (prefill).
 
@@ -163,9 +163,7 @@ def step(o: Any, x: Any, s: Shape, tokens: Any, attn_context: Any, kv_bytes: Any
     if s.moe:
         busy = ct * x.imbalance if s.ep > 1 else ct  # the busiest rank's routed tokens
         touched = o.touch(x.k, x.E, ct * s.ep) * s.held  # hot experts get more tokens, not more experts touched
-        per_expert = busy * s.ep * x.k / x.E  # tokens one expert's grouped GEMM multiplies per step
-        eff = per_expert / (per_expert + x.gemm_half)  # small grouped GEMMs do not stream weights at full bandwidth
-        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched / eff))
+        kinds.append((x.expert * x.k * x.moe_layers * flop2 * busy, peak, x.expert * x.moe_layers * x.w * touched))
     dqk, dv = (x.dqk_decode, x.dv_decode) if phase == "decode" else (x.dqk_prefill, x.dv_prefill)
     host_bytes = host_time = None
     if s.kv_offload > 0:  # the host's share of the KV traffic goes over the host link, beside the HBM part

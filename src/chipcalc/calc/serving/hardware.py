@@ -17,7 +17,7 @@ from chipcalc.core.memo import IdentityMemo
 #: Assumption names this model reads (specs/assumptions.toml).
 KNOBS = ("mfu", "mbu", "link_efficiency", "scaleup_latency", "scaleout_latency", "collective_overhead",
          "layer_overhead", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill", "alltoall_overhead",
-         "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens", "expert_gemm_half_tokens",
+         "expert_imbalance", "serving_workspace", "activation_factor", "prefill_chunk_tokens",
          "fp8_attention_speedup", "fp4_weight_bytes", "embedding_weight_bytes")
 #: Assumptions that act only with the KV cache in FP8 (no input of a deployment without it).
 FP8_KV_KNOBS = ("fp8_attention_speedup",)
@@ -51,7 +51,6 @@ class Knobs:
     workspace: Figure  # per rank: communication buffers, kernel workspace
     activation: Figure  # live activations per token in a step, in hidden sizes
     chunk: Figure  # prompt tokens of one prefill forward pass
-    gemm_half: Figure  # tokens per expert at which a grouped expert GEMM reaches half its efficiency
     fp8_attn: Figure  # attention with FP8 KV (on a chip with an FP8 peak) over BF16 attention
     fp4_w: Figure  # bytes per FP4 weight, its block scales included
     emb_w: Figure  # bytes per weight of the embedding table and output head when the GEMMs are quantized

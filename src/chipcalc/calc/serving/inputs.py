@@ -60,7 +60,7 @@ def input_figures(model: Model, hw: Hardware, kn: Knobs, kv_precision: str) -> d
         "host_mem_bw": hw.host.bandwidth if hw.host else None, "host_usable": kn.host_usable,
         "mfu": kn.mfu, "mbu": kn.mbu, "link": kn.link, "collective": kn.collective, "layer": kn.layer,
         "usable": kn.usable, "acceptance": kn.acceptance, "exposed_decode": kn.exposed_decode, "exposed_prefill": kn.exposed_prefill, "alltoall": kn.alltoall, "imbalance": kn.imbalance,
-        "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk, "gemm_half": kn.gemm_half,
+        "workspace": kn.workspace, "activation_factor": kn.activation, "prefill_chunk": kn.chunk,
         "group_limit": model.get("routing_group_limit"),
         "nrm": p.non_routed_matmul, "head": p.embed_out, "attn_params": p.attention if attn_w is not None else None,
         "attn_peak": attn_peak, "attn_w": attn_w, "non_routed": p.non_routed,
