@@ -74,12 +74,12 @@ def latency_curve(catalog: Any, target: Any, model: Any, batches: Any, context: 
 
     kn = knobs if knobs is not None else L.knobs(catalog)
     hw = L.hardware(target, precision, "package", kn)
-    if batches is None:
-        lay = L.auto_layout(model, hw, kn, 1, int(context), kv_precision, None, None, None, mtp)
+    lay = L.auto_layout(model, hw, kn, 1 if batches is None else int(np.min(batches)), int(context), kv_precision,
+                        None, None, None, mtp)
+    if batches is None:  # the layout above is the one for batch 1, the smallest of these batches
         limit = int(float(L.memory(model, hw, lay, kn, 1, int(context), kv_precision).max_batch.m("")))
         batches = sorted({*(2 ** k for k in range(limit.bit_length()) if 2 ** k <= limit), max(limit, 1)})
     batches = np.asarray(batches, dtype=np.int64)
-    lay = L.auto_layout(model, hw, kn, int(batches.min()), int(context), kv_precision, None, None, None, mtp)
     d = L.decode(model, hw, lay, kn, batches, np.full(batches.shape, int(context)), kv_precision)
     fits = np.broadcast_to(np.asarray(d.memory.fits), batches.shape)
     notes = []
