@@ -17,8 +17,10 @@ os.environ.setdefault("CHIPCALC_CACHE_DIR", tempfile.mkdtemp(prefix="chipcalc-te
 
 def _cache_typer_commands() -> None:
     """typer's CliRunner builds the click command from the app on every invoke (~90 ms, a third of many
-    CLI tests' time). Build it once per state of the app: the key changes whenever a command module
-    registers more commands, so a test never runs a stale command tree. Same command, same results."""
+    CLI tests' time), and eight test modules build it again when imported. Build it once per state of the
+    app: the key changes whenever a command module registers more commands, so a test never runs a stale
+    command tree. Same command, same results."""
+    import typer.main
     import typer.testing
 
     built: dict = {}
@@ -34,6 +36,7 @@ def _cache_typer_commands() -> None:
         return built[key]
 
     typer.testing._get_command = cached
+    typer.main.get_command = cached
 
 
 _cache_typer_commands()

@@ -109,3 +109,36 @@ def test_fast_m_as_is_pints_number_exactly(catalog):
     assert checked > 1000 and len(wrong) >= 5
     cap = catalog.chip("h20").get("hbm_capacity").q
     assert m_as(cap, "TiB") == cap.m_as("TiB") == pytest.approx(96e9 / 2**40) and m_as(cap, "TB") == pytest.approx(0.096)
+
+
+def test_fast_arithmetic_is_pints_result_exactly(catalog):
+    """core.units.arith (a figure's + - * /) gives what pint's operators give, bit for bit, for every pair of
+    one chip's figures and for exact numbers (ints divided as floats, arrays), and refuses a sum of two
+    dimensions with pint's error."""
+    import numpy as np
+    import pint
+
+    from chipcalc.core.units import arith
+
+    figs = [f.q for f in catalog.chip("ascend-910c").figures.values()] + [Q(3, "GB"), Q(7, ""), Q(2, "GiB")]
+    figs += [q * np.array([1.0, 3.0]) for q in figs[:4]]
+    numbers = [2, 3.5, 0.1, 7]
+
+    def same(got, want):
+        return (np.array_equal(np.asarray(got.magnitude), np.asarray(want.magnitude))
+                and type(got.magnitude) is type(want.magnitude) and got.units == want.units)
+
+    checked = 0
+    for x in figs:
+        for y in figs + numbers:
+            for op in "*/+-":
+                try:
+                    want = {"*": lambda: x * y, "/": lambda: x / y, "+": lambda: x + y, "-": lambda: x - y}[op]()
+                except pint.DimensionalityError:
+                    with pytest.raises(pint.DimensionalityError):
+                        arith(op, x, y)
+                    continue
+                assert same(arith(op, x, y), want), (x, op, y)
+                checked += 1
+    assert checked > 800
+    assert arith("/", Q(1, "GB"), Q(3, "GB")).magnitude == 1 / 3 and arith("+", Q(1, "TB"), Q(1, "GB")).m_as("GB") == 1001

@@ -211,7 +211,9 @@ class Figure:
             ranged = self.low is not None or self.high is not None
         a = (self.q, self.lo, self.hi)
         b = (oq, olo, ohi)
-        fn = _OPS[op]
+        from chipcalc.core.units import arith
+
+        fn = functools.partial(arith, op)
         if op == "/" and _spans_zero(b[0], b[0]):
             raise ChipcalcError("cannot divide by zero (a figure whose value is 0)")
         q = fn(a[0], b[0])
@@ -225,7 +227,7 @@ class Figure:
             if op == "/" and _spans_zero(b[1], b[2]):
                 raise ChipcalcError(f"cannot divide by a range that includes zero ({b[1]} to {b[2]})")
             unit = q.units if _is_quantity(q) else None
-            from chipcalc.core.units import m_as
+            from chipcalc.core.units import like, m_as
 
             mag = (lambda c: m_as(c, unit)) if unit is not None else (lambda c: c)
             if b[1] is b[2]:  # the other side is exact: two corners
@@ -236,7 +238,7 @@ class Figure:
                 lo_m = np.minimum(np.minimum(c[0], c[1]), np.minimum(c[2], c[3]))
                 hi_m = np.maximum(np.maximum(c[0], c[1]), np.maximum(c[2], c[3]))
             if unit is not None:
-                lo, hi = lo_m * unit, hi_m * unit
+                lo, hi = like(q, lo_m), like(q, hi_m)
             else:
                 lo, hi = lo_m, hi_m
         return Figure(q, self.prov | oprov, low=lo, high=hi, range_prov=self.range_prov | orange)
@@ -273,14 +275,6 @@ def _spans_zero(lo: Any, hi: Any) -> bool:
         return not lo_m.all() if lo_m.ndim else bool(lo_m == 0)
     hi_m = np.asarray(hi.magnitude if _is_quantity(hi) else hi)
     return bool(np.any((lo_m <= 0) & (hi_m >= 0)))
-
-
-_OPS = {
-    "+": lambda x, y: x + y,
-    "-": lambda x, y: x - y,
-    "*": lambda x, y: x * y,
-    "/": lambda x, y: x / y,
-}
 
 
 def total(figures: Iterable[Figure]) -> Figure:
