@@ -116,10 +116,13 @@ def test_an_unwritable_cache_folder_is_no_error(tmp_path, monkeypatch, fresh):
     assert load().chip("h20").id == "h20"
 
 
-def test_no_cache_when_asked(fresh, monkeypatch):
-    monkeypatch.setenv("CHIPCALC_NO_CACHE", "1")
+@pytest.mark.parametrize("value, off", [("1", True), ("yes", True), ("0", False), ("false", False), ("", False)])
+def test_no_cache_when_asked(fresh, monkeypatch, value, off):
+    """CHIPCALC_NO_CACHE=1 (or any other true value) turns the cache off; 0, false or empty leave it on."""
+    monkeypatch.setenv("CHIPCALC_NO_CACHE", value)
     load()
-    assert not fresh.exists() or not list(fresh.glob("*.pickle"))
+    written = fresh.exists() and bool(list(fresh.glob("*.pickle")))
+    assert written is not off
 
 
 def test_two_first_runs_at_once(tmp_path):

@@ -148,11 +148,12 @@ def test_regression_non_string_chip_reference(specdir):
     # found by the loader fuzzer: `chip = []` in a system crashed the loader (unhashable list)
     (specdir / "systems/testsys.toml").write_text(replace_in(SYSTEM, 'chip = "testchip"', "chip = []"))
     cat, problems = load_only(specdir)
-    assert any("testsys.toml: chip: missing" in str(p) for p in problems), problems
+    assert any("testsys.toml: chip: must be text in quotes, like chip = \"...\" (got [])" in str(p) for p in problems), problems
 
 
 @pytest.mark.parametrize("where", ["testchip2.toml", "chip/testchip2.toml", "Chips/testchip2.toml",
-                                   "chips/vendor/testchip2.toml"])
+                                   "chips/vendor/testchip2.toml", "chips/vendor/2025/testchip2.toml",
+                                   "chip/vendor/testchip2.toml", "chips/testchip2.TOML", "chips/testchip2.tml"])
 def test_a_toml_file_the_load_would_not_read_is_an_error(specdir, where):
     """A chip put at the top of the folder, or in a misspelt folder, would silently not count: it is a
     problem naming the file and where spec files go. Files the layout reads, and dot-folders, are fine."""
@@ -165,8 +166,31 @@ def test_a_toml_file_the_load_would_not_read_is_an_error(specdir, where):
     (specdir / "sources-more.toml").write_text("")
     _, problems = load_only(specdir)
     assert [(p.file, p.field) for p in problems] == [(f"specs/{where}", "")]
-    if where.startswith("chips/"):
+    if where.lower().endswith((".tml", ".toml")) and not where.endswith(".toml"):
+        assert problems[0].message == "not read: spec files are named *.toml (lower case); rename it"
+    elif where.startswith("chips/"):
         assert problems[0].message == "not read: sub-folders of chips/ are not searched; put the file directly in chips/"
     else:
         assert "not read (a spec folder holds sources*.toml" in problems[0].message
         assert "chips/" in problems[0].message and "move it there or out of the folder" in problems[0].message
+
+
+def test_files_toml_cannot_read_are_one_line_problems(specdir):
+    """A symlink loop, a byte-order mark and an integer beyond tomllib's 4,300 digits: each a problem naming
+    the file (they were an internal error, or a bare 'malformed TOML')."""
+    (specdir / "chips" / "loop.toml").symlink_to("loop.toml")
+    (specdir / "chips" / "bom.toml").write_bytes(b"\xef\xbb\xbf" + CHIP.replace('id = "testchip"', 'id = "bom"').encode())
+    (specdir / "chips" / "long.toml").write_text(CHIP.replace('id = "testchip"', 'id = "long"') + "year = " + "1" * 5000 + "\n")
+    _, problems = load_only(specdir)
+    got = {p.file: p.message for p in problems}
+    assert got["specs/chips/loop.toml"].startswith("cannot read (") and "symbolic links" in got["specs/chips/loop.toml"]
+    assert got["specs/chips/bom.toml"] == "starts with a byte-order mark (BOM); save it as UTF-8 without one"
+    assert got["specs/chips/long.toml"].startswith("malformed TOML (Exceeds the limit (4300 digits)") and len(got["specs/chips/long.toml"]) < 200
+
+
+def test_a_text_field_of_another_type_says_so(specdir):
+    (specdir / "chips/testchip.toml").write_text(CHIP.replace('name = "Test Chip"', "name = 5").replace("vendor = ", "vendr = "))
+    _, problems = load_only(specdir)
+    got = {p.field: p.message for p in problems}
+    assert got["name"] == 'must be text in quotes, like name = "..." (got 5)'
+    assert got["vendr"] == "unknown chip figure; did you mean 'vendor'?" and got["vendor"] == 'missing; add vendor = "..."'

@@ -74,6 +74,8 @@ def test_the_synthetic_folder_is_clean(tmp_path):
     ({"systems__testsys_toml": ('value = "8 kW"', 'value = "1 kW"')},
      "specs/systems/testsys.toml: power: all-in power 1 kW is below its chips' total TDP (10 x 500 W = 5 kW); "
      "the all-in power must include the chips (is it per node, or in the wrong unit?)"),
+    ({"systems__testsys_toml": ('value = "8 kW"', 'value = "8 W"\nhigh = "9 kW"')},  # a range's low end counts too
+     "specs/systems/testsys.toml: power: all-in power 8 W is below its chips' total TDP (10 x 500 W = 5000 W)"),
     ({"sources_toml": ('date = "2025-01-01"', 'date = "2025-13-45"')},
      "specs/sources.toml: src-a.date: '2025-13-45' is not a date; write YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2025-04-16)"),
     ({"sources_toml": ('url = "https://example.invalid/a"', 'url = "not a url"')},
@@ -116,7 +118,11 @@ def test_a_system_without_tiers_is_not_silent(tmp_path):
 
 def test_huge_dies_do_not_overflow_into_inf(tmp_path):
     # found by the loader fuzzer: dies = 4.5e306 x 40 GB per die was inf GB, and accepted
+    # and any value beyond core.units.SI_LIMIT: a count of 1e55 dies passes, 40 GB per die then does not
     root = folder(tmp_path, chips__testchip_toml=('[dies]\nvalue = "2"', '[dies]\nvalue = "1e307"'))
+    got = problems_of(root)
+    assert any("dies: '1e307' is too large to compute with; check the number and its unit" in p for p in got), got
+    root = folder(tmp_path / "b", chips__testchip_toml=('[dies]\nvalue = "2"', '[dies]\nvalue = "1e55"'))
     got = problems_of(root)
     assert any("hbm_capacity: '40 GB' gives a value too large to compute with" in p for p in got), got
 

@@ -142,3 +142,38 @@ def test_fast_arithmetic_is_pints_result_exactly(catalog):
                 checked += 1
     assert checked > 800
     assert arith("/", Q(1, "GB"), Q(3, "GB")).magnitude == 1 / 3 and arith("+", Q(1, "TB"), Q(1, "GB")).m_as("GB") == 1001
+
+
+@pytest.mark.parametrize("text, why", [
+    ("3,2 TB/s", "a comma only separates thousands"), ("3,2,0,0 GB/s", "a comma only separates thousands"),
+    ("1,00 W", "a comma only separates thousands"), ("128 mB", "millibytes"), ("2 uFLOPS", "microFLOPSs"),
+    ("5 mtok", "millitokens"), ("3.2 %TB/s", "a percent sign stands alone"), ("3.2 TB/s%", "a percent sign stands alone"),
+])
+def test_slips_pint_would_read_as_something_else_are_refused(text, why):
+    """'3,2 TB/s' was 32 TB/s, '128 mB' millibytes, '3.2 %TB/s' 32 GB/s: each is now a one-line error."""
+    with pytest.raises(UnitError, match=why):
+        parse(text)
+
+
+@pytest.mark.parametrize("text, unit, value", [
+    ("1,234 W", "W", 1234), ("14,800,000 token", "token", 14.8e6), ("1,234.5 GB", "GB", 1234.5), ("50 %", "", 0.5),
+    ("5 ms", "s", 0.005), ("3 mW", "W", 0.003), ("100 kbit", "B", 12500),
+])
+def test_thousands_and_real_small_prefixes_still_read(text, unit, value):
+    assert parse(text).m_as(unit) == pytest.approx(value)
+
+
+def test_values_beyond_the_si_limit_are_refused_by_set():
+    """'1e300 TB/s' (1e312 B/s) was inf further on, with a RuntimeWarning and exit 0: now exit 2, one line.
+    1e40 TB/s (1e52 B/s, below core.units.SI_LIMIT) still computes, to finite numbers."""
+    from typer.testing import CliRunner
+
+    from chipcalc.cli.root import app
+    from chipcalc.core.units import within_si_limit
+
+    assert within_si_limit(parse("1e40 TB/s")) and not within_si_limit(parse("1e300 TB/s"))
+    r = CliRunner().invoke(app, ["cluster", "cloudmatrix384", "--set", "ascend-910c.hbm_bandwidth=1e300 TB/s"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "chipcalc: error: --set ascend-910c.hbm_bandwidth: '1e300 TB/s' is too large to compute with; check the number and its unit")
+    r = CliRunner().invoke(app, ["cluster", "cloudmatrix384", "--set", "ascend-910c.hbm_bandwidth=1e40 TB/s"])
+    assert r.exit_code == 0 and "1e52" in r.stdout and "inf" not in r.stdout

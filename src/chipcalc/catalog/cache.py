@@ -31,7 +31,7 @@ KEEP = 8
 
 
 def folder() -> Path | None:
-    if os.environ.get("CHIPCALC_NO_CACHE"):
+    if os.environ.get("CHIPCALC_NO_CACHE", "").strip().lower() not in ("", "0", "false", "no", "off"):
         return None
     explicit = os.environ.get("CHIPCALC_CACHE_DIR")
     if explicit:

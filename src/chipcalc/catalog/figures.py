@@ -10,7 +10,7 @@ from chipcalc.catalog import schema
 from chipcalc.catalog.records import Source
 from chipcalc.core.errors import Problem, UnitError
 from chipcalc.core.figure import Figure, Provenance
-from chipcalc.core.units import EXAMPLES, check_dimension, parse
+from chipcalc.core.units import EXAMPLES, check_dimension, parse, within_si_limit
 
 _DIM_WORDS = {
     "compute": "a compute rate",
@@ -59,6 +59,9 @@ class FigureParser:
             return None
         if m <= 0:
             self.problem(file, fieldname, f"'{text}' must be positive")
+            return None
+        if not within_si_limit(q):
+            self.problem(file, fieldname, f"'{text}' is too large to compute with; check the number and its unit")
             return None
         if dim == "count" and float(m) != int(m):
             self.problem(file, fieldname, f"'{text}' must be a whole number")
@@ -189,7 +192,7 @@ class FigureParser:
         lo = min([*candidates, *lows], key=lambda x: x.to(fig.q.units).magnitude)
         hi = max([*candidates, *highs], key=lambda x: x.to(fig.q.units).magnitude)
         ranged = bool(lows or highs or alts)
-        if not all(math.isfinite(float(x.to(fig.q.units).magnitude)) for x in (fig.q, lo, hi)):
+        if not all(within_si_limit(x) for x in (fig.q, lo, hi)):
             self.problem(file, fieldname, f"'{entry['value']}' gives a value too large to compute with; check the number and the dies")
             return None
         dies_prov = fig.prov

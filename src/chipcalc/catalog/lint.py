@@ -72,13 +72,15 @@ def mtp_problem(cat: Any, model: Any, mtp: int, option: str = "--mtp") -> str | 
 
 
 def system_problems(chips: Any, power: Any, tdp: Any, tiers: tuple) -> list[tuple[str, str]]:
-    """(field, message) for a system whose all-in power is below its chips' total TDP."""
+    """(field, message) for a system whose all-in power (any value of its range) is below its chips' total TDP."""
     out: list[tuple[str, str]] = []
     n = _n(chips) if chips is not None else None
     if power is not None and tdp is not None and n is not None:
         floor = (tdp.lo * n).to(power.q.units)  # the least the chips alone can draw
-        if float(power.hi.m_as(power.q.units)) < float(floor.magnitude) * (1 - 1e-9):
-            out.append(("power", f"all-in power {power.q:~P} is below its chips' total TDP ({n:g} x {tdp.lo:~.4g} = {floor:~.4g}); "
+        low = power.lo.to(power.q.units)  # every value the figure or its alternatives give
+        if float(low.magnitude) < float(floor.magnitude) * (1 - 1e-9):
+            shown = f"{power.q:~P}" if low.magnitude == power.q.magnitude else f"{power.q:~P} (low end {low:~P})"
+            out.append(("power", f"all-in power {shown} is below its chips' total TDP ({n:g} x {tdp.lo:~.4g} = {floor:~.4g}); "
                                  "the all-in power must include the chips (is it per node, or in the wrong unit?)"))
     return out
 

@@ -81,7 +81,7 @@ def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
     n_before = len(fp.problems)
     for key in ("name", "vendor"):
         if not isinstance(d.get(key), str):
-            fp.problem(file, key, f"missing; add {key} = \"...\"")
+            fp.problem(file, key, _text_needed(d, key))
     dies = None
     if "dies" in d:
         dies = fp.figure(d["dies"], "count", file, "dies", f"{cid}.dies")
@@ -93,7 +93,7 @@ def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
             continue
         spec = schema.chip_field(key)
         if spec is None:
-            fp.problem(file, key, f"unknown chip figure{_closest(key, _chip_names())}")
+            fp.problem(file, key, f"unknown chip figure{_closest(key, [*_chip_names(), *schema.CHIP_META])}")
             continue
         f = fp.figure(entry, spec[0], file, key, f"{cid}.{key}", dies=dies)
         if f is not None:
@@ -109,6 +109,13 @@ def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
                 year=d.get("year"), notes=str(d.get("notes", "")), status=status)
 
 
+def _text_needed(d: dict, key: str) -> str:
+    """The message for a required text field that is absent or not text."""
+    if key not in d:
+        return f"missing; add {key} = \"...\""
+    return f"must be text in quotes, like {key} = \"...\" (got {d[key]!r:.40})"
+
+
 def _chip_names() -> list[str]:
     names = list(schema.CHIP_FIGURES)
     names += [schema.compute_name(p, s) for p in schema.PRECISIONS for s in schema.SPARSITY]
@@ -121,7 +128,7 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
     n_before = len(fp.problems)
     for key in ("name", "vendor", "chip"):
         if not isinstance(d.get(key), str):
-            fp.problem(file, key, f"missing; add {key} = \"...\"")
+            fp.problem(file, key, _text_needed(d, key))
     chip = chips.get(d["chip"]) if isinstance(d.get("chip"), str) else None
     if isinstance(d.get("chip"), str) and chip is None:
         fp.problem(file, "chip", f"'{d['chip']}' is not a chip in the catalog{_closest(d['chip'], chips)}")
@@ -212,7 +219,7 @@ def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:
     n_before = len(fp.problems)
     for key in ("name", "vendor", "architecture", "attention"):
         if not isinstance(d.get(key), str):
-            fp.problem(file, key, f"missing; add {key} = \"...\"")
+            fp.problem(file, key, _text_needed(d, key))
     if d.get("architecture") not in (None, "dense", "moe"):
         fp.problem(file, "architecture", f"'{d['architecture']}' is not 'dense' or 'moe'")
     if d.get("attention") not in (None, "mha", "gqa", "mla"):

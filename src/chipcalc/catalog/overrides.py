@@ -15,7 +15,7 @@ from chipcalc.catalog.records import Chip, System
 from chipcalc.catalog.store import Catalog
 from chipcalc.core.errors import UnitError, UsageError
 from chipcalc.core.figure import Figure, Provenance
-from chipcalc.core.units import EXAMPLES, check_dimension, parse
+from chipcalc.core.units import EXAMPLES, check_dimension, parse, within_si_limit
 
 _SYSTEM_FIELDS = {
     "chips": "count",
@@ -51,6 +51,8 @@ def _value(lhs: str, rhs: str, dim: str, old: Figure | None = None) -> Any:
     m = q.magnitude
     if isinstance(m, (int, float)) and (math.isnan(m) or math.isinf(m) or m <= 0):
         raise UsageError(f"--set {lhs}: '{rhs}' must be a positive finite number")
+    if not within_si_limit(q):
+        raise UsageError(f"--set {lhs}: '{rhs}' is too large to compute with; check the number and its unit")
     if dim == "count" and float(m) != int(m):
         raise UsageError(f"--set {lhs}: '{rhs}' must be a whole number")
     if dim == "fraction" and float(q.m_as("")) > 1:

@@ -15,7 +15,7 @@ def display_path(path: Path, root: Path) -> str:
     """'specs/chips/h20.toml' for built-ins; a path relative to the working directory otherwise."""
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, RuntimeError, OSError):  # outside the cwd; a symlink loop (RuntimeError on 3.11)
         return f"{root.name}/{path.relative_to(root)}"
 
 
@@ -64,10 +64,16 @@ def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any
         problems.append(Problem(shown, "", too_deep))
         return None
     except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
+        if _starts_with_bom(path):
+            problems.append(Problem(shown, "", "starts with a byte-order mark (BOM); save it as UTF-8 without one"))
+        else:
+            problems.append(Problem(shown, "", f"malformed TOML ({exc}); fix the syntax"))
         return None
-    except UnicodeDecodeError:
-        problems.append(Problem(shown, "", "not UTF-8 text"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(shown, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"))
+        return None
+    except ValueError as exc:  # tomllib's own limits, e.g. an integer of more than 4,300 digits
+        problems.append(Problem(shown, "", f"malformed TOML ({str(exc)[:120]}); fix the value"))
         return None
     except OSError as exc:
         problems.append(Problem(shown, "", f"cannot read ({exc.strerror})"))
@@ -78,12 +84,21 @@ def _read_toml(path: Path, shown: str, problems: list[Problem]) -> dict[str, Any
     return data
 
 
+def _starts_with_bom(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(3) == b"\xef\xbb\xbf"
+    except OSError:
+        return False
+
+
 #: What a spec folder holds: these files at its top, and one .toml per entry in these folders.
 TOP_FILES = ("sources*.toml", "assumptions*.toml", "measurements*.toml", "fleets*.toml")
 FOLDERS = ("chips", "systems", "models", "claims", "supply")
 UNREAD = ("not read (a spec folder holds " + ", ".join(TOP_FILES) + " at its top and one .toml per entry in "
           + "/, ".join(FOLDERS) + "/); move it there or out of the folder")
 NESTED = "not read: sub-folders of {folder}/ are not searched; put the file directly in {folder}/"
+SUFFIX = "not read: spec files are named *.toml (lower case); rename it"
 
 
 def unread_files(root: Path) -> list[tuple[Path, str]]:
@@ -96,13 +111,17 @@ def unread_files(root: Path) -> list[tuple[Path, str]]:
     out = []
     for path in spec_files(root):
         parts = path.relative_to(root).parts
-        if len(parts) == 1:
+        if any(p.startswith(".") for p in parts[:-1]):
+            continue
+        if path.suffix != ".toml":
+            out.append((path, SUFFIX))
+        elif len(parts) == 1:
             if not any(fnmatch(parts[0], pattern) for pattern in TOP_FILES):
                 out.append((path, UNREAD))
-        elif len(parts) == 3 and not parts[1].startswith("."):  # inside a known folder's sub-folder
-            out.append((path, NESTED.format(folder=parts[0])))
-        elif len(parts) == 2 and parts[0] not in FOLDERS and not parts[0].startswith("."):
+        elif parts[0] not in FOLDERS:
             out.append((path, UNREAD))
+        elif len(parts) > 2:  # inside a known folder's sub-folder
+            out.append((path, NESTED.format(folder=parts[0])))
     return out
 
 
@@ -147,13 +166,15 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
 
 
 def spec_files(root: Path) -> list[Path]:
-    """Every ``.toml`` a load of ``root`` reads or refuses: its own, those one folder down (chips/,
-    systems/, models/, claims/, supply/, or a misspelt folder) and those one level further inside the
-    known folders (``chips/nvidia/h300.toml``, refused by :func:`unread_files`). The caches key on exactly
-    these, so a spec folder that is a big tree (``--specs .`` in a checkout) is not walked."""
+    """Every TOML file a load of ``root`` reads or refuses: its own, those up to two folders down (chips/,
+    systems/, models/, claims/, supply/, a misspelt folder and its sub-folders) and any depth inside the
+    known folders (``chips/nvidia/h300.toml``, refused by :func:`unread_files`), ``.toml`` in any case and
+    ``.tml`` included (refused too). The caches key on exactly these, so a spec folder that is a big tree
+    (``--specs .`` in a checkout) is walked only three levels deep."""
     root = Path(root)
-    nested = [p for folder in FOLDERS for p in (root / folder).glob("*/*.toml")]
-    return sorted(p for p in [*root.glob("*.toml"), *root.glob("*/*.toml"), *nested] if p.is_file())
+    near = [*root.glob("*"), *root.glob("*/*"), *root.glob("*/*/*")]
+    deep = [p for folder in FOLDERS for p in (root / folder).rglob("*")]
+    return sorted({p for p in [*near, *deep] if p.suffix.lower() in (".toml", ".tml") and p.is_file()})
 
 
 def builtin_specs_dir() -> Path:

@@ -105,7 +105,7 @@ def parse(text: Any) -> "pint.Quantity":
         return Q(float(text), "")
     if not isinstance(text, str):
         raise UnitError(f"expected a quantity string like '4.0 TB/s', got {text!r}")
-    s = text.strip().replace(",", "").replace("\u00d7", "*")
+    s = _thousands(text.strip(), text).replace("\u00d7", "*")
     if not s:
         raise UnitError("empty quantity")
     _check_text(s, text)
@@ -115,9 +115,11 @@ def parse(text: Any) -> "pint.Quantity":
         try:
             num = m.group(1)
             value = int(num) if num.lstrip("+-").isdigit() else float(num)
-            return reg.Quantity(value, _unit(m.group(2).strip()) if m.group(2) else "")
+            q = reg.Quantity(value, _unit(m.group(2).strip()) if m.group(2) else "")
         except Exception:
-            pass  # fall back to pint's full parser for its own error message
+            q = None  # fall back to pint's full parser for its own error message
+        if q is not None:
+            return _checked_units(q, text)
     try:
         q = reg.Quantity(s)
     except Exception as exc:  # pint raises many types for bad text
@@ -129,6 +131,39 @@ def parse(text: Any) -> "pint.Quantity":
         raise UnitError(f"cannot read '{text}' as a quantity ({detail})") from None
     if not hasattr(q, "units"):  # a plain number came back
         q = reg.Quantity(float(q), "")
+    return _checked_units(q, text)
+
+
+_GROUPED = re.compile(r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+
+
+def _thousands(s: str, text: str) -> str:
+    """``s`` without its thousands separators; a comma anywhere else is refused ('3,2 TB/s' is not 32 TB/s)."""
+    if "," not in s:
+        return s
+    m = _GROUPED.match(s)
+    if m is None or "," in s[m.end():]:
+        raise UnitError(f"cannot read '{text}' as a quantity: a comma only separates thousands (1,234); "
+                        "write a decimal point, like '3.2 TB/s'")
+    return s.replace(",", "")
+
+
+#: Prefixes below one: nothing a spec or an option counts in bytes, bits, FLOP, operations or tokens has them.
+_SUB_PREFIXES = ("quecto", "ronto", "yocto", "zepto", "atto", "femto", "pico", "nano", "micro", "milli", "centi")
+_WHOLE_UNITS = ("byte", "bit", "FLOP", "FLOPS", "OP", "OPS", "token")
+
+
+def _checked_units(q: Any, text: str) -> Any:
+    """``q``, unless its text is one of the slips pint reads as something else: a sub-unit prefix on bytes,
+    bits, FLOP(S), OP(S) or tokens ('128 mB' is millibytes: MB was meant) or a percent sign joined to another
+    unit ('3.2 %TB/s')."""
+    for name in q._units:
+        for prefix in _SUB_PREFIXES:
+            if name.startswith(prefix) and name[len(prefix):] in _WHOLE_UNITS:
+                raise UnitError(f"cannot read '{text}': it says {name}s (a {prefix} prefix); for mega- write M "
+                                "(MB, MB/s), for milliseconds ms")
+    if "%" in text and (len(q._units) != 1 or "percent" not in q._units):
+        raise UnitError(f"cannot read '{text}': a percent sign stands alone ('50 %'), not joined to a unit")
     return q
 
 
@@ -154,6 +189,20 @@ def _check_text(s: str, text: str) -> None:
 @lru_cache(maxsize=None)
 def dimension_of(name: str) -> "pint.util.UnitsContainer":
     return registry().get_dimensionality(DIMENSIONS[name]) if DIMENSIONS[name] else registry().get_dimensionality("")
+
+
+#: The largest magnitude, in SI base units, a spec figure or a user's value may have. No real figure comes
+#: near it (a ZettaFLOPS system is 1e21 FLOPS, a year's tokens 1e15); it keeps every product and ratio of
+#: figures finite, so '1e300 TB/s' is refused instead of turning into inf further on.
+SI_LIMIT = 1e60
+
+
+def within_si_limit(q: "pint.Quantity") -> bool:
+    """True when ``q``'s magnitude in SI base units is finite and at most :data:`SI_LIMIT`."""
+    import math
+
+    si = float(q.to_base_units().magnitude)
+    return math.isfinite(si) and abs(si) <= SI_LIMIT
 
 
 def check_dimension(q: "pint.Quantity", dim: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 from chipcalc.calc import workload
 from chipcalc.catalog import schema
 from chipcalc.catalog.records import Chip, System
-from chipcalc.core.errors import UsageError
+from chipcalc.core.errors import ChipcalcError, UsageError
 from chipcalc.core.figure import Figure, Provenance, total
 from chipcalc.core.memo import IdentityMemo
 
@@ -132,10 +132,13 @@ class Hardware:
         return None if self.chips_total is None else float(self.chips_total.m(""))
 
 
-def _need(chip: Chip, name: str, why: str) -> Figure:
+def _need(chip: Chip, name: str, why: str, fix: str = "add it to the spec file, or pick another chip") -> Figure:
+    """The chip's figure ``name``; a chip without it is a gap in the data (exit 1), unless an option asked for
+    what needs it (``fix`` then names the option, exit 2)."""
     f = chip.get(name)
     if f is None:
-        raise UsageError(f"{chip.id} has no {name} figure ({chip.file}); {why}")
+        error = ChipcalcError if fix.startswith("add it") else UsageError
+        raise error(f"{chip.id} has no {name} figure ({chip.file}); {why}: {fix}")
     return f
 
 
@@ -166,7 +169,7 @@ def _hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> 
     workload.element_bytes(precision)
     per_chip: Figure | int = 1
     if device == "die":
-        per_chip = _need(chip, "dies", "per-die ranks need it")
+        per_chip = _need(chip, "dies", "per-die ranks need it", "use --device package")
     peak = peak_of(chip, precision) / per_chip
     peak_attn = peak_of(chip, ACT_PRECISION) / per_chip
     bw = _need(chip, "hbm_bandwidth", "the memory time needs it") / per_chip
