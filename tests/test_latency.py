@@ -158,7 +158,11 @@ runner = CliRunner()
     (["h20", "llama-3.1-70b", "--mtp", "1"], "no multi-token-prediction module"),
     (["h20", "llama-3.1-70b", "--set", "mfux=0.5"], "unknown figure 'mfux'; did you mean mfu"),
     (["h20", "llama-3.1-70b", "--mfu", "1.5"], "must be a fraction"),
-    (["h20", "llama-3.1-70b", "--tpot", "50GB"], "--tpot needs a positive time"),
+    (["h20", "llama-3.1-70b", "--tpot", "50GB"], "--tpot: expected a positive, finite time like 50ms, got '50GB'"),
+    (["h20", "llama-3.1-70b", "--tpot", "nan ms"], "--tpot: expected a positive, finite time like 50ms, got 'nan ms'"),
+    (["h20", "llama-3.1-70b", "--mfu", "nan"], "--mfu nan: value nan is out of range; mfu must be a fraction in (0, 1]"),
+    (["cloudmatrix384", "deepseek-r1", "--set", "expert_imbalance=0.5"],
+     "--set expert_imbalance=0.5: value 0.5 is out of range; expert_imbalance must be a plain number in [1, 1000]"),
     (["h20", "llama-3.1-7b"], "unknown model"),
     (["deepseek-r1"], "name a target and a model"),
 ])

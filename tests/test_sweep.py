@@ -201,8 +201,13 @@ def test_batch_max_is_the_largest_batch_that_fits_at_each_context():
 
 
 def test_batch_max_with_nothing_fitting_is_a_one_line_error():
-    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "max", "--context", "1000k"])
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "max", "--context", "128Ki", "--chips", "2"])
     assert r.exit_code == 2
     assert r.stderr.strip() == ("chipcalc: error: --batch max: not one sequence fits in memory at any --context of the "
-                                "grid (the smallest is 1,000,000 tokens); try shorter contexts, more chips (--chips) or "
+                                "grid (the smallest is 131,072 tokens); try shorter contexts, more chips (--chips) or "
                                 "a lower precision")
+    # a context above the model's own maximum is refused before anything is computed
+    r = runner.invoke(app, ["sweep", "latency", "h20", "llama-3.1-70b", "--batch", "max", "--context", "1000k"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "chipcalc: error: --context up to 1,000,000 is above llama-3.1-70b's maximum context of 131,072 tokens "
+        "(specs/models/llama-3.1-70b.toml: max_context); use a context of at most 131,072")

@@ -87,4 +87,4 @@ def test_cli_summary_and_the_readme_example():
     r = CliRunner().invoke(CLICK, ["sweep", "latency", "hgx-h20", "llama-3.1-70b", "--chips", "8", "--tp", "8",
                                    "-p", "fp8", "--batch", "1:64", "--context", "4k", "--summary", "--tpot", "fast"],
                            prog_name="chipcalc")
-    assert r.exit_code == 2 and "--tpot: expected a time like 50ms, got 'fast'" in r.stderr
+    assert r.exit_code == 2 and "--tpot: expected a positive, finite time like 50ms, got 'fast'" in r.stderr

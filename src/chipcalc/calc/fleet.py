@@ -47,7 +47,8 @@ def _count_text(item: Item) -> str:
 
 # -- fleets from the command line --------------------------------------------------------------
 
-_COUNT = re.compile(r"^(\d[\d,_]*(?:\.\d+)?(?:[eE]\d+)?)\s*([kKM]?)$")
+#: Digits, with commas only between groups of three (1,000,000; never 1,2,3) or underscores (1_000).
+_COUNT = re.compile(r"^((?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d+)?(?:[eE]\d+)?)\s*([kKM]?)$")
 _SCALE = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6}
 #: Counts above 2^53 are not whole numbers in floating point (1e30 prints with float artefacts).
 MAX_COUNT = 2**53
@@ -94,6 +95,11 @@ def parse_item(cat: Any, text: str) -> Item:
     chip = cat.chip(chip_name)
     vol = _volume_named(cat, count)
     if vol is not None:
+        if vol.unit == "die":  # a fleet counts packages: a count of dies (of several models) is not one
+            raise UsageError(f"volume '{vol.id}' counts dies ({vol.counts}), and a fleet counts packages; "
+                             f"give a package count, e.g. {chip.id}:200000")
+        if vol.chip is not None and vol.chip != chip.id:
+            raise UsageError(f"volume '{vol.id}' counts {vol.chip}, not {chip.id}; write {vol.chip}:{vol.id} or {vol.id}")
         return Item(chip, vol.figure, vol)
     if count.strip().lower().startswith("supply-"):
         vol = supply_volume(cat, chip, count)

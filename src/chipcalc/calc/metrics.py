@@ -89,7 +89,7 @@ def _case(cat: Any, p: ServingPoint) -> Any:
     from chipcalc.calc.serving.request import Request, run
 
     req = Request(precision=p.precision, kv_precision=p.kv_precision, batches=(p.batch,), contexts=(p.context,),
-                  chips=p.chips, tp=p.tp, ep=p.ep)
+                  chips=p.chips, tp=p.tp, ep=p.ep, long_context_option=False)
     case = run(cat, cat.model(p.model), [cat.target(p.target)], req, knobs(cat))[0]
     if not case.fits:
         raise NoFit(f"{p.model} at batch {p.batch} and context {p.context:,} does not fit on {p.target}: "

@@ -173,6 +173,21 @@ class Sweep:
                    "per_kw": None if v["per_kw"] is None else full(v["per_kw"])}
 
 
+#: Points a sweep may have: each axis may have up to 1e8 values (:func:`grid`), their product at most this
+#: (1e9 points: about a minute here, benchmarks/README.md), so a grid of 1e12 points is refused, not run for days.
+MAX_POINTS = 10**9
+
+
+def check_size(batches: Any, contexts: Any) -> None:
+    """A one-line usage error when the grid has more than :data:`MAX_POINTS` points."""
+    n = (1 if batches is None else len(batches)) * len(contexts)
+    if n > MAX_POINTS:
+        from chipcalc.core.errors import UsageError
+
+        raise UsageError(f"--batch x --context is {n:,} points; a sweep takes at most {MAX_POINTS:,} "
+                         "(about a minute); use a coarser step (e.g. :x2) or a shorter range")
+
+
 def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, precision: str = "bf16",
             kv_precision: str = "bf16", chips: int | None = None, tp: int | None = None, ep: int | None = None,
             mtp: int = 0, device: str = "package", pp: int | None = None, kv_offload: float = 0.0) -> Sweep:
@@ -182,7 +197,10 @@ def prepare(target: Any, model: Any, batches: Any, contexts: Any, kn: Any, *, pr
     batch axis is the largest batch per chip that fits at each context (:func:`largest_batches`), with the
     layout that ``chipcalc latency --batch max`` takes (the one for batch 1)."""
     from chipcalc.calc import serving as L
+    from chipcalc.calc import workload
 
+    check_size(batches, contexts)
+    workload.check_context(model, float(contexts.max()), f"--context up to {int(contexts.max()):,}", option=False)
     hw = L.hardware(target, precision, device, kn)
     lay = L.auto_layout(model, hw, kn, 1 if batches is None else int(batches.min()), int(contexts.min()), kv_precision,
                         chips, tp, ep, mtp, pp, kv_offload)

@@ -245,3 +245,15 @@ def experts_touched(model: Model, tokens: Any, held: Any) -> Figure:
     p_miss = np.power(1.0 - float(k.m("")) / float(E.m("")), np.asarray(tokens, dtype=float))
     frac = Figure(Q(1.0 - p_miss, ""), k.prov | E.prov)
     return frac * held
+
+
+def check_context(model: Any, longest: float, what: str, option: bool = True) -> None:
+    """A one-line usage error when ``longest`` tokens of context exceed the model's ``max_context``: the
+    model's own positions end there, so a latency beyond it is no serving the model can do. ``option``:
+    the command has ``--allow-long-context`` (the error offers it); else it names the largest context."""
+    limit = model.get("max_context")
+    if limit is None or longest <= float(limit.m("")):
+        return
+    top = float(limit.m(""))
+    fix = "pass --allow-long-context to run it anyway" if option else f"use a context of at most {top:,.0f}"
+    raise UsageError(f"{what} is above {model.id}'s maximum context of {top:,.0f} tokens ({model.file}: max_context); {fix}")

@@ -274,11 +274,16 @@ def assumption_out_of_bounds(name: str, fig: Figure) -> str | None:
     """None when every value of ``fig`` (nominal, low, high) is allowed for assumption ``name``, else why not."""
     from chipcalc.core.units import parse
 
+    import math
+
     dim, top, _ = schema.ASSUMPTIONS[name]
     limit = parse(top)
     for what, q in (("value", fig.q), ("low", fig.lo), ("high", fig.hi)):
         if q.dimensionality != limit.dimensionality:
             return f"{what} {q:~P} has the wrong dimension; {name} must be {schema.allowed(name)}"
-        if float(q.m_as(limit.units)) > float(limit.magnitude) * (1 + 1e-12):
+        v = float(q.m_as(limit.units))
+        if not math.isfinite(v) or v > float(limit.magnitude) * (1 + 1e-12) or v <= 0:
+            return f"{what} {q.to(limit.units):~.4g} is out of range; {name} must be {schema.allowed(name)}"
+        if name in schema.AT_LEAST_ONE and v < 1 - 1e-12:
             return f"{what} {q.to(limit.units):~.4g} is out of range; {name} must be {schema.allowed(name)}"
     return None

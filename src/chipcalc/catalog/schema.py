@@ -174,9 +174,16 @@ ASSUMPTIONS: dict[str, tuple[str, str, str]] = {
 }
 
 
+#: Assumptions that are ratios of a larger thing to a smaller one: below 1 they mean nothing (the busiest rank
+#: cannot carry less than the mean; FP8 attention is not slower than BF16 in this model).
+AT_LEAST_ONE = {"expert_imbalance", "fp8_attention_speedup"}
+
+
 def allowed(name: str) -> str:
     """What an assumption may be, for messages: 'a fraction in (0, 1]', 'a time in (0, 10 ms]', ..."""
     dim, top, _ = ASSUMPTIONS[name]
+    if name in AT_LEAST_ONE:
+        return f"a plain number in [1, {top}]"
     if dim == "fraction":
         return "a fraction in (0, 1]"
     if dim == "count":

@@ -90,6 +90,7 @@ def evaluate(cat: Any, spec: BoundSpec, literal: Provenance) -> BoundResult:
     kn = latency.knobs(cat)
     hw = latency.hardware(target, spec.precision, spec.device, kn)
     context = spec.context or int(round(cat.assumption("default_context").m("")))
+    workload.check_context(model, context, f"--context {context:,}", option=False)
     context_fig = None if spec.context else cat.assumption("default_context")
     thr = spec.throughput.q.m_as("token/s")
     if spec.batch == "max":  # the largest batch that fits, with the layout the latency model takes for one sequence

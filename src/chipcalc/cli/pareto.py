@@ -30,7 +30,7 @@ from chipcalc.cli.types import COUNT, COUNT0, share
 def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp, sets, prefer, specs, kv_offload=None):
     from chipcalc.calc import serving as L
     from chipcalc.calc.serving.pareto import search
-    from chipcalc.cli.ranges import _time
+    from chipcalc.cli.types import time_option as _time
     from chipcalc.core.errors import UsageError
 
     targets = list(names)

@@ -68,6 +68,12 @@ def _int_or_default(cat, value: Optional[int], name: str, assumption: str) -> in
     return int(whole(name, value, "tokens" if name == "--context" else "sequences"))
 
 
+def _context_fits(model, context: int) -> None:
+    from chipcalc.calc import workload
+
+    workload.check_context(model, context, f"--context {context:,}", option=False)
+
+
 def _defaults_basis(cat, batch: Optional[int], context: Optional[int]):
     """The provenance of the defaults used: the default_batch / default_context assumptions."""
     from chipcalc.core.figure import Provenance
@@ -123,6 +129,7 @@ def roofline_cmd(
             m = cat.model(model)
             b = _int_or_default(cat, batch, "--batch", "default_batch")
             c = _int_or_default(cat, context, "--context", "default_context")
+            _context_fits(m, c)
             points = plot.workload_points(cat, chips, m, precs[0], b, c, basis=_defaults_basis(cat, batch, context))
         chart = plot.roofline(chips, precs, points)
         fmt = chart.save(output, force=force)
@@ -195,6 +202,7 @@ def latency_cmd(
             raise UsageError(why)
         batches = None if batch.strip().lower() == "max" else grid(batch, "--batch", limit=4096)
         ctx = _int_or_default(cat, context, "--context", "default_context")
+        _context_fits(m, ctx)
         curves, notes = [], []
         for t in targets:
             curve, n = plot.latency_curve(cat, cat.target(t), m, batches, ctx, precision.lower(), kv_precision.lower(), mtp,

@@ -250,7 +250,9 @@ def sweep_latency_cmd(
             raise UsageError(why)
         largest = batch.strip().lower() == "max"
         b, c = None if largest else sw.grid(batch, "--batch"), sw.grid(context, "--context")
-        target_s = _time(tpot, "--tpot") if tpot is not None else None
+        from chipcalc.cli.types import time_option
+
+        target_s = time_option(tpot, "--tpot") if tpot is not None else None
         if target_s is not None and not summary:
             raise UsageError("--tpot applies to --summary (every point is in the csv/json output)")
         kn = L.knobs(cat)
@@ -283,20 +285,6 @@ def sweep_latency_cmd(
             emit([table], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
-
-
-def _time(text: str, option: str) -> float:
-    """A time option like 50ms, in seconds (a one-line usage error otherwise)."""
-    from chipcalc.core.errors import UnitError, UsageError
-    from chipcalc.core.units import check_dimension, parse
-
-    try:
-        q = parse(text)
-    except UnitError:
-        q = None
-    if q is None or not check_dimension(q, "time") or not float(q.magnitude) > 0:
-        raise UsageError(f"{option}: expected a time like 50ms, got '{text}'")
-    return float(q.m_as("s"))
 
 
 def _write_blocks(blocks, output, force: bool, f: str, n: int) -> None:

@@ -145,17 +145,11 @@ def latency_cmd(
         base_t = base_index(cat.target, recs, base, noun="target") if nway else None
         target_tpot = None
         if tpot is not None:
-            from chipcalc.core.errors import UnitError
-
-            try:
-                q = parse(tpot)
-            except UnitError as exc:
-                raise UsageError(f"--tpot: {exc}") from None
-            if q.dimensionality != parse("1 s").dimensionality or float(q.magnitude) <= 0:
-                raise UsageError(f"--tpot needs a positive time like 50ms, got '{tpot}'")
+            from chipcalc.cli.types import time_option
             from chipcalc.core.figure import Figure, Provenance
 
-            target_tpot = Figure(q.to("ms"), Provenance.assume("tpot target", f"--tpot {tpot}"))
+            time_option(tpot, "--tpot")  # positive and finite, or a one-line error
+            target_tpot = Figure(parse(tpot).to("ms"), Provenance.assume("tpot target", f"--tpot {tpot}"))
         from chipcalc.core.counts import parse_count
 
         ints = lambda v, n, w, m=1: None if v is None else parse_count(v, n, m)  # noqa: E731

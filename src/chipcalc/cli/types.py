@@ -42,6 +42,24 @@ KV_OFFLOAD_HELP = ("Share of the KV cache kept in host memory, e.g. 0.5, on a sy
                    "reads that share over the host link; the memory fit counts only the HBM part in HBM.")
 
 
+def time_option(text: str, option: str) -> float:
+    """A time option like 50ms, in seconds: positive and finite ('nan ms', 'inf s' and '0 ms' limit nothing),
+    else a one-line usage error naming the option."""
+    import math
+
+    from chipcalc.core.errors import UnitError, UsageError
+    from chipcalc.core.units import check_dimension, parse
+
+    try:
+        q = parse(text)
+    except UnitError:
+        q = None
+    seconds = float(q.m_as("s")) if q is not None and check_dimension(q, "time") else float("nan")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise UsageError(f"{option}: expected a positive, finite time like 50ms, got '{text}'")
+    return seconds
+
+
 def share(text: str, name: str, whole: bool = False) -> float:
     """A share like 0.56 or 56%, in [0, 1) (or [0, 1] where ``whole``); else a one-line usage error naming ``name``."""
     from chipcalc.core.errors import UsageError

@@ -69,15 +69,22 @@ def override(catalog: Any, name: str, text: str, how: str) -> Figure:
     """An assumption set on the command line: same dimension as the catalog's, no range."""
     from chipcalc.core.units import parse
 
+    from chipcalc.catalog.loader import assumption_out_of_bounds
+    from chipcalc.core.errors import UnitError
+
     base = catalog.assumption(name)
-    q = parse(text)
+    option = how.split(" ", 1)[0]
+    try:
+        q = parse(text)
+    except UnitError as exc:
+        raise UsageError(f"{option}: {exc}") from None
     if q.dimensionality != base.q.dimensionality:
-        raise UsageError(f"{name}={text}: expected a value like '{base.q:~P}'")
-    if float(q.magnitude) <= 0:
-        raise UsageError(f"{name}={text}: must be positive")
-    if name in ("mfu", "mbu", "link_efficiency", "hbm_usable", "mtp_acceptance", "comm_exposed_decode", "comm_exposed_prefill") and float(q.m_as("")) > 1:
-        raise UsageError(f"{name}={text}: must be a fraction in (0, 1]")
-    return Figure(q.to(base.q.units), Provenance.assume(name, f"set on the command line ({how})"), label=name)
+        raise UsageError(f"{option} {text}: expected a value like '{base.q:~P}'")
+    fig = Figure(q.to(base.q.units), Provenance.assume(name, f"set on the command line ({how})"), label=name)
+    why = assumption_out_of_bounds(name, fig) if name in schema.ASSUMPTIONS else None
+    if why:
+        raise UsageError(f"{option} {text}: {why}")
+    return fig
 
 
 

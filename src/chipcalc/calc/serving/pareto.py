@@ -130,6 +130,7 @@ def search(catalog: Any, target: Any, model: Any, kn: Any, *, precision: str = "
 
     from chipcalc.calc.sweep import pareto
 
+    workload.check_context(model, context, f"--context {context:,}", option=False)
     chip = getattr(target, "chip", target)
     devices = devices or (("package", "die") if chip.get("dies") is not None and float(chip.get("dies").m("")) > 1 else ("package",))
     mtps = mtps if mtps is not None else ((0, 1, 2) if model.get("mtp_modules") is not None else (0,))

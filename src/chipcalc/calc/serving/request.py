@@ -11,6 +11,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from chipcalc.calc import workload
 from chipcalc.calc.serving import phases
 from chipcalc.calc.serving.compiled import Outputs, setup_for
 from chipcalc.calc.serving.hardware import Hardware, Knobs, hardware
@@ -44,6 +45,7 @@ class Request:
     osl: int | None = None
     cache_hit: float = 0.0  # share of prompt tokens served by a prefix cache
     allow_long_context: bool = False  # a context above the model's max_context is an error unless set
+    long_context_option: bool = True  # the command has --allow-long-context (its error offers it)
     inflight: bool = True  # offline throughput with in-flight batching (False: the two phases alternated)
 
     @property
@@ -160,12 +162,10 @@ def run(catalog: Any, model: Any, targets: list[Any], req: Request, kn: Knobs) -
     contexts = req.contexts or ((req.isl + req.osl,) if req.offline else (int(catalog.assumption("default_context").m("")),))
     whole("--batch", [b for b in batches if b != MAX] or [1], "sequences")
     whole("--context", list(contexts), "tokens")
-    limit = model.get("max_context")
     longest = max(contexts)
-    if limit is not None and longest > float(limit.m("")) and not req.allow_long_context:
+    if not req.allow_long_context:
         what = f"--isl + --osl ({req.isl} + {req.osl})" if req.offline else f"--context {longest}"
-        raise UsageError(f"{what} is above {model.id}'s maximum context of {float(limit.m('')):,.0f} tokens "
-                         f"({model.file}: max_context); pass --allow-long-context to run it anyway")
+        workload.check_context(model, longest, what, req.long_context_option)
     cases: list[Case] = []
     for target in targets:
         hw = hardware(target, req.precision, req.device, kn)

@@ -1,0 +1,55 @@
+"""Options that used to give a silently wrong number (exit 0) now give a one-line usage error (exit 2): found by a
+bad-input audit of every command."""
+
+import pytest
+from typer.testing import CliRunner
+
+from chipcalc.cli.root import app
+
+runner = CliRunner()
+LONG = ("is above deepseek-r1's maximum context of 163,840 tokens (specs/models/deepseek-r1.toml: max_context); "
+        "use a context of at most 163,840")
+
+
+@pytest.mark.parametrize("args, message", [
+    # a count with commas out of place was read as the digits run together (123 chips)
+    (["fleet", "h20:1,2,3"], "'1,2,3' is not a count or a named volume (write e.g. h20:200000, h20:200k)"),
+    (["fleet", "h20:1,5k"], "'1,5k' is not a count or a named volume (write e.g. h20:200000, h20:200k)"),
+    # a volume of dies (of several models) counted as packages: 2x the compute
+    (["fleet", "ascend-910c:ascend-dies-2025"], "volume 'ascend-dies-2025' counts dies (Ascend compute dies (two per 910C) "
+     "made in 2025, including dies from inventory), and a fleet counts packages; give a package count, e.g. ascend-910c:200000"),
+    (["fleet", "ascend-910c:h20-2024"], "volume 'h20-2024' counts h20, not ascend-910c; write h20:h20-2024 or h20-2024"),
+    # limits that limit nothing
+    (["pareto", "cloudmatrix384", "deepseek-r1", "--ttft", "inf s"], "--ttft: expected a positive, finite time like 50ms, got 'inf s'"),
+    (["latency", "cloudmatrix384", "deepseek-r1", "--tpot", "inf ms"], "--tpot: expected a positive, finite time like 50ms, got 'inf ms'"),
+    # contexts above the model's maximum, in every command that takes one
+    (["pareto", "cloudmatrix384", "deepseek-r1", "-c", "1M"], f"--context 1,000,000 {LONG}"),
+    (["sweep", "latency", "cloudmatrix384", "deepseek-r1", "--context", "1Ki:1Mi:x2"], f"--context up to 1,048,576 {LONG}"),
+    (["check", "--system", "hgx-h20", "-m", "deepseek-r1", "--tpot", "50ms", "--decode-tokens-per-chip", "100", "-c", "10M"],
+     f"--context 10,000,000 {LONG}"),
+    (["sensitivity", "cloudmatrix384", "-m", "deepseek-r1", "-c", "1M"], f"--context 1000000 {LONG}"),
+    # a grid of 1e12 points ran for days
+    (["sweep", "latency", "cloudmatrix384", "deepseek-r1", "--batch", "1:1e6", "--context", "1:1e6", "--summary"],
+     "--batch x --context is 1,000,000,000,000 points; a sweep takes at most 1,000,000,000 (about a minute); "
+     "use a coarser step (e.g. :x2) or a shorter range"),
+])
+def test_one_line_usage_error(args, message):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: {message}", (r.exit_code, r.stderr, r.stdout[:200])
+
+
+@pytest.mark.parametrize("kind, args", [
+    ("latency", ["plot", "latency", "cloudmatrix384", "--model", "deepseek-r1", "-c", "1M"]),
+    ("roofline", ["plot", "roofline", "h20", "-m", "deepseek-r1", "-c", "1M"]),
+    ("pareto", ["plot", "pareto", "cloudmatrix384", "deepseek-r1", "-c", "1M"]),
+])
+def test_plots_refuse_a_context_above_the_model_and_write_nothing(tmp_path, kind, args):
+    out = tmp_path / f"{kind}.png"
+    r = runner.invoke(app, [*args, "-o", str(out)])
+    assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: --context 1,000,000 {LONG}" and not out.exists()
+
+
+def test_good_counts_and_volumes_still_read():
+    for text, shown in (("h20:1,000,000", "1 M"), ("h20:1_000", "1,000"), ("h20:200k", "200,000"), ("h20:h20-2024", "")):
+        r = runner.invoke(app, ["fleet", text])
+        assert r.exit_code == 0 and shown in r.stdout, (text, r.stderr)
