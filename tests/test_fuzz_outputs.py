@@ -116,6 +116,12 @@ def build(kind: str, root: str, name: str, mode: int):
     return path, None, None  # new
 
 
+def _contradicts(cmd: list, name: str) -> bool:
+    fmt = cmd[cmd.index("-f") + 1] if "-f" in cmd else None
+    named = {".csv": "csv", ".json": "json"}.get(os.path.splitext(name)[1])  # a .txt holds any text format
+    return fmt is not None and named is not None and fmt != named
+
+
 @pytest.mark.parametrize("kind", KINDS)  # every kind of target, each with its own examples
 @settings(max_examples=10, derandomize=True, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(COMMANDS), st.booleans(), st.sampled_from(["x.csv", "x.json", "x.txt", "x"]),
@@ -149,7 +155,8 @@ def test_output_targets(kind, cmd, force, name, mode):
         errs = [ln for ln in r.stderr.splitlines() if ln.startswith("chipcalc: error:")]
         assert len(errs) == (0 if r.exit_code == 0 else 1), r.stderr
         ok = r.exit_code == 0
-        failing_cmd = cmd[-1] == "nosuchchip"
+        # fails before writing: an unknown chip, or a -f that a .csv/.json name contradicts
+        failing_cmd = cmd[-1] == "nosuchchip" or _contradicts(cmd, target or "")
         assert not (ok and failing_cmd)
         if kind in ("directory", "missing-folder", "/proc", "/dev/full", "closed-stdout") and not failing_cmd:
             assert not ok, (kind, r.stderr)

@@ -106,6 +106,9 @@ def test_force_keeps_the_mode_of_the_replaced_file(tmp_path, mode):
     (["-o", "/proc/x.csv"], "cannot create a file in /proc for /proc/x.csv"),
     (["-o", "/proc/x.csv", "--force"], "cannot create a file in /proc"),
     (["-o", "/"], "/ is a directory; give a file name"),
+    (["-o", "newdir/"], "--output: 'newdir/' names a folder (it ends with /); give a file name"),
+    (["-o", ""], "--output: empty; give a file name, or - for standard output"),
+    (["-o", "out.csv", "-f", "json"], "--format json does not match the file name out.csv (a .csv file holds csv); rename the file or drop --format"),
     (["-o", "/nonexistent-dir/x.csv"], "folder /nonexistent-dir does not exist"),
     (["-o", "/dev/stdin"], "it is standard input"),
 ])

@@ -23,7 +23,7 @@ from chipcalc.cli.root import (
     compared,
     guarded,
 )
-from chipcalc.cli.types import COUNT, COUNT0
+from chipcalc.cli.types import COUNT, COUNT0, OUTPUT
 
 plot_app = typer.Typer(
     help="Draw plots (PNG or SVG by the --output suffix): roofline, cluster (per chip vs system), latency.",
@@ -34,7 +34,7 @@ plot_app = typer.Typer(
 )
 app.add_typer(plot_app, name="plot")
 
-PlotOutput = typer.Option(..., "--output", "-o", help="The file to write: NAME.png or NAME.svg.", show_default=False)
+PlotOutput = typer.Option(..., "--output", "-o", click_type=OUTPUT, help="The file to write: NAME.png or NAME.svg.", show_default=False)
 ModelOpt = typer.Option(None, "--model", "-m", help="A model id (see `chipcalc list`).", show_default=False)
 BatchOpt = typer.Option(None, "--batch", "-b", click_type=COUNT, help="Sequences per chip for the decode workload point (default: assumption default_batch).", show_default=False)
 ContextOpt = typer.Option(None, "--context", "-c", click_type=COUNT, help="Context length in tokens (default: assumption default_context).", show_default=False)
@@ -229,7 +229,7 @@ def report_cmd(
     base: Optional[str] = typer.Option(None, "--base", help="The system the ratios are of (default: the first); must be one of those compared.", show_default=False),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Add the serving tables, the latency plot and workload points for this model (e.g. deepseek-r1)."),
     precision: Optional[List[str]] = typer.Option(None, "--precision", "-p", help="Precision(s), repeatable (default bf16): the first for the headline and the serving tables, all on the roofline."),
-    output: Path = typer.Option(..., "--output", "-o", help="The file to write: NAME.html.", show_default=False),
+    output: Path = typer.Option(..., "--output", "-o", click_type=OUTPUT, help="The file to write: NAME.html.", show_default=False),
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
     sets: Optional[List[str]] = SetOpt,

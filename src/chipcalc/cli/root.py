@@ -15,6 +15,7 @@ os.environ.setdefault("TYPER_USE_RICH", "0")
 
 import typer  # noqa: E402
 from typer.core import TyperGroup  # noqa: E402
+from chipcalc.cli.types import OUTPUT  # noqa: E402
 
 
 class OneLineGroup(TyperGroup):
@@ -98,7 +99,7 @@ FORMAT_HELP = ("Output format: plain, github (markdown, md), grid, rst, latex, h
                "Default: from --output's suffix, else plain.")
 SpecsOpt = typer.Option(None, "--specs", help="Extra spec folder merged over the built-ins (also CHIPCALC_SPECS).", show_default=False)
 FormatOpt = typer.Option(None, "--format", "-f", help=FORMAT_HELP, show_default=False)
-OutputOpt = typer.Option(None, "--output", "-o", help="Write to this file instead of printing ('-': standard output).", show_default=False)
+OutputOpt = typer.Option(None, "--output", "-o", click_type=OUTPUT, help="Write to this file instead of printing ('-': standard output).", show_default=False)
 FragmentOpt = typer.Option(False, "--fragment", help="With -f html: the bare tables and footnotes for embedding, not a whole page.")
 ForceOpt = typer.Option(False, "--force", help="Overwrite --output if it is an existing file (replaced atomically, its mode kept).")
 RangesOpt = typer.Option(False, "--ranges", help="Show every figure as nominal [low–high] where sources disagree.")
@@ -198,6 +199,12 @@ def _format(fmt: Optional[str], output: Optional[Path]) -> str:
     f = fmt.lower()
     if f not in ALL_FORMATS:
         raise UsageError(f"unknown format '{fmt}'; use one of {', '.join(ALL_FORMATS)}")
+    if output is not None and str(output) != "-":
+        named = SUFFIX_FORMATS.get(output.suffix.lower())
+        strict = ("csv", "json", "xlsx", "latex", "html")  # a .txt/.md/.rst may hold any text format
+        if named is not None and named != f and (named in strict or f == "xlsx"):
+            raise UsageError(f"--format {f} does not match the file name {output} (a {output.suffix} file holds {named}); "
+                             "rename the file or drop --format")
     return f
 
 

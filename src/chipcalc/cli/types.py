@@ -28,6 +28,26 @@ class CountType(click.ParamType):
             self.fail(msg, param, ctx)
 
 
+class OutputPath(click.ParamType):
+    """An output file name as typed: a name ending in '/' names a folder (pathlib would drop the slash and a
+    file of that name would be written), and an empty one names nothing (pathlib reads it as '.')."""
+
+    name = "PATH"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201
+        from pathlib import Path
+
+        if value is None or isinstance(value, Path):
+            return value
+        text = str(value)
+        if not text.strip():
+            self.fail("empty; give a file name, or - for standard output", param, ctx)
+        if text.endswith(("/", "\\")) and text != "/":
+            self.fail(f"'{text}' names a folder (it ends with /); give a file name", param, ctx)
+        return Path(text)
+
+
+OUTPUT = OutputPath()
 COUNT = CountType()
 COUNT0 = CountType(minimum=0)
 #: A count or ``max`` (a batch: the largest that fits).

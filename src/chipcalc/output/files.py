@@ -103,6 +103,11 @@ def plan(path: Path | str, force: bool = False) -> Target:
         return Target(given, "stdout")
     if not given or "\x00" in given:
         raise OutputError(f"{given!r} is not a valid output path")
+    if given in (".", "./"):
+        raise OutputError("the output names the current folder (an empty --output reads as '.'); give a file name, "
+                          "or - for standard output")
+    if given.endswith(("/", os.sep)) and given.strip("/") != "":  # the resolution below would drop the slash
+        raise OutputError(f"{given} names a folder (it ends with /); give a file name")
     real, linked, fd = _resolve(given)
     if fd is not None:
         if fd == 0:
