@@ -53,3 +53,22 @@ def test_good_counts_and_volumes_still_read():
     for text, shown in (("h20:1,000,000", "1 M"), ("h20:1_000", "1,000"), ("h20:200k", "200,000"), ("h20:h20-2024", "")):
         r = runner.invoke(app, ["fleet", text])
         assert r.exit_code == 0 and shown in r.stdout, (text, r.stderr)
+
+
+def test_a_chip_without_a_bf16_peak_is_a_data_gap_not_a_precision_choice(tmp_path):
+    """Attention runs at BF16 whatever --precision: a chip without bf16_dense gets an error that says so (exit 1),
+    not 'choose another --precision' when the precision it names was chosen."""
+    user = tmp_path / "mine" / "chips"
+    user.mkdir(parents=True)
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "specs" / "chips" / "tpu-v7.toml").read_text()
+    text = re.sub(r"\n\[bf16_dense\]\n(?:[^\[]*\n)", "\n", text, count=1).replace('id = "tpu-v7"', 'id = "qa-tpu"')
+    (user / "qa-tpu.toml").write_text(text)
+    r = runner.invoke(app, ["latency", "qa-tpu", "deepseek-r1", "-p", "fp8", "--chips", "64", "--specs", str(tmp_path / "mine")])
+    assert r.exit_code == 1, (r.exit_code, r.stderr)
+    assert "qa-tpu has no bf16 peak (bf16_dense, " in r.stderr and "whatever --precision" in r.stderr
+    # the catalog's own TPU v7 now has Google Cloud's BF16 peak
+    r = runner.invoke(app, ["latency", "tpu-v7-pod", "deepseek-r1", "-p", "fp8", "--kv-precision", "fp8"])
+    assert r.exit_code == 0, r.stderr

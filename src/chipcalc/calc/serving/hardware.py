@@ -178,6 +178,10 @@ def _hardware(target: Chip | System, precision: str, device: str, kn: Knobs) -> 
     if device == "die":
         per_chip = _need(chip, "dies", "per-die ranks need it", "use --device package")
     peak = peak_of(chip, precision) / per_chip
+    if chip.get(schema.compute_name(ACT_PRECISION)) is None:  # not a --precision the user chose: a data gap
+        raise ChipcalcError(f"{chip.id} has no {ACT_PRECISION} peak ({schema.compute_name(ACT_PRECISION)}, {chip.file}): "
+                            f"attention and the layers kept in {ACT_PRECISION.upper()} run at it whatever --precision; "
+                            "add it to the spec file when a source gives it, or pick another chip")
     peak_attn = peak_of(chip, ACT_PRECISION) / per_chip
     bw = _need(chip, "hbm_bandwidth", "the memory time needs it") / per_chip
     cap = _need(chip, "hbm_capacity", "the memory fit needs it") / per_chip
