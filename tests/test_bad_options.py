@@ -72,3 +72,24 @@ def test_a_chip_without_a_bf16_peak_is_a_data_gap_not_a_precision_choice(tmp_pat
     # the catalog's own TPU v7 now has Google Cloud's BF16 peak
     r = runner.invoke(app, ["latency", "tpu-v7-pod", "deepseek-r1", "-p", "fp8", "--kv-precision", "fp8"])
     assert r.exit_code == 0, r.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "deepseek-v3", "-t", "1T", "--chip", "h20", "-n", "1e30"],
+     "--chips '1e30': at most 2^53 (9,007,199,254,740,992), the largest count computed exactly"),
+    (["train", "deepseek-v3", "-t", "1T", "--chip", "h20", "-n", "1,5k"],
+     "--chips '1,5k': a comma only separates thousands (1,024); write e.g. 1.5k"),
+    (["train", "deepseek-v3", "-t", "1e400", "--chip", "h20", "-n", "1k"], "--tokens must be a positive, finite number, got '1e400'"),
+    (["cluster", "cloudmatrix384", "--method", "montecarlo", "--samples", "10"], "--samples: must be at least 100, got '10'"),
+    (["latency", "cloudmatrix384", "deepseek-r1", "--isl", "1k", "--osl", "1k", "--tpot", "50ms"],
+     "--tpot is for decode; with --isl/--osl the context is the request length and the batch the largest that fits (or --batch)"),
+])
+def test_more_one_line_usage_errors(args, message):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: {message}", (r.exit_code, r.stderr)
+
+
+def test_a_latency_plot_where_not_one_sequence_fits_says_so(tmp_path):
+    r = runner.invoke(app, ["plot", "latency", "hgx-h20", "deepseek-r1", "-o", str(tmp_path / "l.png")])
+    assert r.exit_code == 2 and "Not one sequence fits: try a system with more chips" in r.stderr
+    assert "Try smaller --batch" not in r.stderr and not (tmp_path / "l.png").exists()

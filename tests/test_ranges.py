@@ -114,7 +114,8 @@ def test_sensitivity_ranks_inputs_by_swing():
     (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdp"], "write NAME=VALUE"),
     (["cluster", "cloudmatrix384", "--set", "ascend-910c.tdp=-5W"], "must be a positive finite number"),
     (["cluster", "cloudmatrix384", "--prefer", "blog"], "--prefer must be one of"),
-    (["cluster", "cloudmatrix384", "--method", "montecarlo", "--samples", "0"], "--samples: must be at least 1, got '0'"),
+    (["cluster", "cloudmatrix384", "--method", "montecarlo", "--samples", "0"], "--samples: must be at least 100, got '0'"),
+    (["cluster", "cloudmatrix384", "--method", "montecarlo", "--samples", "1"], "--samples: must be at least 100, got '1'"),
     (["cluster", "cloudmatrix384", "--method", "guess"], "--method must be"),
     (["sensitivity", "cloudmatrix384", "--metric", "pflops_per_kww"], "unknown metric 'pflops_per_kww'; did you mean pflops_per_kw"),
 ])

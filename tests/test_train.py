@@ -225,10 +225,10 @@ def test_compare_columns():
 
 @pytest.mark.parametrize("args, words", [
     (["--tokens", "15X", "--chip", "h800", "--chips", "8"], "not a number"),
-    (["--tokens", "0", "--chip", "h800", "--chips", "8"], "must be positive"),
-    (["--tokens", "-5T", "--chip", "h800", "--chips", "8"], "must be positive"),
-    (["--tokens", "15T", "--chip", "h800", "--chips", "0"], "must be positive"),
-    (["--tokens", "15T", "--chip", "h800", "--chips", "-3"], "must be positive"),
+    (["--tokens", "0", "--chip", "h800", "--chips", "8"], "must be a positive, finite number"),
+    (["--tokens", "-5T", "--chip", "h800", "--chips", "8"], "must be a positive, finite number"),
+    (["--tokens", "15T", "--chip", "h800", "--chips", "0"], "must be a positive, finite number"),
+    (["--tokens", "15T", "--chip", "h800", "--chips", "-3"], "must be a positive, finite number"),
     (["--tokens", "15T", "--chip", "h800", "--chips", "many"], "not a number"),
     (["--tokens", "15T", "--chip", "h800", "--chips", "8", "--mfu", "1.5"], "(0, 1]"),
     (["--tokens", "15T", "--chip", "h800", "--chips", "8", "--mfu", "0"], "(0, 1]"),

@@ -48,16 +48,24 @@ def parse_amount(text: str, option: str, unit: str = "", whole: bool = False) ->
     """
     from chipcalc.core.units import Q
 
-    s = str(text).strip().replace(",", "").replace("_", "")
+    from chipcalc.core.errors import UnitError
+    from chipcalc.core.units import strip_thousands
+
+    try:
+        s = strip_thousands(str(text).strip(), str(text)).replace("_", "")
+    except UnitError:  # '1,5': a comma only separates thousands
+        raise UsageError(f"{option} '{text}': a comma only separates thousands (1,024); write e.g. 1.5k") from None
     m = _AMOUNT.match(s)
     if not m:
         raise UsageError(f"{option} '{text}' is not a number; write e.g. 15T, 1.5e13 or 15e12 (suffixes k, M, B/G, T, P)")
     number = float(m.group(1))
     if not math.isfinite(number) or number <= 0:
-        raise UsageError(f"{option} must be positive, got '{text}'")
+        raise UsageError(f"{option} must be a positive, finite number, got '{text}'")
     q = Q(number, f"{_PREFIX[m.group(2)]}{unit}" if unit else "").to(unit) if unit else Q(number * _scale(m.group(2)), "")
     if whole and float(q.m) != round(float(q.m)):
         raise UsageError(f"{option} must be a whole number, got '{text}'")
+    if whole and float(q.m) > 2**53:  # beyond it whole numbers are not exact in floating point
+        raise UsageError(f"{option} '{text}': at most 2^53 ({2**53:,}), the largest count computed exactly")
     return Figure(q, Provenance.source(INPUT, f"{option} {text}"), label=option.lstrip("-"))
 
 
@@ -374,7 +382,7 @@ def run(model: Model, target: Target, flops: FlopCount, precision: str, a: dict[
         mfu = implied_mfu(flops.total, hours, pk)
     else:
         if n is None:
-            raise UsageError(f"give --chips N for {target.id} (or a --system, or a budget with --gpu-hours)")
+            raise UsageError(f"give --chips N for {target.id}, or name a system")
         mfu = mfu if mfu is not None else a["train_mfu"]
         time = train_time(flops.total, n, pk, mfu)
         hours = chip_hours(time, n)

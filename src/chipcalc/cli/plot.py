@@ -211,7 +211,10 @@ def latency_cmd(
             if len(curve.batch):
                 curves.append(curve)
         if not curves:
-            raise UsageError(f"nothing to draw for {model_id}: " + " ".join(notes) + " Try smaller --batch values.")
+            smallest = 1 if batches is None else int(min(batches))
+            fix = ("Try smaller --batch values." if smallest > 1 else
+                   "Not one sequence fits: try a system with more chips, a lower --precision or a shorter --context.")
+            raise UsageError(f"nothing to draw for {model_id}: " + " ".join(notes) + " " + fix)
         notes.insert(0, f"Decode at {ctx} tokens of context, KV cache {kv_precision.upper()}"
                         + (f", {mtp} speculative token(s) per step" if mtp else "")
                         + ". Every curve rests on the latency model's efficiency assumptions, hence dashed.")

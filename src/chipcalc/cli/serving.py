@@ -162,7 +162,9 @@ def latency_cmd(
         if inflight is not None and isl_n is None:
             raise UsageError(f"--{'inflight' if inflight else 'alternate'} chooses how offline throughput runs: give --isl and --osl too")
         if isl_n is not None and (context is not None or tpot is not None):
-            raise UsageError("--context and --tpot are for decode; with --isl/--osl the context is the request length")
+            given = " and ".join(o for o, v in (("--context", context), ("--tpot", tpot)) if v is not None)
+            raise UsageError(f"{given} {'are' if ' and ' in given else 'is'} for decode; with --isl/--osl the context is "
+                             "the request length and the batch the largest that fits (or --batch)")
         hit = 0.0 if cache_hit is None else share(cache_hit, "--cache-hit")
         offload = 0.0 if kv_offload is None else share(kv_offload, "--kv-offload", whole=True)
         req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(),

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from chipcalc.cli.types import COUNT
+from chipcalc.cli.types import SAMPLES
 from chipcalc.cli.root import (
     ForceOpt,
     FormatOpt,
@@ -52,7 +52,7 @@ def supply_cmd(
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
     method: str = typer.Option("interval", "--method", help="How ranges propagate: interval (worst-case bounds) or montecarlo (percentiles)."),
-    samples: int = typer.Option(100_000, "--samples", click_type=COUNT, help="Monte Carlo samples (100k = 100,000)."),
+    samples: int = typer.Option(100_000, "--samples", click_type=SAMPLES, help="Monte Carlo samples, at least 100 (100k = 100,000)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same answer)."),
 ) -> None:
     """How many packages can be made in a period: wafers -> gross dies -> good dies -> packages, the die

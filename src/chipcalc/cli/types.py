@@ -50,6 +50,8 @@ class OutputPath(click.ParamType):
 OUTPUT = OutputPath()
 COUNT = CountType()
 COUNT0 = CountType(minimum=0)
+#: Monte Carlo samples: the tables show the 5th-95th percentiles, which a handful of samples cannot give.
+SAMPLES = CountType(minimum=100)
 #: A count or ``max`` (a batch: the largest that fits).
 COUNT_OR_MAX = CountType(allow_max=True)
 

@@ -105,7 +105,7 @@ def parse(text: Any) -> "pint.Quantity":
         return Q(float(text), "")
     if not isinstance(text, str):
         raise UnitError(f"expected a quantity string like '4.0 TB/s', got {text!r}")
-    s = _thousands(text.strip(), text).replace("\u00d7", "*")
+    s = strip_thousands(text.strip(), text).replace("\u00d7", "*")
     if not s:
         raise UnitError("empty quantity")
     _check_text(s, text)
@@ -137,7 +137,7 @@ def parse(text: Any) -> "pint.Quantity":
 _GROUPED = re.compile(r"\s*[-+]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:[eE][-+]?\d+)?")
 
 
-def _thousands(s: str, text: str) -> str:
+def strip_thousands(s: str, text: str) -> str:
     """``s`` without its thousands separators; a comma anywhere else is refused ('3,2 TB/s' is not 32 TB/s)."""
     if "," not in s:
         return s
