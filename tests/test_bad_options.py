@@ -93,3 +93,13 @@ def test_a_latency_plot_where_not_one_sequence_fits_says_so(tmp_path):
     r = runner.invoke(app, ["plot", "latency", "hgx-h20", "deepseek-r1", "-o", str(tmp_path / "l.png")])
     assert r.exit_code == 2 and "Not one sequence fits: try a system with more chips" in r.stderr
     assert "Try smaller --batch" not in r.stderr and not (tmp_path / "l.png").exists()
+
+
+def test_layers_changed_alone_is_refused():
+    """--set llama-3.1-70b.layers=160 gave the 80 extra layers attention and no FFN (82.6 B parameters)."""
+    r = runner.invoke(app, ["model", "llama-3.1-70b", "--set", "llama-3.1-70b.layers=160"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "chipcalc: error: --set llama-3.1-70b.layers=160: llama-3.1-70b.layers: 160 layers is not dense_layers 80 = 80; "
+        "every layer has a dense or a MoE FFN, so set dense_layers with layers")
+    r = runner.invoke(app, ["model", "llama-3.1-70b", "--set", "llama-3.1-70b.layers=160", "--set", "llama-3.1-70b.dense_layers=160"])
+    assert r.exit_code == 0 and "139 B" in r.stdout

@@ -45,10 +45,19 @@ def model_shape_problems(figures: dict[str, Any]) -> list[tuple[str, str]]:
     if "fp4_attention_bytes" in f and float(f["fp4_attention_bytes"].q.m_as("B")) not in (1.0, 2.0):
         out.append(("fp4_attention_bytes", f"{f['fp4_attention_bytes'].q:~P} per weight is neither FP8 (1 B) nor BF16 (2 B); "
                                            "fp4_attention_bytes must be '1 B' or '2 B'"))
+    over = False
     for part in ("dense_layers", "moe_layers"):
         if has(part, "layers") and _n(f[part]) > _n(f["layers"]):
+            over = True
             out.append((part, f"{_n(f[part]):g} {part.replace('_', ' ')} is more than the {_n(f['layers']):g} layers; "
                               f"{part} must be at most layers"))
+    parts = [p for p in ("dense_layers", "moe_layers") if p in f]
+    if parts and "layers" in f and not over:  # every layer has a dense FFN or a MoE one: changing one count alone
+        split = sum(_n(f[p]) for p in parts)  # would give the extra layers attention and no FFN at all
+        if split != _n(f["layers"]):
+            what = " + ".join(f"{p} {_n(f[p]):g}" for p in parts)
+            out.append(("layers", f"{_n(f['layers']):g} layers is not {what} = {split:g}; every layer has a dense or a MoE "
+                                  f"FFN, so set {' and '.join(parts)} with layers"))
     return out
 
 
