@@ -103,3 +103,23 @@ def test_layers_changed_alone_is_refused():
         "every layer has a dense or a MoE FFN, so set dense_layers with layers")
     r = runner.invoke(app, ["model", "llama-3.1-70b", "--set", "llama-3.1-70b.layers=160", "--set", "llama-3.1-70b.dense_layers=160"])
     assert r.exit_code == 0 and "139 B" in r.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["compare", "h20", "h20"], "each chip once: h20, h20 names one twice"),
+    (["pareto", "cloudmatrix384", "cloudmatrix384", "deepseek-r1"], "each target once: cloudmatrix384, cloudmatrix384 names one twice"),
+    (["sensitivity", "cloudmatrix384", "--vs", "cloudmatrix384"], "each system once: cloudmatrix384, cloudmatrix384 names one twice"),
+    (["train", "deepseek-v3", "-t", "1T", "--compare", "h20", "h20", "-n", "8"], "each target once: h20, h20 names one twice"),
+    (["list", "--vendor", "zzz"], "--vendor 'zzz' matches no chip or system; vendors: AMD, Alibaba (T-Head), Google, Huawei, "
+     "Kunlunxin (Baidu), Moore Threads, NVIDIA"),
+    # options that did nothing without the mode they belong to
+    (["cluster", "cloudmatrix384", "--samples", "1000"], "--samples applies to --method montecarlo; add it, or drop --samples"),
+    (["supply", "ascend-910c", "--seed", "3"], "--seed applies to --method montecarlo; add it, or drop --seed"),
+    (["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--mtp-acceptance", "0.5"],
+     "--mtp-acceptance applies to speculative tokens: add --mtp N (N >= 1), or drop --mtp-acceptance"),
+    (["plot", "roofline", "h20", "-b", "8", "-o", "never.png"],
+     "--batch and --context place a model's steps on the roofline: add --model, or drop them"),
+])
+def test_duplicates_empty_filters_and_idle_options(args, message):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: {message}", (r.exit_code, r.stderr)

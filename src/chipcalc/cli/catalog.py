@@ -21,6 +21,7 @@ from chipcalc.cli.root import (
     _fail,
     app,
     compared,
+    each_once,
     emit,
     guarded,
 )
@@ -56,6 +57,10 @@ def list_cmd(
         if kind is not None and kind not in ("chip", "system"):
             raise UsageError(f"--kind must be 'chip' or 'system', not '{kind}'")
         cat = _catalog(specs, claims=what in (None, "claims", "fleets"))
+        if vendor is not None:
+            vendors = sorted({r.vendor for r in [*cat.chips.values(), *cat.systems.values()]})
+            if not vendor.strip() or not any(vendor.lower() in v.lower() for v in vendors):
+                raise UsageError(f"--vendor '{vendor}' matches no chip or system; vendors: {', '.join(vendors)}")
         tables = list_what(cat, what) if what is not None and not (vendor or status or kind) else list_tables(cat, vendor, status, kind)
         emit(tables, fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
@@ -114,6 +119,7 @@ def compare_cmd(
             raise UsageError("compare needs at least two chips, e.g. `chipcalc compare ascend-910c h20`")
         cat = _catalog(specs, sets, prefer)
         chips = [cat.chip(n) for n in names]
+        each_once(chips, "chip")
         emit([compare_table(chips)], fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)
@@ -133,12 +139,13 @@ def cluster_cmd(
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
     method: str = typer.Option("interval", "--method", help="How ranges propagate: interval (worst-case bounds) or montecarlo (percentiles)."),
-    samples: int = typer.Option(100_000, "--samples", click_type=SAMPLES, help="Monte Carlo samples, at least 100 (100k = 100,000)."),
-    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same answer)."),
+    samples: Optional[int] = typer.Option(None, "--samples", click_type=SAMPLES, help="Monte Carlo samples, at least 100 (100k = 100,000; default 100k).", show_default=False),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Monte Carlo seed (same seed, same answer; default 0).", show_default=False),
 ) -> None:
     """Per-chip vs whole-system figures: compute, memory, network, power, efficiency; ratios with --vs."""
 
     def body() -> None:
+        nonlocal samples, seed
         from dataclasses import replace
 
         from chipcalc.core.errors import UsageError
@@ -151,6 +158,11 @@ def cluster_cmd(
         tables = cluster_tables(a, b, more=more, base=b_i)
         if method not in ("interval", "montecarlo"):
             raise UsageError(f"--method must be 'interval' or 'montecarlo', not '{method}'")
+        if method != "montecarlo" and (samples is not None or seed is not None):
+            given = " and ".join(o for o, v in (("--samples", samples), ("--seed", seed)) if v is not None)
+            raise UsageError(f"{given} {'apply' if ' and ' in given else 'applies'} to --method montecarlo; add it, or drop {given}")
+        samples = 100_000 if samples is None else samples
+        seed = 0 if seed is None else seed
         if method == "montecarlo":
             from chipcalc.calc import ranges as rg
 

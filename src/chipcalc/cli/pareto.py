@@ -52,6 +52,9 @@ def _fronts(names, model_opt, precision, kv_precision, context, tpot, ttft, mtp,
         if (why := mtp_problem(cat, model, m)) is not None:
             raise UsageError(why)
     offloads = tuple(sorted({share(x, "--kv-offload", whole=True) for x in kv_offload or ()}))
+    from chipcalc.cli.root import each_once
+
+    each_once([cat.target(t) for t in targets], "target")
     fronts = [search(cat, cat.target(t), model, kn, precision=precision.lower(), kv_precision=kv_precision.lower(),
                      context=ctx, tpot=None if tpot is None else _time(tpot, "--tpot"),
                      ttft=None if ttft is None else _time(ttft, "--ttft"), mtps=mtps, kv_offloads=offloads)

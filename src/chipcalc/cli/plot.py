@@ -124,6 +124,10 @@ def roofline_cmd(
         cat = _catalog(specs, sets, prefer)
         chips = _chips(cat, names)
         precs = [p.lower() for p in (precision or ["bf16"])]
+        if model is None and (batch is not None or context is not None):
+            from chipcalc.core.errors import UsageError
+
+            raise UsageError("--batch and --context place a model's steps on the roofline: add --model, or drop them")
         points = []
         if model is not None:
             m = cat.model(model)

@@ -19,6 +19,7 @@ from chipcalc.cli.root import (
     SpecsOpt,
     _catalog,
     app,
+    each_once,
     emit,
     guarded,
     one_vs,
@@ -74,6 +75,8 @@ def sensitivity_cmd(
         a = cat.system(name)
         other = one_vs(vs)
         b = cat.system(other) if other else None
+        if b is not None:
+            each_once([a, b], "system")
         bid = b.id if b else None
         key = metric or "pflops_per_kw"
         nominal, unit = rg.cluster_metric(cat, a.id, bid, key)

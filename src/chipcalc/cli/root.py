@@ -130,14 +130,22 @@ def compared(cat, name: str, vs: Optional[List[str]], base: Optional[str], defau
     return systems, base_index(cat.system, systems, base, default, "system")
 
 
-def base_index(lookup, records: list, base: Optional[str], default: int = 0, noun: str = "system") -> int:
-    """Where ``--base`` is among ``records`` (each compared once; ``lookup`` resolves the id, with its own
-    error for an unknown one); ``default`` when it is not given."""
+def each_once(records: list, noun: str) -> None:
+    """A one-line usage error when one record is named twice (``compare h20 h20``: a ratio of 1 to itself)."""
     from chipcalc.core.errors import UsageError
 
     ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
         raise UsageError(f"each {noun} once: {', '.join(ids)} names one twice")
+
+
+def base_index(lookup, records: list, base: Optional[str], default: int = 0, noun: str = "system") -> int:
+    """Where ``--base`` is among ``records`` (each compared once; ``lookup`` resolves the id, with its own
+    error for an unknown one); ``default`` when it is not given."""
+    from chipcalc.core.errors import UsageError
+
+    each_once(records, noun)
+    ids = [r.id for r in records]
     if base is None:
         return min(default, len(records) - 1)
     want = lookup(base).id

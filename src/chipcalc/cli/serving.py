@@ -126,6 +126,8 @@ def latency_cmd(
                 raise UsageError("name a target and a model, e.g. `chipcalc latency cloudmatrix384 deepseek-r1`")
             model_id = targets.pop()
         targets += list(vs or [])
+        if mtp_acceptance is not None and not any(int(m) > 0 for m in str(mtp).split(",") if m.strip().isdigit()):
+            raise UsageError("--mtp-acceptance applies to speculative tokens: add --mtp N (N >= 1), or drop --mtp-acceptance")
         cat = _catalog(specs, prefer=prefer)
         overrides = {}
         for name, text in (("mfu", mfu), ("mbu", mbu), ("mtp_acceptance", mtp_acceptance)):

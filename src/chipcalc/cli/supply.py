@@ -52,8 +52,8 @@ def supply_cmd(
     force: bool = ForceOpt,
     ranges: bool = RangesOpt,
     method: str = typer.Option("interval", "--method", help="How ranges propagate: interval (worst-case bounds) or montecarlo (percentiles)."),
-    samples: int = typer.Option(100_000, "--samples", click_type=SAMPLES, help="Monte Carlo samples, at least 100 (100k = 100,000)."),
-    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (same seed, same answer)."),
+    samples: Optional[int] = typer.Option(None, "--samples", click_type=SAMPLES, help="Monte Carlo samples, at least 100 (100k = 100,000; default 100k).", show_default=False),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Monte Carlo seed (same seed, same answer; default 0).", show_default=False),
 ) -> None:
     """How many packages can be made in a period: wafers -> gross dies -> good dies -> packages, the die
     bank and the HBM stock, each limit side by side and the binding constraint named.
@@ -63,6 +63,7 @@ def supply_cmd(
     """
 
     def body() -> None:
+        nonlocal samples, seed
         from dataclasses import replace
 
         from chipcalc.calc import supply as S
@@ -71,6 +72,11 @@ def supply_cmd(
 
         if method not in ("interval", "montecarlo"):
             raise UsageError(f"--method must be 'interval' or 'montecarlo', not '{method}'")
+        if method != "montecarlo" and (samples is not None or seed is not None):
+            given = " and ".join(o for o, v in (("--samples", samples), ("--seed", seed)) if v is not None)
+            raise UsageError(f"{given} {'apply' if ' and ' in given else 'applies'} to --method montecarlo; add it, or drop {given}")
+        samples = 100_000 if samples is None else samples
+        seed = 0 if seed is None else seed
         cat = supply_catalog(specs, sets, prefer)
         if product is None:
             if year is not None or scenario is not None or target is not None:

@@ -81,8 +81,11 @@ def train_cmd(
         a = train.assumptions(cat)
         fc = train.training_flops(model, toks, seq or a["train_seq_len"], a["train_attention_causal_fraction"])
         runs = []
-        for name in given:
-            obj = cat.system(name) if name == system else cat.chip(name) if name == chip else cat.target(name)
+        objs = [cat.system(name) if name == system else cat.chip(name) if name == chip else cat.target(name) for name in given]
+        from chipcalc.cli.root import each_once
+
+        each_once(objs, "target")
+        for obj in objs:
             runs.append(train.run(model, train.make_target(obj, n, cat.systems), fc, precision.lower(), a, mfu=mfu_fig,
                                   budget_hours=hours, budget_time=wall))
         from chipcalc.output import train_tables
