@@ -123,3 +123,15 @@ def test_layers_changed_alone_is_refused():
 def test_duplicates_empty_filters_and_idle_options(args, message):
     r = runner.invoke(app, args)
     assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: {message}", (r.exit_code, r.stderr)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["supply", "ascend-910c", "--scenario", "ascend-910c-2025", "--year", "2026"],
+     "--scenario ascend-910c-2025 is of 2025, not --year 2026: drop one of them"),
+    (["supply", "ascend-910c", "--per", "quarter"], "--per is the period of --target: add --target N, or drop --per"),
+    (["supply", "ascend-910c", "--target", "1.5"], "--target must be a positive whole number of packages, got '1.5'"),
+    (["supply", "ascend-910c", "--target", "1,5k"], "--target '1,5k' is not a number of packages (write e.g. 700000, 700k or 1.5M)"),
+])
+def test_supply_options(args, message):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: {message}", (r.exit_code, r.stderr)

@@ -158,6 +158,8 @@ def select(cat: Any, name: str, year: int | None = None, scenario: str | None = 
                              f"; known: {', '.join(sorted(supply.scenarios))}"))
         if key not in (s.product, s.id):
             raise UsageError(f"--scenario {s.id} is a scenario of {s.product}, not of {name}")
+        if year is not None and s.year != year:
+            raise UsageError(f"--scenario {s.id} is of {s.year}, not --year {year}: drop one of them")
         return s
     if key in supply.scenarios and year is None:
         return supply.scenarios[key]

@@ -16,16 +16,14 @@ Each need is a Figure with the provenance of what it rests on and of the target.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from chipcalc.calc.fleet import _COUNT, _SCALE  # one way to write a count of chips or packages
 from chipcalc.calc.supply import Funnel, lift
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Figure, Provenance
 
-_COUNT = re.compile(r"^(\d[\d,_]*(?:\.\d+)?(?:[eE]\d+)?)\s*([kKM]?)$")
-_SCALE = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6}
 #: --per words and their length in months
 PERIODS = {"year": 12.0, "yr": 12.0, "quarter": 3.0, "month": 1.0, "mo": 1.0}
 
@@ -82,8 +80,8 @@ def target_figure(text: str, per: str, months: float) -> Figure:
     if m is None:
         raise UsageError(f"--target '{text}' is not a number of packages (write e.g. 700000, 700k or 1.5M)")
     n = float(m.group(1).replace(",", "").replace("_", "")) * _SCALE[m.group(2)]
-    if not n > 0:
-        raise UsageError(f"--target must be a positive number of packages, got '{text}'")
+    if not n > 0 or n != round(n):
+        raise UsageError(f"--target must be a positive whole number of packages, got '{text}'")
     per_m = per_months(per)
     scaled = n * months / per_m
     why = f"{n:,.0f} packages per {per}, a target given on the command line" + (

@@ -42,7 +42,7 @@ def supply_cmd(
     year: Optional[int] = YearOpt,
     scenario: Optional[str] = ScenarioOpt,
     target: Optional[str] = typer.Option(None, "--target", help="Inverse mode: what this many packages need (700000, 700k, 1.5M).", show_default=False),
-    per: str = typer.Option("year", "--per", help="The period of --target: year, quarter, month or a duration like '6 month'."),
+    per: Optional[str] = typer.Option(None, "--per", help="The period of --target: year (default), quarter, month or a duration like '6 month'.", show_default=False),
     sets: Optional[List[str]] = SetOpt,
     prefer: Optional[str] = PreferOpt,
     specs: Optional[List[Path]] = SpecsOpt,
@@ -77,6 +77,8 @@ def supply_cmd(
             raise UsageError(f"{given} {'apply' if ' and ' in given else 'applies'} to --method montecarlo; add it, or drop {given}")
         samples = 100_000 if samples is None else samples
         seed = 0 if seed is None else seed
+        if per is not None and target is None:
+            raise UsageError("--per is the period of --target: add --target N, or drop --per")
         cat = supply_catalog(specs, sets, prefer)
         if product is None:
             if year is not None or scenario is not None or target is not None:
@@ -89,7 +91,7 @@ def supply_cmd(
         if target is not None:
             from chipcalc.calc.supply_inverse import needs, target_figure
 
-            goal = target_figure(target, per, f.months)
+            goal = target_figure(target, per or "year", f.months)
             tables = [T.needs_table(f, goal, needs(f, goal)), T.constraints_table(f)]
         elif method == "montecarlo":
             from chipcalc.calc.supply_ranges import montecarlo
