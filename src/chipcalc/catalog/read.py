@@ -133,7 +133,8 @@ def read_folder(root: Path, raw: Raw, problems: list[Problem], claims: bool = Tr
         problems.append(Problem(str(root)[:120], "", f"spec folder cannot be read ({exc.strerror or exc})"))
         return False
     if not is_dir:
-        problems.append(Problem(str(root)[:120], "", "spec folder not found; give an existing directory"))
+        what = "is a file, not a spec folder" if root.exists() else "spec folder not found"
+        problems.append(Problem(str(root)[:120], "", f"{what}; give an existing directory"))
         return False
     problems.extend(Problem(display_path(path, root), "", why) for path, why in unread_files(root))
     for pattern, table in (("sources*.toml", raw.sources), ("assumptions*.toml", raw.assumptions)):

@@ -106,7 +106,7 @@ class Catalog:
         except UsageError:
             pass
         close = difflib.get_close_matches(key, list(self.chips) + list(self.systems), n=3, cutoff=0.4)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        hint = f"; did you mean {' or '.join(close)}?" if close else "; `chipcalc list` shows the chips and systems"
         raise UsageError(f"unknown chip or system '{name}'{hint}")
 
 
