@@ -135,3 +135,12 @@ def test_duplicates_empty_filters_and_idle_options(args, message):
 def test_supply_options(args, message):
     r = runner.invoke(app, args)
     assert r.exit_code == 2 and r.stderr.strip() == f"chipcalc: error: {message}", (r.exit_code, r.stderr)
+
+
+def test_a_prefill_step_whose_prompts_do_not_fit_is_refused():
+    """--prefill-tokens 1e12 gave a TTFT of 1.4e8 s; the KV cache of those prompts cannot be held."""
+    r = runner.invoke(app, ["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--prefill-tokens", "1e12"])
+    assert r.exit_code == 2 and "does not fit in cloudmatrix384's HBM beside the weights; at most " in r.stderr
+    assert r.stdout == ""
+    r = runner.invoke(app, ["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--prefill-tokens", "16384"])
+    assert r.exit_code == 0 and "TTFT" in r.stdout

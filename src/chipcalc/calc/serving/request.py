@@ -138,6 +138,18 @@ def _shortfall(v: dict[str, Any], i: int) -> Shortfall | None:
     return s if not s.hbm_fits or s.host_kv > s.host_usable else None
 
 
+def _check_prefill_fits(model: Any, hw: Hardware, lay: Layout, kn: Knobs, contexts: tuple, req: Request) -> None:
+    """A usage error when the KV cache of the prompts one prefill step computes (--prefill-tokens per chip, in
+    prompts of the context length) does not fit in HBM beside the weights: a TTFT of such a step is none an
+    engine can run (1e12 prompt tokens per chip gave a TTFT of 1.4e8 s)."""
+    for c in contexts:
+        largest = int(float(memory(model, hw, lay, kn, 1, c, req.kv_precision).max_batch.m(""))) * c
+        if req.prefill_tokens > largest:
+            raise UsageError(f"--prefill-tokens {req.prefill_tokens:,}: the KV cache of that many prompt tokens per chip "
+                             f"(prompts of {c:,}) does not fit in {hw.id}'s HBM beside the weights; at most {largest:,} "
+                             "tokens per chip fit")
+
+
 def _max_batch(model: Any, hw: Hardware, lay: Layout, kn: Knobs, context: int, req: Request) -> int:
     """The largest batch per chip that fits: at ``context`` for decode; for offline throughput at the
     full input + output length with the activations of a prefill chunk."""
@@ -172,6 +184,8 @@ def run(catalog: Any, model: Any, targets: list[Any], req: Request, kn: Knobs) -
         probe_b = max([b for b in batches if b != MAX] or [1])
         lay = auto_layout(model, hw, kn, probe_b, max(contexts), req.kv_precision, req.chips, req.tp, req.ep, req.mtp,
                           req.pp, req.kv_offload)
+        if req.prefill_tokens is not None and not req.offline:
+            _check_prefill_fits(model, hw, lay, kn, contexts, req)
         if req.tpot is not None:
             cases += _tpot_cases(model, hw, lay, kn, contexts, req, len(targets))
             continue
