@@ -144,3 +144,20 @@ def test_a_prefill_step_whose_prompts_do_not_fit_is_refused():
     assert r.stdout == ""
     r = runner.invoke(app, ["latency", "cloudmatrix384", "deepseek-r1", "-p", "int8", "--prefill-tokens", "16384"])
     assert r.exit_code == 0 and "TTFT" in r.stdout
+
+
+def test_computing_commands_warn_of_what_validate_fails_on_in_user_folders(tmp_path):
+    """A user chip with 3.6 TiB/s and no detail showing the source wrote TiB: `validate` fails; `chip` computes
+    (3.958 TB/s, pint's conversion) and says why validate would fail, on stderr, once."""
+    from pathlib import Path
+
+    chips = tmp_path / "mine" / "chips"
+    chips.mkdir(parents=True)
+    text = (Path(__file__).resolve().parents[1] / "specs" / "chips" / "h20.toml").read_text()
+    (chips / "qa-tib.toml").write_text(text.replace('id = "h20"', 'id = "qa-tib"').replace('value = "4.0 TB/s"', 'value = "3.6 TiB/s"'))
+    r = runner.invoke(app, ["chip", "qa-tib", "--specs", str(tmp_path / "mine")])
+    assert r.exit_code == 0 and "3.958" in r.stdout
+    warned = [ln for ln in r.stderr.splitlines() if ln.startswith("warning:")]
+    assert len(warned) == 1 and "hbm_bandwidth: 3.6 TiB/s uses a binary prefix" in warned[0] and "`chipcalc validate` fails on it" in warned[0]
+    assert runner.invoke(app, ["validate", str(tmp_path / "mine")]).exit_code == 1
+    assert "warning" not in runner.invoke(app, ["chip", "h20"]).stderr  # the built-ins alone: nothing to say

@@ -165,6 +165,27 @@ def one_vs(values: Optional[List[str]]) -> Optional[str]:
     return values[0]
 
 
+def _warn_hygiene(cat, specs: Optional[List[Path]]) -> None:
+    """With the user's own spec folders, what `chipcalc validate` would fail on (a binary prefix the detail does
+    not show, published totals that chips x per-chip contradict, ...) is said on stderr, once per problem: the
+    command still computes from the user's figures, but never without saying they disagree. The built-in
+    catalog is clean (CI validates it), so every such problem comes from the user's folders; the result is
+    cached with the catalog, keyed by the same file contents."""
+    from chipcalc.catalog.read import builtin_specs_dir, user_specs_dirs
+
+    dirs = user_specs_dirs(specs)
+    if not dirs:
+        return
+    from chipcalc.catalog.cache import cached
+    from chipcalc.catalog.lint import hygiene_problems
+
+    found = cached("hygiene", [builtin_specs_dir(), *dirs], lambda: tuple(str(p) for p in hygiene_problems(cat)))
+    for text in found[:5]:
+        print(f"warning: {text} (`chipcalc validate` fails on it)", file=sys.stderr)
+    if len(found) > 5:
+        print(f"warning: and {len(found) - 5} more; run `chipcalc validate`", file=sys.stderr)
+
+
 def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, prefer: Optional[str] = None,
              claims: bool = False):
     """The catalog for a command: built-ins + user specs, then --prefer, then --set overrides.
@@ -177,6 +198,7 @@ def _catalog(specs: Optional[List[Path]], sets: Optional[List[str]] = None, pref
         from chipcalc.catalog.store import load_checked
 
         cat = load_checked(specs, claims=False)
+    _warn_hygiene(cat, specs)
     if prefer:
         from chipcalc.catalog.overrides import prefer as prefer_kind
 
