@@ -194,3 +194,13 @@ def test_a_text_field_of_another_type_says_so(specdir):
     got = {p.field: p.message for p in problems}
     assert got["name"] == 'must be text in quotes, like name = "..." (got 5)'
     assert got["vendr"] == "unknown chip figure; did you mean 'vendor'?" and got["vendor"] == 'missing; add vendor = "..."'
+
+
+def test_a_source_entry_reports_all_its_problems_and_citing_it_adds_none(specdir):
+    (specdir / "sources.toml").write_text(
+        '[src-a]\ntitle = "A test"\ndate = "2025-13-45"\nkind = "rumour"\nurl = "not a url"\n\n'
+        '[src-b]\ntitle = "B"\npublisher = "P"\ndocument = "note"\ndate = "2025"\nkind = "analyst"\n')
+    _, problems = load_only(specdir)
+    got = [(p.field, p.message.split(";")[0]) for p in problems]
+    assert got == [("src-a", "missing publisher"), ("src-a.kind", "'rumour' is not one of official, paper, analyst, press"),
+                   ("src-a.date", "'2025-13-45' is not a date"), ("src-a.url", "'not a url' is not a URL")], got

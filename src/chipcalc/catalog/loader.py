@@ -22,23 +22,23 @@ def parse_sources(raw: Raw, problems: list[Problem]) -> dict[str, Source]:
         if not isinstance(entry, dict):
             problems.append(Problem(file, sid, "must be a table with title, publisher, url, date, kind"))
             continue
+        # every problem of the entry at once; the entry is kept all the same, so the figures citing it do
+        # not add "not in the bibliography" (untrue) to the load's problems
         missing = [k for k in ("title", "publisher", "date", "kind") if not entry.get(k)]
         if not entry.get("url") and not entry.get("document"):
             missing.append("url (or document)")
         if missing:
             problems.append(Problem(file, sid, f"missing {', '.join(missing)}"))
-            continue
-        kind = entry["kind"]
-        if kind not in schema.SOURCE_KINDS:
+        kind = entry.get("kind")
+        if kind and kind not in schema.SOURCE_KINDS:
             problems.append(Problem(file, f"{sid}.kind", f"'{kind}' is not one of {', '.join(schema.SOURCE_KINDS)}"))
-            continue
-        bad = [(f"{sid}.{key}", why) for key, why in (("date", _bad_date(entry["date"])),
+        bad = [(f"{sid}.{key}", why) for key, why in (("date", _bad_date(entry["date"]) if entry.get("date") else None),
                                                       ("url", _bad_url(entry["url"]) if entry.get("url") else None)) if why]
-        problems.extend(Problem(file, key, why) for key, why in bad)  # kept, so figures citing it add no noise
+        problems.extend(Problem(file, key, why) for key, why in bad)
         out[sid] = Source(
-            id=sid, title=str(entry["title"]), publisher=str(entry["publisher"]),
-            where=str(entry.get("url") or entry.get("document")), date=str(entry["date"]),
-            kind=kind, note=str(entry.get("note", "")), file=file,
+            id=sid, title=str(entry.get("title", "")), publisher=str(entry.get("publisher", "")),
+            where=str(entry.get("url") or entry.get("document") or ""), date=str(entry.get("date", "")),
+            kind=str(kind or ""), note=str(entry.get("note", "")), file=file,
         )
     return out
 
