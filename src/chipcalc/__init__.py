@@ -114,10 +114,24 @@ def model(name: Any, *, catalog: Any = None) -> "Result":
     return _result(model_table(cat.model(name) if isinstance(name, str) else name, cat), cat)
 
 
-def _ints(value: Any) -> tuple[int, ...] | None:
+def _ints(value: Any, name: str) -> tuple[int, ...] | None:
+    """Whole numbers from a number, a count string ('4k', '4Ki') or a list of them; a fraction, NaN, an empty
+    list or text that is no count is a one-line error naming the argument (2.7 was run as 2)."""
     if value is None:
         return None
-    return tuple(int(v) for v in (value if isinstance(value, Iterable) and not isinstance(value, str) else [value]))
+    from chipcalc.core.counts import parse_count, whole
+    from chipcalc.core.errors import UsageError
+
+    items = list(value) if isinstance(value, Iterable) and not isinstance(value, str) else [value]
+    if not items:
+        raise UsageError(f"{name}= needs at least one value")
+    out = []
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)) and not hasattr(v, "__index__"):
+            raise UsageError(f"{name}= takes whole numbers or counts like '4k', got {v!r}")
+        what = {"batch": "sequences", "context": "tokens"}.get(name, "values")
+        out.append(parse_count(v, f"{name}=") if isinstance(v, str) else int(whole(f"{name}=", v, what)))
+    return tuple(out)
 
 
 def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: str = "bf16", batch: Any = None,
@@ -143,13 +157,17 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     recs = [cat.target(t) if isinstance(t, str) else t for t in targets]
     target = None
     if tpot is not None:
+        import math
+
         q = parse(tpot) if isinstance(tpot, str) else tpot
-        if not check_dimension(q, "time") or float(q.magnitude) <= 0:
-            raise UsageError(f"tpot needs a positive time like '50 ms', got {tpot!r}")
+        if not hasattr(q, "dimensionality"):
+            raise UsageError(f"tpot needs a time with its unit, like '50 ms', got {tpot!r}")
+        if not check_dimension(q, "time") or not (math.isfinite(float(q.magnitude)) and float(q.magnitude) > 0):
+            raise UsageError(f"tpot needs a positive, finite time like '50 ms', got {tpot!r}")
         target = Figure(q.to("ms"), Provenance.assume("tpot target", f"tpot={tpot} (given in Python)"))
     one = lambda v, n, w, m=1: None if v is None else int(whole(n, v, w, m))  # noqa: E731
-    req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(), batches=_ints(batch),
-                  contexts=_ints(context), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
+    req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(), batches=_ints(batch, "batch"),
+                  contexts=_ints(context, "context"), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
                   ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), pp=one(pp, "pp", "stages"),
                   kv_offload=float(kv_offload), device=device, tpot=target,
                   prefill_tokens=one(prefill_tokens, "prefill_tokens", "tokens"))

@@ -8,11 +8,15 @@ from typing import Any
 from chipcalc.core.errors import UsageError
 
 
+#: The largest count computed exactly in floating point (2^53).
+MAX_WHOLE = 2**53
+
+
 def whole(name: str, value: Any, what: str, minimum: int = 1) -> Any:
     """Check user counts (batch, context, chips, ...): whole numbers >= minimum; returns an int array."""
     import numpy as np
 
-    if type(value) is int and value >= minimum:  # the common case, without numpy's reductions
+    if type(value) is int and minimum <= value <= MAX_WHOLE:  # the common case, without numpy's reductions
         return np.asarray(value)
 
     arr = np.asarray(value, dtype=float)
@@ -25,6 +29,8 @@ def whole(name: str, value: Any, what: str, minimum: int = 1) -> Any:
         raise UsageError(f"{name} must be a whole number of {what}, got {bad(arr != np.round(arr))}")
     if np.any(arr < minimum):
         raise UsageError(f"{name} must be at least {minimum}, got {bad(arr < minimum)}")
+    if np.any(arr > MAX_WHOLE):  # beyond it int conversion wraps (a batch of 1e30 gave a negative TPOT)
+        raise UsageError(f"{name} must be at most 2^53 ({MAX_WHOLE:,}), got {bad(arr > MAX_WHOLE)}")
     return arr.astype(int)
 
 

@@ -10,10 +10,11 @@ This module knows nothing about chips.
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
-from chipcalc.core.errors import ChipcalcError
+from chipcalc.core.errors import ChipcalcError, UnitError
 
 
 @dataclass(frozen=True, order=True)
@@ -206,6 +207,8 @@ class Figure:
             ohi = olo if other.low is None and other.high is None else (other.q if other.high is None else other.high)
             ranged = self.low is not None or self.high is not None or other.low is not None or other.high is not None
         else:  # an exact number (a count from code, e.g. 2 for "bidirectional")
+            if isinstance(other, float) and not math.isfinite(other):
+                raise ChipcalcError(f"cannot combine {self.label or 'a figure'} with {other}: not a finite number")
             oq = olo = ohi = other
             oprov = Provenance()
             ranged = self.low is not None or self.high is not None
@@ -216,7 +219,15 @@ class Figure:
         fn = functools.partial(arith, op)
         if op == "/" and _spans_zero(b[0], b[0]):
             raise ChipcalcError("cannot divide by zero (a figure whose value is 0)")
-        q = fn(a[0], b[0])
+        try:
+            q = fn(a[0], b[0])
+        except Exception as exc:  # pint's DimensionalityError: two dimensions that do not add up
+            if type(exc).__name__ != "DimensionalityError":
+                raise
+            other_u = f"{b[0].units:~P}" if _is_quantity(b[0]) else "a plain number"
+            raise UnitError(f"cannot {_VERBS[op]} {self.label or 'a figure'} ({a[0].units:~P}) and "
+                            f"{getattr(other, 'label', '') or 'a value'} ({other_u}): their dimensions differ; "
+                            "check the units") from None
         if not ranged:
             return Figure(q, self.prov | oprov)
         if op in ("+",):
@@ -259,12 +270,19 @@ class Figure:
         return self._combine(other, "*")
 
     def __rtruediv__(self, other: Any) -> "Figure":
+        if _spans_zero(self.q, self.q):
+            raise ChipcalcError("cannot divide by zero (a figure whose value is 0)")
+        if (self.low is not None or self.high is not None) and _spans_zero(self.lo, self.hi):
+            raise ChipcalcError(f"cannot divide by a range that includes zero ({self.lo} to {self.hi})")
         inv = Figure(1 / self.q, self.prov, low=None if self.high is None else 1 / self.hi,
                      high=None if self.low is None else 1 / self.lo, range_prov=self.range_prov)
         return inv * other
 
     def __radd__(self, other: Any) -> "Figure":
         return self._combine(other, "+")
+
+
+_VERBS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
 
 def _spans_zero(lo: Any, hi: Any) -> bool:

@@ -1,0 +1,49 @@
+"""The library face refuses bad input with a chipcalc error (one line, naming the argument), never a bare Python or pint
+exception or a silently wrong number: found by an audit of `import chipcalc as cc`."""
+
+import pytest
+
+import chipcalc as cc
+from chipcalc.core.errors import ChipcalcError, UnitError
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return cc.load()
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(batch=10**30), "batch= must be at most 2^53 (9,007,199,254,740,992), got 1e+30"),  # was a negative TPOT
+    (dict(batch=2.7), "batch= must be a whole number of sequences, got 2.7"),  # was run as batch 2
+    (dict(context=4096.5), "context= must be a whole number of tokens, got 4096.5"),
+    (dict(batch=[]), "batch= needs at least one value"),  # was the default batch
+    (dict(batch=float("nan")), "batch= must be a whole number of sequences, got nan"),
+    (dict(tpot=50), "tpot needs a time with its unit, like '50 ms', got 50"),
+    (dict(tpot="nan ms"), "tpot needs a positive, finite time like '50 ms', got 'nan ms'"),
+    (dict(chips=10**30), "chips must be at most 2^53 (9,007,199,254,740,992), got 1e+30"),
+])
+def test_latency_arguments(cat, kw, message):
+    with pytest.raises(ChipcalcError) as exc:
+        cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", catalog=cat, **kw)
+    assert str(exc.value) == message
+
+
+def test_latency_takes_count_strings(cat):
+    a = cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", batch="4k", catalog=cat)
+    b = cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", batch=4000, catalog=cat)
+    assert str(a) == str(b)
+
+
+def test_figure_arithmetic_errors(cat):
+    c, h = cat.chip("ascend-910c"), cat.chip("h20")
+    with pytest.raises(UnitError, match=r"cannot add ascend-910c.hbm_capacity \(GB\) and ascend-910c.hbm_bandwidth \(TB/s\): their dimensions differ"):
+        c["hbm_capacity"] + c["hbm_bandwidth"]
+    with pytest.raises(ChipcalcError, match="cannot divide by zero"):
+        1 / (c["tdp"] - cat.chip("h100-sxm")["tdp"])
+    # 1 / a range through zero gave 0.02 1/W [-0.02-0.006667]: a value outside its own range
+    with pytest.raises(ChipcalcError, match="cannot divide by a range that includes zero"):
+        1 / (c["tdp"] - h["tdp"] * 1.625)
+    with pytest.raises(ChipcalcError, match="not a finite number"):
+        c["hbm_capacity"] / float("nan")
+    inv = 1 / c["tdp"]  # 1 / (700 W [600-800]): nominal, low and high by hand
+    assert inv.m("1/W") == pytest.approx(1 / 700) and inv.bounds("1/W")[1:] == pytest.approx((1 / 800, 1 / 600))
