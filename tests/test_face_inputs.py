@@ -47,3 +47,24 @@ def test_figure_arithmetic_errors(cat):
         c["hbm_capacity"] / float("nan")
     inv = 1 / c["tdp"]  # 1 / (700 W [600-800]): nominal, low and high by hand
     assert inv.m("1/W") == pytest.approx(1 / 700) and inv.bounds("1/W")[1:] == pytest.approx((1 / 800, 1 / 600))
+
+
+def test_a_claim_side_keeps_the_citations_of_its_range(cat):
+    """cloudmatrix384.power / gb200-nvl72.power: 3.855 [3.855-5], the 5 from Introl's 120 kW for the NVL72; the
+    side's range cited nothing (a range never loses its citations)."""
+    v = cc.verdict(expression="cloudmatrix384.power / gb200-nvl72.power > 4x", catalog=cat)
+    assert {s.id for s in v.outcome.lhs.range_prov.sources} >= {"introl-nvl72"}
+    hi = v.outcome.lhs.bounds("")[2]
+    assert hi == pytest.approx(600 / 120)  # SemiAnalysis' close-to-600 kW over Introl's 120 kW
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(expression="h20.tdp == 400 W", tolerance=-0.1), "tolerance -0.1 must be a share in [0, 1), like 0.05 or 5%"),
+    (dict(expression="h20.tdp == 400 W", tolerance=float("nan")), "tolerance nan must be a share in [0, 1), like 0.05 or 5%"),
+    (dict(claim="cm384-300pf-bf16", tolerance=0.5), "tolerance= applies to expression=; a claim id has its own tolerance in its file"),
+])
+def test_check_tolerance(cat, kw, message):
+    with pytest.raises(ChipcalcError) as exc:
+        cc.check(catalog=cat, **kw)
+    assert str(exc.value) == message
+    assert "CONSISTENT" in str(cc.check(expression="h20.tdp == 400 W", tolerance="5%", catalog=cat)).upper()

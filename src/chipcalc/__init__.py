@@ -192,6 +192,8 @@ def check(claim: str | None = None, *, expression: str | None = None, tolerance:
         raise UsageError("give a claim id or an expression, not both")
     if expression is not None:
         return _result([claims_tables.claim_table(verdicts.adhoc(cat, expression, tolerance), cat)], cat, True)
+    if tolerance is not None:
+        raise UsageError("tolerance= applies to expression=; a claim id has its own tolerance in its file")
     if claim is not None:
         return _result([claims_tables.claim_table(verdicts.verdict(cat, cat.claim(claim)), cat)], cat, True)
     return _result(claims_tables.check_tables(verdicts.all_verdicts(cat), cat, working=working), cat)

@@ -43,13 +43,19 @@ class Outcome:
         return dict(self.inputs)[ref]
 
 
-def _side_fig(q: Any, lows: list[Any], prov: Provenance, label: str) -> Figure:
+def _side_fig(q: Any, lows: list[Any], prov: Provenance, label: str, range_prov: Provenance = Provenance()) -> Figure:
+    """A side of a claim: its value and the range its inputs' ranges give, citing where those ranges come from
+    (``range_prov``: the inputs' own range sources, so a range never loses its citations)."""
     unit = q.units
     mags = [float(x.m_as(unit)) for x in lows]
     ranged = bool(mags) and (min(mags) != float(q.magnitude) or max(mags) != float(q.magnitude))
     if not ranged:
         return Figure(q, prov, label=label)
-    return Figure(q, prov, low=min(mags) * unit, high=max(mags) * unit, label=label)
+    return Figure(q, prov, low=min(mags) * unit, high=max(mags) * unit, label=label, range_prov=range_prov)
+
+
+def _range_prov(node: Any, figs: dict[str, Figure]) -> Provenance:
+    return Provenance.union(figs[r.name].range_prov for r in expr.refs(node))
 
 
 def _prov(node: Any, figs: dict[str, Figure], literal: Provenance) -> Provenance:
@@ -115,12 +121,13 @@ def judge(node: Any, figs: dict[str, Figure], literal: Provenance, tolerance: fl
         if not everywhere and not flips:
             combined = list(ranged)
     left = node.left if is_cmp else node
-    lhs = _side_fig(a0, [s[0] for s in samples], _prov(left, figs, literal), expr.show(left))
+    lhs = _side_fig(a0, [s[0] for s in samples], _prov(left, figs, literal), expr.show(left), _range_prov(left, figs))
     rhs = measured = None
     if is_cmp:
-        rhs = _side_fig(b0, [s[1] for s in samples], _prov(node.right, figs, literal), expr.show(node.right))
+        rhs = _side_fig(b0, [s[1] for s in samples], _prov(node.right, figs, literal), expr.show(node.right),
+                        _range_prov(node.right, figs))
         if r0 is not None and all(s[2] is not None for s in samples):
             measured = _side_fig(r0, [s[2] for s in samples], lhs.prov | rhs.prov,
-                                 f"({expr.show(node.left)}) / ({expr.show(node.right)})")
+                                 f"({expr.show(node.left)}) / ({expr.show(node.right)})", lhs.range_prov | rhs.range_prov)
     return Outcome(node, inputs, lhs, rhs, measured, h0, everywhere, tuple(flips), tuple(combined),
                    corners_checked, tolerance)

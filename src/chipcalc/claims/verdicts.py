@@ -190,6 +190,21 @@ def _bound_verdict(cat: Any, claim: Claim, literal: Provenance | None = None) ->
     return Verdict(claim, label, margin, long, short, worst.lhs, "<= 100 % of peak", worst, res)
 
 
+def _tolerance(value: Any) -> float:
+    """A tolerance of an '==' claim: a share like 0.05 or '5%', finite and in [0, 1) (a negative one gave a
+    wrong verdict; NaN one too)."""
+    import math
+
+    try:
+        t = str(value).strip()
+        v = float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError:
+        raise expr.ExprError(f"tolerance {value!r} is not a share like 0.05 or 5%") from None
+    if not (math.isfinite(v) and 0 <= v < 1):
+        raise expr.ExprError(f"tolerance {value!r} must be a share in [0, 1), like 0.05 or 5%")
+    return v
+
+
 def adhoc(cat: Any, text: str, tolerance: float | None = None) -> Verdict:
     """An expression typed on the command line, judged like a comparison claim."""
     node = expr.parse(text)
@@ -197,6 +212,8 @@ def adhoc(cat: Any, text: str, tolerance: float | None = None) -> Verdict:
         shown = expr.show(node) if len(expr.show(node)) <= 100 else expr.show(node)[:90] + " …"
         raise expr.ExprError(f"'{shown}' has no comparison, so it is not a claim: add one, e.g. "
                              f"'{shown} < ...' (<, <=, >, >= or == with --tolerance)")
+    if tolerance is not None:
+        tolerance = _tolerance(tolerance)
     if node.op == "==" and tolerance is None:
         raise expr.ExprError("'==' needs a tolerance: add --tolerance, e.g. --tolerance 5%")
     figs = figures_for(cat, node)
