@@ -209,3 +209,15 @@ def test_xlsx_sources_and_assumptions_sheets(workbook, catalog):
 def test_xlsx_needs_a_file():
     r = run("compare", "h20", "h100-sxm", "-f", "xlsx")
     assert r.exit_code == 2 and len(r.stderr.strip().splitlines()) == 1 and "--output NAME.xlsx" in r.stderr
+
+
+def test_latex_keeps_double_hyphens_and_markdown_keeps_the_star_mark():
+    """'--ranges' typeset as an en dash in LaTeX ('–ranges'); in Markdown and rst the legend line '* depends on ...'
+    became a bullet and lost its mark; an rst title sat on the table's border (docutils saw no table)."""
+    from chipcalc.output.render_latex import tex
+
+    assert tex("--ranges shows [low–high]") == "-{}-ranges shows [low--high]" and tex("a-b") == "a-b"
+    md = run("cluster", "cloudmatrix384", "-f", "github").stdout
+    assert "\n- \\* depends on at least one assumption (A#)" in md
+    rst = run("cluster", "cloudmatrix384", "-f", "rst").stdout
+    assert rst.startswith("Per chip: Huawei Ascend 910C in Huawei CloudMatrix 384\n\n====") and "\n\\* depends on" in rst

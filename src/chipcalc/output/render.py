@@ -58,10 +58,15 @@ def render_text(tables: list[Table], fmt: str, catalog: Any, ranges: bool = Fals
         if tf == "github":
             parts.append(f"### {t.title}\n\n{grid}")
             parts.extend(f"\n{n}" for n in t.notes)
+        elif tf == "rst":  # a title line directly above the table's border is no table to docutils
+            parts.append(f"{t.title}\n\n{grid}")
+            parts.extend(n for n in t.notes)
         else:
             parts.append(f"{t.title}\n{grid}")
             parts.extend(n for n in t.notes)
     lines = footnotes(refs, catalog, details=wants_details(tables), ranged=ranged_tables(tables, ranges))
+    if tf in ("github", "rst"):  # a line starting '* ' is a bullet there: the mark would vanish
+        lines = ["\\" + n if n.startswith("*") else n for n in lines]
     if tf == "github":
         parts.append("\n".join(f"- {n}" for n in lines))
     else:

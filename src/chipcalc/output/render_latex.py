@@ -46,6 +46,7 @@ def tex(text: Any, breaks: bool = True) -> str:
     ``breaks``: a line may break after a slash (long URLs)."""
     out: list[str] = []
     odd: list[str] = []
+    dash = False  # the last character written was an ASCII '-': TeX would join '--' into an en dash
 
     def flush() -> None:
         if odd:
@@ -53,6 +54,12 @@ def tex(text: Any, breaks: bool = True) -> str:
             odd.clear()
 
     for ch in str(text):
+        if ch == "-":
+            flush()
+            out.append("{}-" if dash else "-")  # '--ranges' stays two hyphens, as typed
+            dash = True
+            continue
+        dash = False
         if ch in _SPECIAL:
             flush()
             out.append(_SPECIAL[ch])
