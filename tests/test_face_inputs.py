@@ -68,3 +68,23 @@ def test_check_tolerance(cat, kw, message):
         cc.check(catalog=cat, **kw)
     assert str(exc.value) == message
     assert "CONSISTENT" in str(cc.check(expression="h20.tdp == 400 W", tolerance="5%", catalog=cat)).upper()
+
+
+def test_a_misspelt_figure_name_is_an_error_not_absent(cat):
+    cm = cat.system("cloudmatrix384")
+    assert cm.total("fp4_dense") is None  # a real figure the 910C lacks: absent
+    with pytest.raises(ChipcalcError, match="'BF16_dense' is not a chip figure; did you mean bf16_dense"):
+        cm.total("BF16_dense")
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(days="57", gpu_hours="2.788M"), "give a budget as gpu_hours= or as days= with chips=, not both"),
+    (dict(days="57", mfu="0.4"), "mfu= and a budget exclude each other: with gpu_hours=/days= the MFU is what is computed"),
+    (dict(on=[]), "on= names what trains: a chip or system id, or a list of them"),
+])
+def test_train_conflicting_arguments(cat, kw, message):
+    args = dict(model="deepseek-v3", tokens="14.8T", on="h800", chips=2048, catalog=cat)
+    args.update(kw)
+    with pytest.raises(ChipcalcError) as exc:
+        cc.train(**args)
+    assert str(exc.value) == message

@@ -219,6 +219,15 @@ def train(model: Any, tokens: str, *, on: Any, chips: str | None = None, precisi
     from chipcalc.calc import train as tr
     from chipcalc.output import train_tables
 
+    from chipcalc.core.errors import UsageError
+
+    if gpu_hours is not None and days is not None:  # the same checks as `chipcalc train`: nothing is ignored
+        raise UsageError("give a budget as gpu_hours= or as days= with chips=, not both")
+    if mfu is not None and (gpu_hours is not None or days is not None):
+        raise UsageError("mfu= and a budget exclude each other: with gpu_hours=/days= the MFU is what is computed")
+    targets = [on] if isinstance(on, str) or not isinstance(on, Iterable) else list(on)
+    if not targets or any(t is None for t in targets):
+        raise UsageError("on= names what trains: a chip or system id, or a list of them")
     cat = _cat(catalog)
     mdl = cat.model(model) if isinstance(model, str) else model
     toks = tr.parse_amount(tokens, "tokens", "token")
@@ -227,7 +236,7 @@ def train(model: Any, tokens: str, *, on: Any, chips: str | None = None, precisi
     seq = a["train_seq_len"] if seq_len is None else tr.parse_amount(str(seq_len), "seq_len", whole=True)
     fc = tr.training_flops(mdl, toks, seq, a["train_attention_causal_fraction"])
     runs = []
-    for t in ([on] if isinstance(on, str) or not isinstance(on, Iterable) else list(on)):
+    for t in targets:
         obj = cat.target(t) if isinstance(t, str) else t
         runs.append(tr.run(mdl, tr.make_target(obj, n, cat.systems), fc, precision.lower(), a,
                            mfu=None if mfu is None else tr.parse_fraction(str(mfu), "mfu"),

@@ -120,6 +120,15 @@ class System:
     def per_chip(self, name: str) -> Figure | None:
         """A per-chip figure as this system has it: link bandwidths come from the system's tiers (a
         system's NICs and fabric are its own), everything else from the chip."""
+        from chipcalc.catalog import schema
+
+        if schema.chip_field(name) is None and name not in self.chip.figures:
+            import difflib
+
+            known = [*schema.CHIP_FIGURES, *(schema.compute_name(p) for p in schema.PRECISIONS), *self.chip.figures]
+            close = difflib.get_close_matches(name.lower(), sorted(set(known)), n=3, cutoff=0.5)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise UnknownFigure(f"{name!r} is not a chip figure{hint}")
         kind = _TIER_OF.get(name)
         if kind is not None:
             tier = self.tier(kind)
@@ -135,7 +144,8 @@ class System:
         return (self.chips * dies).relabel(f"{self.id}.dies_total", f"{self.chips.q.m:g} x {self.chip.id}.dies")
 
     def total(self, name: str) -> Figure | None:
-        """chips x the per-chip figure (an additive or a compute figure); None when the chip lacks it."""
+        """chips x the per-chip figure (an additive or a compute figure); None when the chip lacks it (a name
+        that is no chip figure at all is an UnknownFigure: a typo must not read as 'absent')."""
         fig = self.per_chip(name)
         if fig is None:
             return None

@@ -181,7 +181,12 @@ def _system(cat: Any, system: Any, rest: str, name: str, pick: Callable[[Figure]
             raise _unknown(cat, name, f" ({system.id} reports no '{key}' total)")
         return pick(system.reported[key])
     key, total = (rest[: -len("_total")], True) if rest.endswith("_total") else (rest, False)
-    fig = cluster.per_chip(system, key)
+    from chipcalc.catalog.records import UnknownFigure
+
+    try:
+        fig = cluster.per_chip(system, key)
+    except UnknownFigure:  # the expression's own message names the closest references
+        fig = None
     if fig is None:
         raise _unknown(cat, name, f" ({system.id}'s chip {system.chip.id} has no '{key}' figure)")
     fig = pick(fig)
