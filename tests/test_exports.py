@@ -221,3 +221,23 @@ def test_latex_keeps_double_hyphens_and_markdown_keeps_the_star_mark():
     assert "\n- \\* depends on at least one assumption (A#)" in md
     rst = run("cluster", "cloudmatrix384", "-f", "rst").stdout
     assert rst.startswith("Per chip: Huawei Ascend 910C in Huawei CloudMatrix 384\n\n====") and "\n\\* depends on" in rst
+
+
+def test_xlsx_numbers_sources_and_assumptions_as_the_text_does(tmp_path):
+    """S2 was another source in the xlsx Sources sheet than in the text footnotes (its numbering walked the cells
+    with their range citations first)."""
+    import re
+
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "c.xlsx"
+    assert run("cluster", "cloudmatrix384", "--vs", "gb200-nvl72", "-o", str(out)).exit_code == 0
+    wb = openpyxl.load_workbook(out)
+    sheet = {r[0]: r[1] for name in ("Sources", "Assumptions") for r in wb[name].iter_rows(min_row=2, values_only=True)}
+    text = run("cluster", "cloudmatrix384", "--vs", "gb200-nvl72").stdout
+    sources = re.findall(r"^(S\d+) \[([^\]]+)\]", text, re.M)
+    assumptions = re.findall(r"^(A\d+) ASSUMPTION \((.*)$", text, re.M)
+    assert len(sources) >= 5 and len(assumptions) >= 5
+    for tag, ident in sources:
+        assert sheet[tag] == ident, (tag, ident, sheet[tag])
+    for tag, rest in assumptions:
+        assert rest.startswith(f"{sheet[tag]}): "), (tag, rest[:80], sheet[tag])

@@ -103,6 +103,10 @@ def render_xlsx(tables: list[Table], catalog: Any) -> bytes:
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     refs = Refs()
+    from chipcalc.output.cells import text_rows
+
+    for t in tables:  # number the sources and assumptions in the order the text output does, so S2 is the
+        text_rows(t, refs, False)  # same source in every format; what only the sheets cite (ranges) comes after
     taken: set[str] = set()
     for t in tables:
         _table_sheet(wb.create_sheet(_sheet_name(t, taken)), t, refs, bold)
