@@ -161,3 +161,12 @@ def test_computing_commands_warn_of_what_validate_fails_on_in_user_folders(tmp_p
     assert len(warned) == 1 and "hbm_bandwidth: 3.6 TiB/s uses a binary prefix" in warned[0] and "`chipcalc validate` fails on it" in warned[0]
     assert runner.invoke(app, ["validate", str(tmp_path / "mine")]).exit_code == 1
     assert "warning" not in runner.invoke(app, ["chip", "h20"]).stderr  # the built-ins alone: nothing to say
+
+
+def test_resizing_a_system_with_set_is_refused():
+    """--set cloudmatrix384.chips=100 kept the 559 kW of 384 chips: 5,590 W all-in per chip."""
+    r = runner.invoke(app, ["cluster", "cloudmatrix384", "--set", "cloudmatrix384.chips=100"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "chipcalc: error: --set cloudmatrix384.chips=100: cloudmatrix384's all-in power, parts, reported totals, "
+        "scale-up domain are published for 384 chips and would not follow; deploy fewer chips of it with --chips "
+        "(latency, pareto, train), or write a spec of the smaller system")

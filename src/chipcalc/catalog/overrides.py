@@ -100,12 +100,29 @@ def apply_overrides(cat: Catalog, settings: list[str]) -> Catalog:
             raise UsageError(f"--set {lhs} is given twice ({seen[lhs]} and {rhs}); give it once")
         seen[lhs] = rhs
         old, dim = locate(original, lhs)  # the footnote names the catalog's value, not an earlier --set
+        _resizing(original, lhs, rhs)
         new = _override(lhs, rhs, old, dim)
         if lhs in cat.assumptions and (why := assumption_out_of_bounds(lhs, new)):
             raise UsageError(f"--set {lhs}={rhs}: {why}")
         cat = put(cat, lhs, new)
     _check_records(cat, original, seen)
     return cat
+
+
+def _resizing(cat: Catalog, lhs: str, rhs: str) -> None:
+    """``--set SYSTEM.chips=N`` on a system whose power, parts, reported totals or scale-up domain are published
+    for its own size would mix the two sizes (100 chips with the 559 kW of 384 gave 5,590 W per chip): refused,
+    with what to do instead."""
+    owner, _, field = lhs.partition(".")
+    s = cat.systems.get(owner)
+    if s is None or field != "chips":
+        return
+    fixed = [w for w, has in (("all-in power", s.power is not None), ("parts", bool(s.parts)),
+                              ("reported totals", bool(s.reported)), ("scale-up domain", s.tier("scale-up") is not None)) if has]
+    if fixed:
+        raise UsageError(f"--set {lhs}={rhs}: {s.id}'s {', '.join(fixed)} are published for {s.chips.q.m:g} chips and would "
+                         "not follow; deploy fewer chips of it with --chips (latency, pareto, train), or write a spec "
+                         "of the smaller system")
 
 
 def _check_records(cat: Catalog, original: Catalog, seen: dict[str, str]) -> None:
