@@ -88,3 +88,10 @@ def test_train_conflicting_arguments(cat, kw, message):
     with pytest.raises(ChipcalcError) as exc:
         cc.train(**args)
     assert str(exc.value) == message
+
+
+def test_latency_allows_a_long_context_when_asked(cat):
+    with pytest.raises(ChipcalcError, match=r"in Python: allow_long_context=True"):
+        cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", context=200_000, catalog=cat)
+    r = cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", context=200_000, allow_long_context=True, catalog=cat)
+    assert "200,000" in str(r)

@@ -137,7 +137,8 @@ def _ints(value: Any, name: str) -> tuple[int, ...] | None:
 def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: str = "bf16", batch: Any = None,
             context: Any = None, chips: int | None = None, tp: int | None = None, ep: int | None = None, mtp: int = 0,
             device: str = "package", tpot: Any = None, prefill_tokens: int | None = None, catalog: Any = None,
-            ranges: bool = False, pp: int | None = None, kv_offload: float = 0.0) -> "Result":
+            ranges: bool = False, pp: int | None = None, kv_offload: float = 0.0,
+            allow_long_context: bool = False) -> "Result":
     """Serving latency and throughput (`chipcalc latency TARGET ... MODEL`): TTFT, TPOT, tokens/s per chip,
     system and kW, the binding resource. ``batch`` and ``context`` take a number or a list; ``tpot`` a
     target like ``"50 ms"`` (the largest batch that meets it); ``pp`` pipeline stages (dense models); ``kv_offload`` the
@@ -169,7 +170,7 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     req = Request(precision=precision.lower(), kv_precision=kv_precision.lower(), batches=_ints(batch, "batch"),
                   contexts=_ints(context, "context"), chips=one(chips, "chips", "chips"), tp=one(tp, "tp", "ranks"),
                   ep=one(ep, "ep", "ranks"), mtp=int(whole("mtp", mtp, "tokens", 0)), pp=one(pp, "pp", "stages"),
-                  kv_offload=float(kv_offload), device=device, tpot=target,
+                  kv_offload=float(kv_offload), device=device, tpot=target, allow_long_context=bool(allow_long_context),
                   prefill_tokens=one(prefill_tokens, "prefill_tokens", "tokens"))
     from chipcalc.catalog.lint import mtp_problem
 

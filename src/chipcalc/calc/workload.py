@@ -255,5 +255,6 @@ def check_context(model: Any, longest: float, what: str, option: bool = True) ->
     if limit is None or longest <= float(limit.m("")):
         return
     top = float(limit.m(""))
-    fix = "pass --allow-long-context to run it anyway" if option else f"use a context of at most {top:,.0f}"
+    fix = ("pass --allow-long-context (in Python: allow_long_context=True) to run it anyway" if option
+           else f"use a context of at most {top:,.0f}")
     raise UsageError(f"{what} is above {model.id}'s maximum context of {top:,.0f} tokens ({model.file}: max_context); {fix}")
