@@ -95,3 +95,36 @@ def test_latency_allows_a_long_context_when_asked(cat):
         cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", context=200_000, catalog=cat)
     r = cc.latency("cloudmatrix384", model="deepseek-r1", precision="int8", context=200_000, allow_long_context=True, catalog=cat)
     assert "200,000" in str(r)
+
+
+def test_records_by_id_or_record_only(cat):
+    for call, message in ((lambda: cc.chip(5, catalog=cat), "expected a chip id (text) or record, got 5"),
+                          (lambda: cc.cluster(cat.chip("h20"), catalog=cat), "expected a system id (text) or record, got <Chip h20"),
+                          (lambda: cc.latency("hgx-h20", model=None, catalog=cat), "expected a model id (text) or record, got None"),
+                          (lambda: cat.chip(None), "a chip is named by its id as text")):
+        with pytest.raises(ChipcalcError) as exc:
+            call()
+        assert str(exc.value).startswith(message)
+    assert str(cc.chip(cat.chip("h20"), catalog=cat)) == str(cc.chip("h20", catalog=cat))
+
+
+def test_result_lookups_and_formats(cat):
+    r = cc.cluster("cloudmatrix384", catalog=cat)
+    with pytest.raises(ChipcalcError, match=r"^no table 'nope'; tables: cluster.per_chip"):
+        r["nope"]
+    with pytest.raises(KeyError):  # still a KeyError for code that expects one
+        r["nope"]
+    with pytest.raises(ChipcalcError, match=r"^no table 5: this result has 4"):
+        r[5]
+    with pytest.raises(ChipcalcError, match=r"^unknown format 'docx'"):
+        r.render("docx")
+
+
+def test_negation_subtraction_from_a_number_and_no_order(cat):
+    c, h = cat.chip("ascend-910c"), cat.chip("h20")
+    r = (c["bf16_dense"] / h["bf16_dense"]).to("")
+    one_minus = 1 - r  # 1 - 752/148 = -4.081, its range turned round
+    assert one_minus.m("") == pytest.approx(1 - 752 / 148) and one_minus.bounds("")[1] == pytest.approx(1 - r.bounds("")[2])
+    assert (-c["tdp"]).bounds("W") == pytest.approx((-700, -800, -600))
+    with pytest.raises(ChipcalcError, match="figures are not ordered with < or >"):
+        c["tdp"] < h["tdp"]

@@ -69,7 +69,7 @@ def cluster(a: Any, *others: Any, catalog: Any = None, ranges: bool = False, bas
     from chipcalc.output.cluster_tables import cluster_tables
 
     cat = _cat(catalog)
-    systems = [cat.system(x) if isinstance(x, str) else x for x in (a, *[o for o in others if o is not None])]
+    systems = [_rec(cat, x, "system") for x in (a, *[o for o in others if o is not None])]
     ids = [s.id for s in systems]
     b_i = 0
     if base is not None:
@@ -89,7 +89,7 @@ def compare(*chips: Any, catalog: Any = None, ranges: bool = False) -> "Result":
     if len(chips) < 2:
         raise UsageError("compare needs at least two chips, e.g. cc.compare('ascend-910c', 'h20')")
     cat = _cat(catalog)
-    return _result([compare_table([cat.chip(c) if isinstance(c, str) else c for c in chips])], cat, ranges)
+    return _result([compare_table([_rec(cat, c, "chip") for c in chips])], cat, ranges)
 
 
 def chip(name: Any, per: str = "package", *, catalog: Any = None) -> "Result":
@@ -100,7 +100,7 @@ def chip(name: Any, per: str = "package", *, catalog: Any = None) -> "Result":
     if per not in ("package", "die"):
         raise UsageError(f"per must be 'package' or 'die', not '{per}'")
     cat = _cat(catalog)
-    c = cat.chip(name) if isinstance(name, str) else name
+    c = _rec(cat, name, "chip")
     if per == "die" and c.get("dies") is None:
         raise UsageError(f"{c.id} has no 'dies' figure in {c.file}; per-die figures cannot be derived")
     return _result([chip_table(c, per)], cat, ranges=True)
@@ -111,8 +111,23 @@ def model(name: Any, *, catalog: Any = None) -> "Result":
     from chipcalc.output.model_tables import model_table
 
     cat = _cat(catalog)
-    return _result(model_table(cat.model(name) if isinstance(name, str) else name, cat), cat)
+    return _result(model_table(_rec(cat, name, "model"), cat), cat)
 
+
+
+def _rec(cat: Any, x: Any, kind: str) -> Any:
+    """``x`` as a record of ``kind`` (chip, system, model, target): an id is looked up, a record of that kind
+    passes; anything else is a one-line error (cc.chip(5) was an AttributeError)."""
+    from chipcalc.catalog.records import Chip, Model, System
+    from chipcalc.core.errors import UsageError
+
+    if isinstance(x, str):
+        return getattr(cat, kind)(x)
+    allowed = {"chip": (Chip,), "system": (System,), "model": (Model,), "target": (Chip, System)}[kind]
+    if isinstance(x, allowed):
+        return x
+    noun = "chip or system" if kind == "target" else kind
+    raise UsageError(f"expected a {noun} id (text) or record, got {x!r:.60}")
 
 def _ints(value: Any, name: str) -> tuple[int, ...] | None:
     """Whole numbers from a number, a count string ('4k', '4Ki') or a list of them; a fraction, NaN, an empty
@@ -154,8 +169,8 @@ def latency(*targets: Any, model: Any, precision: str = "bf16", kv_precision: st
     if not targets:
         raise UsageError("name at least one chip or system, e.g. cc.latency('cloudmatrix384', model='deepseek-r1')")
     cat = _cat(catalog)
-    mdl = cat.model(model) if isinstance(model, str) else model
-    recs = [cat.target(t) if isinstance(t, str) else t for t in targets]
+    mdl = _rec(cat, model, "model")
+    recs = [_rec(cat, t, "target") for t in targets]
     target = None
     if tpot is not None:
         import math
@@ -230,7 +245,7 @@ def train(model: Any, tokens: str, *, on: Any, chips: str | None = None, precisi
     if not targets or any(t is None for t in targets):
         raise UsageError("on= names what trains: a chip or system id, or a list of them")
     cat = _cat(catalog)
-    mdl = cat.model(model) if isinstance(model, str) else model
+    mdl = _rec(cat, model, "model")
     toks = tr.parse_amount(tokens, "tokens", "token")
     n = None if chips is None else tr.parse_amount(str(chips), "chips", whole=True)
     a = tr.assumptions(cat)
@@ -238,7 +253,7 @@ def train(model: Any, tokens: str, *, on: Any, chips: str | None = None, precisi
     fc = tr.training_flops(mdl, toks, seq, a["train_attention_causal_fraction"])
     runs = []
     for t in targets:
-        obj = cat.target(t) if isinstance(t, str) else t
+        obj = _rec(cat, t, "target")
         runs.append(tr.run(mdl, tr.make_target(obj, n, cat.systems), fc, precision.lower(), a,
                            mfu=None if mfu is None else tr.parse_fraction(str(mfu), "mfu"),
                            budget_hours=None if gpu_hours is None else tr.parse_amount(str(gpu_hours), "gpu_hours", "h"),
@@ -265,7 +280,7 @@ def plot_cluster(a: Any, b: Any, *others: Any, catalog: Any = None) -> Any:
     from chipcalc.output import plot
 
     cat = _cat(catalog)
-    systems = [cat.system(x) if isinstance(x, str) else x for x in (a, b, *others)]
+    systems = [_rec(cat, x, "system") for x in (a, b, *others)]
     return plot.cluster_bars(systems[0], systems[1:], base=1)
 
 
@@ -275,6 +290,6 @@ def plot_roofline(*chips: Any, precisions: Iterable[str] = ("bf16",), catalog: A
     from chipcalc.output import plot
 
     cat = _cat(catalog)
-    recs = [cat.target(c) if isinstance(c, str) else c for c in chips]
+    recs = [_rec(cat, c, "target") for c in chips]
     found = [r.chip if isinstance(r, System) else r for r in recs]
     return plot.roofline(list({c.id: c for c in found}.values()), [p.lower() for p in precisions])

@@ -63,6 +63,8 @@ class Catalog:
                 f"{', '.join(str(f) for f in self.folders)}>")[:199]
 
     def _find(self, kind: str, table: dict[str, Any], name: str) -> Any:
+        if not isinstance(name, str):  # cc.chip(5), cat.chip(None): the id is text
+            raise UsageError(f"a {kind} is named by its id as text, like '{next(iter(sorted(table)), 'h20')}', not {name!r}")
         key = name.strip().lower()
         if key in table:
             return table[key]
@@ -96,6 +98,8 @@ class Catalog:
 
     def target(self, name: str) -> Chip | System:
         """A chip or a system by id (systems first: a system and a chip never share an id)."""
+        if not isinstance(name, str):
+            raise UsageError(f"a chip or system is named by its id as text, like 'cloudmatrix384', not {name!r}")
         key = name.strip().lower()
         if key in self.systems:
             return self.systems[key]

@@ -281,6 +281,22 @@ class Figure:
     def __radd__(self, other: Any) -> "Figure":
         return self._combine(other, "+")
 
+    def __neg__(self) -> "Figure":
+        """-fig: the value negated, the range turned round (its low is minus the high)."""
+        return Figure(-self.q, self.prov, low=None if self.high is None else -self.hi,
+                      high=None if self.low is None else -self.lo, label=self.label, note=self.note,
+                      range_prov=self.range_prov)
+
+    def __rsub__(self, other: Any) -> "Figure":
+        return (-self)._combine(other, "+")
+
+    def _no_order(self, other: Any) -> Any:
+        raise ChipcalcError(f"figures are not ordered with < or >: {self.label or 'a figure'} may have a range; compare "
+                            "their values in one unit (fig.m('TFLOPS') < other.m('TFLOPS')) or judge it as a claim "
+                            "(cc.check(expression='a < b')), which also says whether the ranges could flip it")
+
+    __lt__ = __le__ = __gt__ = __ge__ = _no_order
+
 
 _VERBS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 

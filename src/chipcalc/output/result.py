@@ -9,8 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from chipcalc.core.errors import ChipcalcError
+from chipcalc.core.errors import ChipcalcError, UsageError
 from chipcalc.output.table import Table, bounds
+
+
+class _NoTable(UsageError, KeyError):
+    """No table of that key: a chipcalc error, and a KeyError so ``in``-style code works."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 @dataclass
@@ -29,18 +36,22 @@ class Result:
 
     def __getitem__(self, key: int | str) -> Table:
         """A table by position or by key (``result["cluster.system"]``)."""
-        if isinstance(key, int):
+        if isinstance(key, int) and not isinstance(key, bool):
+            if not -len(self.tables) <= key < len(self.tables):
+                raise UsageError(f"no table {key}: this result has {len(self.tables)} (0 to {len(self.tables) - 1})")
             return self.tables[key]
         for t in self.tables:
             if t.key == key:
                 return t
-        raise KeyError(f"no table '{key}'; tables: {', '.join(t.key for t in self.tables)}")
+        raise _NoTable(f"no table '{key}'; tables: {', '.join(t.key for t in self.tables)}")
 
     def render(self, fmt: str = "plain", fragment: bool = False) -> str | bytes:
         """The tables as the CLI prints them in ``fmt`` (plain, github, csv, json, html, latex, ...; xlsx
         gives bytes). ``fragment``: HTML as the bare tables rather than a whole page."""
-        from chipcalc.output.render import render
+        from chipcalc.output.render import ALL_FORMATS, render
 
+        if fmt not in ALL_FORMATS:
+            raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(ALL_FORMATS)}")
         return render(self.tables, fmt, self.catalog, ranges=self.ranges, fragment=fragment)
 
     def __str__(self) -> str:
