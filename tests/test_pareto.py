@@ -190,3 +190,7 @@ def test_layouts_over_several_systems_say_so(catalog):
     bare = P.search(catalog, catalog.chip("h20"), catalog.model("llama-3.1-70b"), kn, precision="fp8", context=CTX, mtps=(0,))
     assert all(p.system_chips == 0 and "systems" not in p.layout for p in bare.points)
     assert all(r[col] is None for r in rows([bare]))
+    # 256 of a CloudMatrix 384's chips are one system, not 0 (the column floored 256 / 384)
+    cm = P.search(catalog, catalog.system("cloudmatrix384"), catalog.model("deepseek-r1"), kn, precision="int8", context=CTX, mtps=(0,))
+    partial = [r for r in rows([cm]) if r[COLUMNS.index("chips")] < 384]
+    assert partial and all(r[col] == 1 for r in partial)

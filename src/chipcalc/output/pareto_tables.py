@@ -61,7 +61,7 @@ def rows(fronts: list[Any]) -> list[list[Any]]:
     for f in fronts:
         for p in f.points:
             out.append([f.target, p.tps_user, p.tps_chip, p.tpot * 1e3, None if math.isnan(p.ttft) else p.ttft * 1e3,
-                        p.batch, p.chips, p.chips // p.system_chips if p.system_chips else None, p.ranks, p.tp, p.pp,
+                        p.batch, p.chips, -(-p.chips // p.system_chips) if p.system_chips else None, p.ranks, p.tp, p.pp,
                         p.dp, p.ep, p.mtp, p.device, p.kv_offload])
     return out
 
