@@ -241,3 +241,15 @@ def test_xlsx_numbers_sources_and_assumptions_as_the_text_does(tmp_path):
         assert sheet[tag] == ident, (tag, ident, sheet[tag])
     for tag, rest in assumptions:
         assert rest.startswith(f"{sheet[tag]}): "), (tag, rest[:80], sheet[tag])
+
+
+def test_counts_shown_as_text_are_numbers_in_machine_formats(tmp_path):
+    """The latency setup table's context, chips and batch were {"text": "4,096"} in JSON and strings in xlsx."""
+    import json
+
+    d = json.loads(run("latency", "hgx-h20", "deepseek-r1", "-p", "fp8", "--batch", "1,16", "-f", "json").stdout)
+    rows = {r["key"]: r["cells"] for r in d["tables"][0]["rows"]}
+    assert rows["context"]["batch 1"] == {"value": 4096, "text": "4,096"} and rows["batch"]["batch 16"]["value"] == 16
+    assert rows["target"]["batch 1"] == {"text": "NVIDIA HGX H20 (8-GPU server)"}  # text stays text
+    csv_text = run("latency", "hgx-h20", "deepseek-r1", "-p", "fp8", "--batch", "1,16", "-f", "csv").stdout
+    assert any(line.split(",")[1] == "context" and ",4096," in line for line in csv_text.splitlines())

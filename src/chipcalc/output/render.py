@@ -22,7 +22,7 @@ from chipcalc.output.cells import (  # noqa: F401 - ASSUMED_MARK, RANGE_MARK, ce
     text_rows,
     wants_details,
 )
-from chipcalc.output.table import Refs, Table, bounds
+from chipcalc.output.table import Refs, Table, bounds, count_of
 
 TEXT_FORMATS = {
     "plain": "simple",
@@ -96,7 +96,8 @@ def render_csv(tables: list[Table]) -> str:
             line: list[Any] = [t.key or t.title, row.key, row.label]
             for c in row.cells:
                 if c.fig is None:
-                    line += [c.text, "", "", "", ""]
+                    n = count_of(c.text)
+                    line += [c.text if n is None else n, "", "", "", ""]
                     continue
                 unit = cell_unit(c, row)
                 n, lo, hi = bounds(c.fig, unit)
@@ -141,7 +142,8 @@ def render_json(tables: list[Table], catalog: Any) -> str:
             cells = {}
             for col, c in zip(t.columns, row.cells):
                 if c.fig is None:
-                    cells[col] = None if not c.text else {"text": c.text}
+                    n = count_of(c.text)
+                    cells[col] = None if not c.text else {"text": c.text} if n is None else {"value": n, "text": c.text}
                 else:
                     cells[col] = figure_json(c.fig, c.unit if c.unit is not None else row.unit)
                     used.update(s.id for s in c.fig.prov.sources)

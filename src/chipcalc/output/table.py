@@ -6,10 +6,20 @@ number the sources (S1, S2, ...) and assumptions (A1, A2, ...) they rest on.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from chipcalc.core.figure import Assumption, Figure
+
+
+_COUNT_TEXT = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+)$")
+
+
+def count_of(text: str) -> int | None:
+    """The whole number a text cell shows when it is only that ('4,096', '8'): machine formats then carry the
+    number, not the text (a JSON reader got {"text": "4,096"} for a context). None for anything else."""
+    return int(text.replace(",", "")) if isinstance(text, str) and _COUNT_TEXT.match(text) else None
 
 
 @dataclass

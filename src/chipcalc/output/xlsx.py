@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from chipcalc.output.cells import cell_unit, notes
-from chipcalc.output.table import Refs, Table, bounds
+from chipcalc.output.table import Refs, Table, bounds, count_of
 
 MISSING_OPENPYXL = "xlsx export needs openpyxl: pip install openpyxl"
 SOURCES_SHEET = "Sources"
@@ -78,7 +78,8 @@ def _table_sheet(ws: Any, t: Table, refs: Refs, bold: Any) -> None:
         line: list[Any] = [row.key, row.label.strip()]
         for c in row.cells:
             if c.fig is None:
-                line += [c.text if (c.text or c.blank) else "n/a", None, None, None, None]
+                n = count_of(c.text)
+                line += [n if n is not None else c.text if (c.text or c.blank) else "n/a", None, None, None, None]
                 continue
             unit = cell_unit(c, row)
             n, lo, hi = bounds(c.fig, unit)
