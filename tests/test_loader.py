@@ -204,3 +204,14 @@ def test_a_source_entry_reports_all_its_problems_and_citing_it_adds_none(specdir
     got = [(p.field, p.message.split(";")[0]) for p in problems]
     assert got == [("src-a", "missing publisher"), ("src-a.kind", "'rumour' is not one of official, paper, analyst, press"),
                    ("src-a.date", "'2025-13-45' is not a date"), ("src-a.url", "'not a url' is not a URL")], got
+
+
+@pytest.mark.parametrize("line, message", [
+    ('year = "2024"', "must be a year like 2025 (a number, no quotes), got '2024'"),
+    ("year = -5", "must be a year like 2025 (a number, no quotes), got -5"),
+    ("notes = 5", 'must be text in quotes, like notes = "..." (got 5)'),
+])
+def test_year_and_notes_have_their_types(specdir, line, message):
+    (specdir / "chips/testchip.toml").write_text(CHIP.replace('vendor = "Test"', f'vendor = "Test"\n{line}'))
+    _, problems = load_only(specdir)
+    assert [p.message for p in problems if p.file.endswith("testchip.toml")] == [message], problems

@@ -82,6 +82,7 @@ def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
     for key in ("name", "vendor"):
         if not isinstance(d.get(key), str):
             fp.problem(file, key, _text_needed(d, key))
+    _check_meta(d, file, fp)
     dies = None
     if "dies" in d:
         dies = fp.figure(d["dies"], "count", file, "dies", f"{cid}.dies")
@@ -109,6 +110,15 @@ def parse_chip(rf: RawFile, fp: FigureParser) -> Chip | None:
                 year=d.get("year"), notes=str(d.get("notes", "")), status=status)
 
 
+def _check_meta(d: dict, file: str, fp: FigureParser) -> None:
+    """``year`` a whole year (not text, not -5) and ``notes`` text: each was accepted as anything."""
+    year = d.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int) or not 1950 <= year <= 2100):
+        fp.problem(file, "year", f"must be a year like 2025 (a number, no quotes), got {year!r:.40}")
+    if "notes" in d and not isinstance(d["notes"], str):
+        fp.problem(file, "notes", f"must be text in quotes, like notes = \"...\" (got {d['notes']!r:.40})")
+
+
 def _text_needed(d: dict, key: str) -> str:
     """The message for a required text field that is absent or not text."""
     if key not in d:
@@ -129,6 +139,7 @@ def parse_system(rf: RawFile, fp: FigureParser, chips: dict[str, Chip]) -> Syste
     for key in ("name", "vendor", "chip"):
         if not isinstance(d.get(key), str):
             fp.problem(file, key, _text_needed(d, key))
+    _check_meta(d, file, fp)
     chip = chips.get(d["chip"]) if isinstance(d.get("chip"), str) else None
     if isinstance(d.get("chip"), str) and chip is None:
         fp.problem(file, "chip", f"'{d['chip']}' is not a chip in the catalog{_closest(d['chip'], chips)}")
@@ -220,6 +231,7 @@ def parse_model(rf: RawFile, fp: FigureParser) -> Model | None:
     for key in ("name", "vendor", "architecture", "attention"):
         if not isinstance(d.get(key), str):
             fp.problem(file, key, _text_needed(d, key))
+    _check_meta(d, file, fp)
     if d.get("architecture") not in (None, "dense", "moe"):
         fp.problem(file, "architecture", f"'{d['architecture']}' is not 'dense' or 'moe'")
     if d.get("attention") not in (None, "mha", "gqa", "mla"):
