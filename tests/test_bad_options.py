@@ -170,3 +170,8 @@ def test_resizing_a_system_with_set_is_refused():
         "chipcalc: error: --set cloudmatrix384.chips=100: cloudmatrix384's all-in power, parts, reported totals, "
         "scale-up domain are published for 384 chips and would not follow; deploy fewer chips of it with --chips "
         "(latency, pareto, train), or write a spec of the smaller system")
+
+
+def test_an_expression_error_shows_the_token_as_typed():
+    r = runner.invoke(app, ["check", "--claim", "h20.tdp ** 2 > 1W"])
+    assert r.exit_code == 2 and r.stderr.strip() == "chipcalc: error: unexpected token at column 9 ('**') of 'h20.tdp ** 2 > 1W'"

@@ -218,7 +218,10 @@ class _Parser:
 
     def error(self, message: str, tok: Tok | None = None) -> ExprError:
         t = tok or self.tok
-        what = "the end" if t.kind == "end" else f"'{t.text}'"
+        written = self.text[t.col - 1:t.col - 1 + len(t.text)] if t.kind != "end" else ""
+        if t.text == "^" and self.text[t.col - 1:t.col + 1] == "**":  # shown as typed, not as its alias
+            written = "**"
+        what = "the end" if t.kind == "end" else f"'{written or t.text}'"
         shown = self.text if len(self.text) <= 120 else self.text[:100] + "…"
         return ExprError(f"{message} at column {t.col} ({what}) of '{shown}'")
 
