@@ -253,3 +253,14 @@ def test_counts_shown_as_text_are_numbers_in_machine_formats(tmp_path):
     assert rows["target"]["batch 1"] == {"text": "NVIDIA HGX H20 (8-GPU server)"}  # text stays text
     csv_text = run("latency", "hgx-h20", "deepseek-r1", "-p", "fp8", "--batch", "1,16", "-f", "csv").stdout
     assert any(line.split(",")[1] == "context" and ",4096," in line for line in csv_text.splitlines())
+
+
+def test_pareto_xlsx_has_every_point_as_csv_does(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "p.xlsx"
+    r = run("pareto", "hgx-h20", "deepseek-r1", "-p", "fp8", "-o", str(out))
+    assert r.exit_code == 0, r.stderr
+    n_csv = len(run("pareto", "hgx-h20", "deepseek-r1", "-p", "fp8", "-f", "csv").stdout.strip().splitlines()) - 1
+    ws = openpyxl.load_workbook(out)["pareto.hgx-h20"]
+    points = [row for row in ws.iter_rows(values_only=True) if row[1] and str(row[1]).startswith("point ")]
+    assert n_csv > 24 and len(points) == n_csv

@@ -120,7 +120,9 @@ def pareto_cmd(
             _write(text, output, force, f, sum(len(fr.points) for fr in fronts))
             return
         acc = _accuracy(specs)
-        emit([pt.front_table(fr, error_for(acc, "decode", vendor_of(cat, fr.target))) for fr in fronts],
+        every = f == "xlsx"  # a data format like csv and json: every point of the front, not the 24 text shows
+        emit([pt.front_table(fr, error_for(acc, "decode", vendor_of(cat, fr.target)), **({"shown": 10**9} if every else {}))
+              for fr in fronts],
              fmt, output, force, cat, ranges=ranges, fragment=fragment)
 
     guarded(body)

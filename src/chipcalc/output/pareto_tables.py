@@ -26,7 +26,7 @@ def front_table(front: Any, accuracy_note: str = "", shown: int = 24) -> Table:
     if len(pts) > shown:
         keep = np.unique(np.linspace(0, len(pts) - 1, shown).round().astype(int))
         t.notes.append(f"The front has {len(pts)} points; {len(keep)} evenly spaced along it are shown "
-                       "(--format csv or json gives them all).")
+                       "(--format csv, json or xlsx gives them all).")
         pts = [pts[i] for i in keep]
     for i, p in enumerate(pts):
         if front.inputs:  # each point shown re-evaluated as Figures: it carries its range (†; --ranges shows it)
