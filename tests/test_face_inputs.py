@@ -128,3 +128,10 @@ def test_negation_subtraction_from_a_number_and_no_order(cat):
     assert (-c["tdp"]).bounds("W") == pytest.approx((-700, -800, -600))
     with pytest.raises(ChipcalcError, match="figures are not ordered with < or >"):
         c["tdp"] < h["tdp"]
+
+
+def test_float_of_a_figure_says_how_to_get_its_value(cat):
+    tdp = cat.chip("h20")["tdp"]
+    with pytest.raises(ChipcalcError, match=r"float\(\) of h20.tdp would drop it; take its value in a unit with fig.m"):
+        float(tdp)
+    assert tdp.m("W") == 400

@@ -297,6 +297,10 @@ class Figure:
 
     __lt__ = __le__ = __gt__ = __ge__ = _no_order
 
+    def __float__(self) -> float:
+        raise ChipcalcError(f"a figure has a unit: float() of {self.label or 'it'} would drop it; take its value in a "
+                            "unit with fig.m('TFLOPS') (or fig.bounds('TFLOPS') for nominal, low and high)")
+
 
 _VERBS = {"+": "add", "-": "subtract", "*": "multiply", "/": "divide"}
 
