@@ -135,3 +135,11 @@ def test_float_of_a_figure_says_how_to_get_its_value(cat):
     with pytest.raises(ChipcalcError, match=r"float\(\) of h20.tdp would drop it; take its value in a unit with fig.m"):
         float(tdp)
     assert tdp.m("W") == 400
+
+
+def test_a_figure_in_a_binary_unit_prints_in_it(cat):
+    """fig.to("TiB") printed 49.15 TB; 384 x 128 GB = 49.152e12 B = 44.70 TiB (by hand: 49.152e12 / 2**40)."""
+    total = cat.system("cloudmatrix384").total("hbm_capacity")
+    assert str(total).startswith("49.15 TB [")
+    assert str(total.to("TiB")).startswith("44.7 TiB [") and 49.152e12 / 2**40 == pytest.approx(44.70, abs=0.005)
+    assert format(total.to("TiB"), ".4g") == "44.7 TiB"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -281,8 +282,16 @@ def _scalar(x: Any) -> bool:
     return np.ndim(x.magnitude) == 0
 
 
+_BINARY = re.compile(r"\b[KMGTPE]i(?:B|bit)\b")
+
+
 def figure_value(fig: Any) -> tuple[Any, str]:
-    """(magnitude, unit) in the unit a person would read it in (PFLOPS rather than 288,768 TFLOPS)."""
+    """(magnitude, unit) in the unit a person would read it in (PFLOPS rather than 288,768 TFLOPS); a figure in
+    a binary unit (GiB, TiB: converted to it, or written so by its source) is shown in that unit, not turned
+    back into its decimal neighbour (fig.to("TiB") printed 49.15 TB)."""
+    own = _units_text(fig.q)
+    if _BINARY.search(own):
+        return m_as(fig.q, own), own
     unit = unit_for([fig])  # "" for a dimensionless figure
     return m_as(fig.q, unit), unit
 
