@@ -143,3 +143,11 @@ def test_a_figure_in_a_binary_unit_prints_in_it(cat):
     assert str(total).startswith("49.15 TB [")
     assert str(total.to("TiB")).startswith("44.7 TiB [") and 49.152e12 / 2**40 == pytest.approx(44.70, abs=0.005)
     assert format(total.to("TiB"), ".4g") == "44.7 TiB"
+
+
+def test_abs_of_a_figure(cat):
+    c, h = cat.chip("ascend-910c"), cat.chip("h20")
+    d = c["tdp"] - h["tdp"] * 1.625  # 700 [600-800] - 650 = 50 W [-50-150]
+    assert abs(d).bounds("W") == pytest.approx((50, 0, 150))  # through zero: from 0
+    assert abs(-c["tdp"]).bounds("W") == pytest.approx((700, 600, 800))
+    assert abs(h["tdp"]).m("W") == 400

@@ -287,6 +287,22 @@ class Figure:
                       high=None if self.low is None else -self.lo, label=self.label, note=self.note,
                       range_prov=self.range_prov)
 
+    def __abs__(self) -> "Figure":
+        """|fig|: the value's size; a range through zero runs from 0 to the larger end's size."""
+        import numpy as np
+
+        if self.low is None and self.high is None:
+            return replace(self, q=abs(self.q))
+        from chipcalc.core.units import like, m_as
+
+        unit = self.q.units
+        lo, hi = m_as(self.lo, unit), m_as(self.hi, unit)
+        through = (np.asarray(lo) <= 0) & (np.asarray(hi) >= 0)
+        low = np.where(through, 0.0, np.minimum(np.abs(lo), np.abs(hi)))
+        high = np.maximum(np.abs(lo), np.abs(hi))
+        low, high = (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
+        return replace(self, q=abs(self.q), low=like(self.q, low), high=like(self.q, high))
+
     def __rsub__(self, other: Any) -> "Figure":
         return (-self)._combine(other, "+")
 
