@@ -264,3 +264,10 @@ def test_pareto_xlsx_has_every_point_as_csv_does(tmp_path):
     ws = openpyxl.load_workbook(out)["pareto.hgx-h20"]
     points = [row for row in ws.iter_rows(values_only=True) if row[1] and str(row[1]).startswith("point ")]
     assert n_csv > 24 and len(points) == n_csv
+
+
+def test_latex_quotes_open_and_close_and_the_binding_mark_is_a_symbol():
+    from chipcalc.output.render_latex import tex
+
+    assert tex('a "b" c') == "a ``b'' c"  # both were closing quotes
+    assert tex("◀ binding") == r"$\triangleleft$ binding"  # was (U+25C0)

@@ -29,11 +29,11 @@ LONG_ROWS = 25
 
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
             "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-            "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", '"': "''"}
+            "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}"}
 _UNICODE = {"–": "--", "—": "---", "−": "-", "†": r"\dag{}", "‡": r"\ddag{}", "×": r"$\times$", "…": r"\ldots{}",
             "‘": "`", "’": "'", "“": "``", "”": "''", "≤": r"$\leq$", "≥": r"$\geq$", "±": r"$\pm$",
             "·": r"$\cdot$", "→": r"$\rightarrow$", "←": r"$\leftarrow$", "↔": r"$\leftrightarrow$",
-            "≈": r"$\approx$", "~": r"\textasciitilde{}", "µ": r"$\mu$", "μ": r"$\mu$", "°": r"$^\circ$",
+            "≈": r"$\approx$", "◀": r"$\triangleleft$", "▶": r"$\triangleright$", "~": r"\textasciitilde{}", "µ": r"$\mu$", "μ": r"$\mu$", "°": r"$^\circ$",
             "²": r"$^2$", "³": r"$^3$", "\u00a0": "~", "\u2009": r"\,", "\u202f": r"\,", "⁻": r"$^-$", "¹": r"$^1$",
             "€": "EUR", "£": r"\pounds{}", "§": r"\S{}", "©": r"\copyright{}", "®": r"\textregistered{}",
             "™": r"\texttrademark{}", "•": r"$\bullet$", "√": r"$\surd$", "∑": r"$\sum$", "⁄": "/"}
@@ -47,6 +47,7 @@ def tex(text: Any, breaks: bool = True) -> str:
     out: list[str] = []
     odd: list[str] = []
     dash = False  # the last character written was an ASCII '-': TeX would join '--' into an en dash
+    quotes = 0  # straight double quotes: opening and closing in turn (``...''), not both closing
 
     def flush() -> None:
         if odd:
@@ -60,6 +61,11 @@ def tex(text: Any, breaks: bool = True) -> str:
             dash = True
             continue
         dash = False
+        if ch == '"':
+            flush()
+            out.append("``" if quotes % 2 == 0 else "''")
+            quotes += 1
+            continue
         if ch in _SPECIAL:
             flush()
             out.append(_SPECIAL[ch])
