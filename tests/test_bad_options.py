@@ -175,3 +175,10 @@ def test_resizing_a_system_with_set_is_refused():
 def test_an_expression_error_shows_the_token_as_typed():
     r = runner.invoke(app, ["check", "--claim", "h20.tdp ** 2 > 1W"])
     assert r.exit_code == 2 and r.stderr.strip() == "chipcalc: error: unexpected token at column 9 ('**') of 'h20.tdp ** 2 > 1W'"
+
+
+def test_a_training_sequence_above_the_model_context_is_refused():
+    r = runner.invoke(app, ["train", "deepseek-v3", "-t", "14.8T", "--chip", "h800", "-n", "2048", "--seq-len", "1000000000"])
+    assert r.exit_code == 2 and r.stderr.strip() == (
+        "chipcalc: error: a training sequence of 1,000,000,000 tokens is above deepseek-v3's maximum context of "
+        "163,840 tokens (specs/models/deepseek-v3.toml: max_context); use a context of at most 163,840")

@@ -140,8 +140,12 @@ def head_dims(model: Model) -> tuple[Figure, Figure]:
 
 
 def training_flops(model: Model, tokens: Figure, seq_len: Figure, causal: Figure) -> FlopCount:
-    """6 x active params x tokens + attention FLOPs at ``seq_len``."""
+    """6 x active params x tokens + attention FLOPs at ``seq_len`` (at most the model's max_context)."""
+    from chipcalc.calc.workload import check_context
     from chipcalc.core.units import Q
+
+    check_context(model, float(seq_len.m("token") if seq_len.q.dimensionality else seq_len.m("")),
+                  f"a training sequence of {float(seq_len.q.magnitude):,.0f} tokens", option=False)
 
     per_flop = Q(FLOP_PER_MAC * PASSES, "FLOP/token")
     active, layers, heads = _need(model, "params_active"), _need(model, "layers"), _need(model, "attention_heads")
