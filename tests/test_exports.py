@@ -271,3 +271,15 @@ def test_latex_quotes_open_and_close_and_the_binding_mark_is_a_symbol():
 
     assert tex('a "b" c') == "a ``b'' c"  # both were closing quotes
     assert tex("◀ binding") == r"$\triangleleft$ binding"  # was (U+25C0)
+
+
+def test_a_listing_cut_for_reading_keeps_the_whole_text_in_json_and_csv(catalog):
+    import json
+
+    full = next(iter(catalog.assumption("activation_factor").prov.assumptions)).text
+    assert len(full) > 70
+    d = json.loads(run("list", "assumptions", "-f", "json").stdout)
+    row = next(r for r in d["tables"][0]["rows"] if r["key"] == "activation_factor")
+    assert row["cells"]["about"]["text"] == full  # was cut with '…'
+    assert full in run("list", "assumptions", "-f", "csv").stdout
+    assert "…" in run("list", "assumptions").stdout  # the text listing still cuts it

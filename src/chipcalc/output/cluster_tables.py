@@ -68,12 +68,12 @@ def catalog_extra_tables(cat: Catalog, what: str | None) -> list[Table]:
     if what in (None, "claims") and cat.claims:
         t = Table("Claims (chipcalc check ID)", ["kind", "title"], key="list.claims")
         for c in sorted(cat.claims.values(), key=lambda c: c.id):
-            t.add(c.id, c.id, "", [c.kind, _short(c.title)])
+            t.add(c.id, c.id, "", [c.kind, _cut(c.title)])
         out.append(t)
     if what in (None, "fleets") and cat.volumes:
         t = Table("Fleet volumes (chipcalc fleet CHIP:ID)", ["chip", "count", "counts"], key="list.fleets")
         for v in sorted(cat.volumes.values(), key=lambda v: v.id):
-            t.add(v.id, v.id, "", [v.chip or "", v.figure, _short(v.counts, 60)])
+            t.add(v.id, v.id, "", [v.chip or "", v.figure, _cut(v.counts, 60)])
         out.append(t)
     if what in (None, "assumptions"):
         t = Table("Assumptions (--set NAME=VALUE)", ["value", "about"], key="list.assumptions")
@@ -81,7 +81,7 @@ def catalog_extra_tables(cat: Catalog, what: str | None) -> list[Table]:
             a = cat.assumptions[name]
             unit = "" if a.q.dimensionless else f"{a.q.units:~P}"
             about = next(iter(a.prov.assumptions)).text if a.prov.assumptions else ""
-            t.add(name, name, unit, [a, _short(about, 70)])
+            t.add(name, name, unit, [a, _cut(about, 70)])
         out.append(t)
     return out
 
@@ -125,6 +125,11 @@ def chip_table(chip: Chip, per: str = "package") -> Table:
 def per_die_label(label: str) -> str:
     """A chip-sheet label for a per-die figure: "per chip" becomes "per die", else ", per die" is added."""
     return label.replace("per chip", "per die") if "per chip" in label else f"{label}, per die"
+
+
+def _cut(text: str, n: int = 90) -> Cell:
+    """A text cell cut to ``n`` characters for reading, keeping the whole text for csv/json/xlsx."""
+    return Cell(text=_short(text, n), full=text if len(text) > n else "")
 
 
 def _short(text: str, n: int = 90) -> str:

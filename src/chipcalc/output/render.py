@@ -97,7 +97,7 @@ def render_csv(tables: list[Table]) -> str:
             for c in row.cells:
                 if c.fig is None:
                     n = count_of(c.text)
-                    line += [c.text if n is None else n, "", "", "", ""]
+                    line += [c.full or c.text if n is None else n, "", "", "", ""]
                     continue
                 unit = cell_unit(c, row)
                 n, lo, hi = bounds(c.fig, unit)
@@ -143,7 +143,7 @@ def render_json(tables: list[Table], catalog: Any) -> str:
             for col, c in zip(t.columns, row.cells):
                 if c.fig is None:
                     n = count_of(c.text)
-                    cells[col] = None if not c.text else {"text": c.text} if n is None else {"value": n, "text": c.text}
+                    cells[col] = None if not c.text else {"text": c.full or c.text} if n is None else {"value": n, "text": c.text}
                 else:
                     cells[col] = figure_json(c.fig, c.unit if c.unit is not None else row.unit)
                     used.update(s.id for s in c.fig.prov.sources)

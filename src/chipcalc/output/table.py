@@ -28,6 +28,7 @@ class Cell:
     text: str = ""
     unit: str | None = None  # overrides the row's unit (ratio cells are dimensionless: "x")
     blank: bool = False  # intentionally empty (not a missing figure, which shows as n/a)
+    full: str = ""  # the whole text where ``text`` is cut short for a listing: machine formats carry this one
 
     @property
     def empty(self) -> bool:

@@ -79,7 +79,7 @@ def _table_sheet(ws: Any, t: Table, refs: Refs, bold: Any) -> None:
         for c in row.cells:
             if c.fig is None:
                 n = count_of(c.text)
-                line += [n if n is not None else c.text if (c.text or c.blank) else "n/a", None, None, None, None]
+                line += [n if n is not None else (c.full or c.text) if (c.text or c.blank) else "n/a", None, None, None, None]
                 continue
             unit = cell_unit(c, row)
             n, lo, hi = bounds(c.fig, unit)
