@@ -18,6 +18,7 @@ from typing import Any
 
 from chipcalc.catalog import schema
 from chipcalc.catalog.volumes import Volume
+from chipcalc.core.counts import MAX_WHOLE
 from chipcalc.core.errors import UsageError
 from chipcalc.core.figure import Figure, Provenance, total
 
@@ -51,7 +52,7 @@ def _count_text(item: Item) -> str:
 _COUNT = re.compile(r"^((?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d+)?(?:[eE]\d+)?)\s*([kKM]?)$")
 _SCALE = {"": 1, "k": 1e3, "K": 1e3, "M": 1e6}
 #: Counts above 2^53 are not whole numbers in floating point (1e30 prints with float artefacts).
-MAX_COUNT = 2**53
+MAX_COUNT = MAX_WHOLE
 
 
 def parse_count(text: str, chip_id: str) -> Figure:

@@ -182,8 +182,6 @@ def check_size(batches: Any, contexts: Any) -> None:
     """A one-line usage error when the grid has more than :data:`MAX_POINTS` points."""
     n = (1 if batches is None else len(batches)) * len(contexts)
     if n > MAX_POINTS:
-        from chipcalc.core.errors import UsageError
-
         raise UsageError(f"--batch x --context is {n:,} points; a sweep takes at most {MAX_POINTS:,} "
                          "(about a minute); use a coarser step (e.g. :x2) or a shorter range")
 

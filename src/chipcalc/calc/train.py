@@ -64,8 +64,10 @@ def parse_amount(text: str, option: str, unit: str = "", whole: bool = False) ->
     q = Q(number, f"{_PREFIX[m.group(2)]}{unit}" if unit else "").to(unit) if unit else Q(number * _scale(m.group(2)), "")
     if whole and float(q.m) != round(float(q.m)):
         raise UsageError(f"{option} must be a whole number, got '{text}'")
-    if whole and float(q.m) > 2**53:  # beyond it whole numbers are not exact in floating point
-        raise UsageError(f"{option} '{text}': at most 2^53 ({2**53:,}), the largest count computed exactly")
+    from chipcalc.core.counts import MAX_WHOLE
+
+    if whole and float(q.m) > MAX_WHOLE:  # beyond it whole numbers are not exact in floating point
+        raise UsageError(f"{option} '{text}': at most 2^53 ({MAX_WHOLE:,}), the largest count computed exactly")
     return Figure(q, Provenance.source(INPUT, f"{option} {text}"), label=option.lstrip("-"))
 
 
